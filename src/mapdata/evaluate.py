@@ -1,0 +1,111 @@
+"""Scores of the tagger against a labelled JSON Lines file, as defined in the taxonomy."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+from .feeds import read_json_lines, split_lines
+from .tagging import Tagger, default_tagger
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Micro precision/recall/F1 and exact-set accuracy for countries; topic F1; tone and lead accuracy."""
+
+    items: int
+    country_precision: float
+    country_recall: float
+    country_f1: float
+    country_exact: float
+    organisation_f1: float | None
+    topic_f1: float | None
+    tone_accuracy: float | None
+    lead_accuracy: float | None
+
+    def table(self) -> str:
+        """A plain-text table of the scores."""
+        def fmt(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.3f}"
+
+        rows = [
+            ("items", str(self.items)),
+            ("countries precision", fmt(self.country_precision)),
+            ("countries recall", fmt(self.country_recall)),
+            ("countries F1", fmt(self.country_f1)),
+            ("countries exact-set accuracy", fmt(self.country_exact)),
+            ("organisations F1", fmt(self.organisation_f1)),
+            ("topics micro-F1", fmt(self.topic_f1)),
+            ("tone accuracy", fmt(self.tone_accuracy)),
+            ("lead-actor accuracy", fmt(self.lead_accuracy)),
+        ]
+        width = max(len(r[0]) for r in rows)
+        return "\n".join(f"{name:<{width}}  {value:>6}" for name, value in rows)
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1
+
+
+def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, list[dict]]:
+    """Tag every text of a gold file and score it; also returns the items that were not exactly right."""
+    tagger = tagger or default_tagger()
+    path = Path(path)
+    try:
+        lines = split_lines(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise InputError(f"cannot read file ({err.strerror})", str(path)) from err
+    golds = [json.loads(line) for line in lines if line.strip()]
+    read = read_json_lines(iter(lines), str(path))
+    if read.rejected:
+        raise InputError(read.rejected[0].reason, str(path), read.rejected[0].line)
+    counts = {"c": [0, 0, 0], "o": [0, 0, 0], "t": [0, 0, 0]}
+    exact = tone_ok = tone_n = lead_ok = lead_n = 0
+    has_orgs = has_topics = False
+    misses = []
+    for gold, item in zip(golds, read.items, strict=True):
+        result = tagger.tag(item)
+        for key, field, predicted in (("c", "countries", result.countries), ("o", "organisations", result.organisations), ("t", "topics", result.topics)):
+            if field not in gold or gold[field] is None:
+                continue
+            if key == "o":
+                has_orgs = True
+            if key == "t":
+                has_topics = True
+            g, p = set(gold[field]), set(predicted)
+            counts[key][0] += len(g & p)
+            counts[key][1] += len(p - g)
+            counts[key][2] += len(g - p)
+        ok = set(gold.get("countries") or []) == set(result.countries)
+        exact += ok
+        if gold.get("tone"):
+            tone_n += 1
+            tone_ok += gold["tone"] == result.tone
+        if "lead_actor" in gold:
+            lead_n += 1
+            lead_ok += gold["lead_actor"] == result.lead_actor
+        if not ok or ("organisations" in gold and set(gold["organisations"] or []) != set(result.organisations)):
+            misses.append({"id": gold.get("id"), "text": gold["text"], "gold": sorted(gold.get("countries") or []),
+                           "got": list(result.countries), "gold_orgs": gold.get("organisations"), "got_orgs": list(result.organisations),
+                           "evidence": [f"{t.text}->{t.actor}" for t in result.evidence]})
+    n = len(golds)
+    p, r, f = _prf(*counts["c"])
+    return (
+        Scores(
+            items=n,
+            country_precision=p,
+            country_recall=r,
+            country_f1=f,
+            country_exact=exact / n if n else 0.0,
+            organisation_f1=_prf(*counts["o"])[2] if has_orgs else None,
+            topic_f1=_prf(*counts["t"])[2] if has_topics else None,
+            tone_accuracy=tone_ok / tone_n if tone_n else None,
+            lead_accuracy=lead_ok / lead_n if lead_n else None,
+        ),
+        misses,
+    )

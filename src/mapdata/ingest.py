@@ -1,0 +1,68 @@
+"""Ingest: read feed files, tag their items and store them, reporting what was new, present or rejected."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from . import store
+from .errors import InputError
+from .feeds import ReadResult, Rejection, read_file
+from .tagging import Tagger, default_tagger
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """Totals of one ingest run and every rejected record."""
+
+    new: int = 0
+    present: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line for people: new, already present, rejected."""
+        return f"{self.new} new, {self.present} already present, {len(self.rejected)} rejected"
+
+
+def ingest_result(engine: Engine, read: ReadResult, tagger: Tagger | None = None, result: IngestResult | None = None) -> IngestResult:
+    """Tag and store what one feed yielded; items without a date are rejected, not given one."""
+    tagger = tagger or default_tagger()
+    result = result or IngestResult()
+    result.rejected.extend(read.rejected)
+    dated = []
+    for item in read.items:
+        if item.date is None:
+            source, _, line = item.origin.rpartition(":")
+            result.rejected.append(Rejection(source or read.source, int(line) if line.isdigit() else None, "no date"))
+        else:
+            dated.append(item)
+    new, present = store.add_items(engine, (tagger.tag(i) for i in dated))
+    result.new += new
+    result.present += present
+    return result
+
+
+def ingest_paths(engine: Engine, paths: Iterable[str | Path], tagger: Tagger | None = None) -> IngestResult:
+    """Ingest several files; a file that cannot be read at all is reported as one rejection."""
+    result = IngestResult()
+    for path in paths:
+        try:
+            read = read_file(path)
+        except InputError as err:
+            result.rejected.append(Rejection(err.source, err.line, err.reason))
+            continue
+        ingest_result(engine, read, tagger, result)
+    return result
+
+
+SAMPLE_FEED = Path(__file__).resolve().parents[2] / "data" / "sample_news_2025-11-01.txt"
+
+
+def ensure_sample(engine: Engine, path: Path = SAMPLE_FEED) -> IngestResult | None:
+    """On an empty database, ingest the embedded sample feed; returns None when there was data already."""
+    if store.count_items(engine):
+        return None
+    return ingest_paths(engine, [path])

@@ -1,0 +1,147 @@
+"""Small immutable values that flow through the pipeline: Item, Tag, TaggedItem, Relation, Place."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+
+from geopy import Point
+
+TOPICS: tuple[str, ...] = (
+    "diplomacy",
+    "sanctions",
+    "military",
+    "border",
+    "trade_energy",
+    "travel_consular",
+    "sovereignty",
+    "domestic_politics",
+    "humanitarian",
+)
+TONES: tuple[str, ...] = ("cooperation", "conflict", "neutral")
+KINDS: tuple[str, ...] = ("name", "demonym", "capital", "place", "leader", "organisation")
+
+_SPACES = re.compile(r"\s+")
+ORG_PREFIX = "org:"
+
+
+def actor_key(code: str, is_organisation: bool) -> str:
+    """Internal key of an actor: the alpha-2 code for a country, 'org:' + acronym for an organisation.
+
+    Organisation acronyms can equal country codes ('AU' is the African Union and Australia), so the
+    store, the aggregates and the map key actors this way; output records use the plain codes.
+    """
+    return ORG_PREFIX + code if is_organisation else code
+
+
+def split_key(key: str) -> tuple[str, bool]:
+    """The plain code of an actor key and whether it is an organisation."""
+    if key.startswith(ORG_PREFIX):
+        return key[len(ORG_PREFIX) :], True
+    return key, False
+
+
+def normalise_text(text: str) -> str:
+    """Canonical form of an item's text: NFC, whitespace collapsed, trimmed."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def item_id(day: date | None, text: str) -> str:
+    """Stable id of an item: a hash of its date and normalised text."""
+    key = f"{day.isoformat() if day else ''}\n{normalise_text(text)}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One news item as read from a feed, before tagging."""
+
+    id: str
+    date: date | None
+    text: str
+    source: str = ""
+    url: str = ""
+    origin: str = ""  # file and line it came from, for messages
+
+    @classmethod
+    def create(
+        cls, text: str, day: date | None, *, id: str | None = None, source: str = "", url: str = "", origin: str = ""
+    ) -> "Item":
+        """Build an item with normalised text and, unless given, its stable id."""
+        clean = normalise_text(text)
+        return cls(id=id or item_id(day, clean), date=day, text=clean, source=source, url=url, origin=origin)
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """One piece of evidence: a phrase in the text that names an actor."""
+
+    actor: str  # ISO alpha-2 (or XK) for a country, an acronym for an organisation
+    text: str
+    start: int
+    end: int
+    kind: str  # one of KINDS
+    manual: bool = False
+
+    @property
+    def is_organisation(self) -> bool:
+        """True when the actor is an organisation, not a country."""
+        return self.kind == "organisation"
+
+    @property
+    def key(self) -> str:
+        """The actor's internal key (see actor_key)."""
+        return actor_key(self.actor, self.is_organisation)
+
+
+@dataclass(frozen=True, slots=True)
+class TaggedItem:
+    """An item with everything the tagger found."""
+
+    item: Item
+    countries: tuple[str, ...]
+    organisations: tuple[str, ...]
+    topics: tuple[str, ...]
+    tone: str
+    lead_actor: str | None
+    evidence: tuple[Tag, ...] = field(default=())
+    lead_key: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Internal keys of every actor, countries first."""
+        return self.countries + tuple(actor_key(o, True) for o in self.organisations)
+
+    def relations(self) -> tuple[tuple[str, str], ...]:
+        """Relation lines of this item as actor keys: the lead actor joined to every other actor (a star)."""
+        if self.lead_key is None:
+            return ()
+        return tuple((self.lead_key, other) for other in self.keys if other != self.lead_key)
+
+    def to_json(self) -> dict:
+        """The `mapdata tag` output record."""
+        return {
+            "id": self.item.id,
+            "date": self.item.date.isoformat() if self.item.date else None,
+            "countries": list(self.countries),
+            "organisations": list(self.organisations),
+            "topics": list(self.topics),
+            "tone": self.tone,
+            "lead_actor": self.lead_actor,
+            "evidence": [
+                {"actor": t.actor, "text": t.text, "start": t.start, "end": t.end, "kind": t.kind} for t in self.evidence
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where an actor is drawn: a geopy Point and a display name."""
+
+    actor: str
+    name: str
+    point: Point
+    is_organisation: bool = False

@@ -1,0 +1,60 @@
+"""Real-browser tests: Debian's Chromium, every request off 127.0.0.1 aborted, so the map must draw offline."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+MAP = 'iframe[title="streamlit_folium.st_folium"]'
+WAIT = 30_000
+
+
+def open_map(page, url: str):
+    """Load the dashboard and wait until the map inside its iframe has drawn its markers."""
+    page.goto(url)
+    frame = page.frame_locator(MAP)
+    expect(frame.locator("path.mapdata-actor").first).to_be_attached(timeout=WAIT)
+    return frame
+
+
+def test_click_marker_reads_items_offline(app_server, page):
+    frame = open_map(page, app_server.url)
+    assert frame.locator("path.mapdata-actor").count() >= 8
+    frame.locator("path.actor-BY").dispatch_event("click")
+    popup = frame.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text("Belarus (BY)", timeout=WAIT)
+    expect(popup.locator("mark").first).to_be_visible()
+    # the click reaches the app, which lists that actor's items under the map with the phrase marked
+    expect(page.get_by_text("Items involving Belarus (BY)")).to_be_visible(timeout=WAIT)
+    expect(page.locator("div.item mark", has_text="Lukashenka").first).to_be_visible(timeout=WAIT)
+    assert page.blocked == [] or all("127.0.0.1" not in u for u in page.blocked)
+    assert page.console_errors == [], page.console_errors
+
+
+def test_click_relation_line(app_server, page):
+    frame = open_map(page, app_server.url)
+    line = frame.locator("path.pair-BY-PL")
+    expect(line).to_be_attached(timeout=WAIT)
+    line.dispatch_event("click")
+    expect(frame.locator(".leaflet-popup-content")).to_contain_text("Poland (PL)", timeout=WAIT)
+    expect(page.get_by_text("Items between Belarus (BY) and Poland (PL)")).to_be_visible(timeout=WAIT)
+
+
+def test_topic_filter_changes_markers_and_url(app_server, page):
+    frame = open_map(page, app_server.url)
+    before = frame.locator("path.mapdata-actor").count()
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("combobox", name="Topics").click()
+    page.get_by_role("option", name="travel_consular").click()
+    page.keyboard.press("Escape")
+    expect(page.get_by_text(re.compile(r"Showing 1 of 11 items"))).to_be_visible(timeout=WAIT)
+    frame = page.frame_locator(MAP)
+    expect(frame.locator("path.mapdata-actor")).to_have_count(2, timeout=WAIT)
+    assert before > 2
+    assert "topics=travel_consular" in page.url
+    # the same URL opened afresh gives the same view
+    page.goto(page.url)
+    expect(page.get_by_text(re.compile(r"Showing 1 of 11 items"))).to_be_visible(timeout=WAIT)

@@ -1,0 +1,59 @@
+"""The `mapdata` command as a user runs it: a real subprocess, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+from conftest import SEED, SEED_GOLD
+
+
+def mapdata(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mapdata.cli", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_tag_seed_prints_one_record_per_item():
+    out = mapdata("tag", str(SEED))
+    assert out.returncode == 0, out.stderr
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(records) == 11
+    first = records[0]
+    assert first["countries"] == ["BY", "HU", "LT"] and first["organisations"] == ["EU"]
+    assert first["lead_actor"] == "EU" and first["date"] == "2025-11-01"
+    assert {"actor": "HU", "text": "Hungary", "kind": "name"}.items() <= next(e for e in first["evidence"] if e["actor"] == "HU").items()
+
+
+def test_tag_json_lines_keeps_ids_and_ignores_gold_fields():
+    out = mapdata("tag", str(SEED_GOLD))
+    records = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["id"] for r in records][:2] == ["s01", "s02"]
+
+
+def test_evaluate_prints_the_table():
+    out = mapdata("evaluate", str(SEED_GOLD))
+    assert out.returncode == 0, out.stderr
+    for row in ("countries precision", "countries recall", "countries F1", "countries exact-set accuracy",
+                "topics micro-F1", "tone accuracy", "lead-actor accuracy"):
+        assert row in out.stdout
+    assert "countries F1                   1.000" in out.stdout
+
+
+def test_ingest_counts_new_present_rejected(tmp_path):
+    env = {"MAPDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"date": "2025-01-01", "text": "Chile and Peru met."}\n{broken\n', encoding="utf-8")
+    first = mapdata("ingest", str(SEED), str(bad), env=env)
+    assert first.returncode == 1
+    assert first.stdout.strip() == "12 new, 0 already present, 1 rejected"
+    assert f"{bad}, line 2: not valid JSON" in first.stderr
+    again = mapdata("ingest", str(SEED), env=env)
+    assert (again.returncode, again.stdout.strip()) == (0, "0 new, 11 already present, 0 rejected")
+
+
+def test_unreadable_file_is_a_clear_error(tmp_path):
+    out = mapdata("tag", str(tmp_path / "nope.txt"))
+    assert out.returncode == 2
+    assert "nope.txt: cannot read file" in out.stderr
+    assert "Traceback" not in out.stderr

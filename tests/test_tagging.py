@@ -1,0 +1,108 @@
+"""The tagger against the hand-labelled seed, and the hard cases pinned with examples written for these tests."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import SEED_GOLD
+from mapdata.models import Item
+from mapdata.tagging import default_tagger, first_sentence_end
+
+
+def tag(text: str):
+    return default_tagger().tag(Item.create(text, None))
+
+
+def gold_items():
+    return [json.loads(line) for line in SEED_GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("gold", gold_items(), ids=lambda g: g["id"])
+def test_seed_countries_and_organisations_exact(gold):
+    result = tag(gold["text"])
+    assert list(result.countries) == gold["countries"]
+    assert list(result.organisations) == gold["organisations"]
+
+
+@pytest.mark.parametrize("gold", gold_items(), ids=lambda g: g["id"])
+def test_seed_lead_actor(gold):
+    assert tag(gold["text"]).lead_actor == gold["lead_actor"]
+
+
+def test_evidence_spans_point_at_the_phrase():
+    text = "Minister Péter Szijjártó was in Minsk, where Hungary's envoy met Russian officials."
+    result = tag(text)
+    for ev in result.evidence:
+        assert text[ev.start : ev.end] == ev.text
+    kinds = {(ev.text, ev.actor, ev.kind) for ev in result.evidence}
+    assert ("Péter Szijjártó", "HU", "leader") in kinds
+    assert ("Minsk", "BY", "capital") in kinds
+    assert ("Hungary", "HU", "name") in kinds
+    assert ("Russian", "RU", "demonym") in kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "countries", "organisations"),
+    [
+        ("A Dutch court ruled against Emirati investors.", ["AE", "NL"], []),
+        ("The Kremlin rejected the offer from Downing Street.", ["GB", "RU"], []),
+        ("Brussels threatened new tariffs on Chinese steel.", ["CN"], ["EU"]),
+        ("Erdoğan and Xi spoke by phone.", ["CN", "TR"], []),
+        ("Erdogan visited the border.", ["TR"], []),
+        ("Shelling hit Kherson Oblast and Crimea overnight.", ["UA"], []),
+        ("Aid trucks entered Gaza.", ["PS"], []),
+        ("Greenland's premier met Danish officials.", ["DK"], []),
+        ("Protests spread in Puerto Rico.", ["US"], []),
+        ("Burma and Swaziland were once known by those names.", ["MM", "SZ"], []),
+        ("Troops left Niger while Nigeria watched.", ["NE", "NG"], []),
+        ("South Sudan accused Sudan of shelling.", ["SD", "SS"], []),
+        ("North Korea fired a missile toward South Korea.", ["KP", "KR"], []),
+        ("Guinea-Bissau and Equatorial Guinea signed a pact.", ["GQ", "GW"], []),
+        ("Chad Daybell was sentenced in Idaho.", ["US"], []),
+        ("The family enjoyed a turkey dinner on china plates.", [], []),
+        ("Ships crowded the Gulf of Finland.", [], []),
+        ("The African Union and Australia held talks.", ["AU"], ["AU"]),
+        ("The AU summit opened.", [], ["AU"]),
+        ("Let us hope the US agrees.", ["US"], []),
+        ("Talks in The Hague resumed.", ["NL"], []),
+        ("A summit in Busan ended.", ["KR"], []),
+        ("Georgia's governor signed the bill in Atlanta.", ["US"], []),
+        ("Georgia and Armenia reopened a border crossing.", ["AM", "GE"], []),
+        ("Türkiye and Czechia signed a deal.", ["CZ", "TR"], []),
+        ("NATO and the UN met in Kiev.", ["UA"], ["NATO", "UN"]),
+        ("Hungarian and Russian-Belarusian drills.", ["BY", "HU", "RU"], []),
+    ],
+)
+def test_hard_cases(text, countries, organisations):
+    result = tag(text)
+    assert list(result.countries) == countries
+    assert list(result.organisations) == organisations
+
+
+def test_topics_and_tone_follow_the_lexicon():
+    result = tag("The EU imposed new sanctions and an asset freeze on Belarusian officials after the crackdown.")
+    assert "sanctions" in result.topics
+    assert result.tone == "conflict"
+    coop = tag("Kazakhstan and Uzbekistan signed a trade agreement to boost gas exports.")
+    assert "trade_energy" in coop.topics
+    assert coop.tone == "cooperation"
+    assert 1 <= len(result.topics) <= 3
+
+
+def test_relations_are_a_star_from_the_lead_actor():
+    result = tag("Poland will close its border with Belarus due to Russian exercises.")
+    assert result.lead_actor == "PL"
+    assert set(result.relations()) == {("PL", "BY"), ("PL", "RU")}
+
+
+def test_first_sentence_ignores_abbreviations():
+    text = "The U.S. envoy met Gov. Smith in Kyiv. Russia objected."
+    assert text[: first_sentence_end(text)] == "The U.S. envoy met Gov. Smith in Kyiv."
+
+
+def test_tag_output_record_shape():
+    record = tag("Belarus thanked Russia.").to_json()
+    assert set(record) == {"id", "date", "countries", "organisations", "topics", "tone", "lead_actor", "evidence"}
+    assert record["evidence"][0] == {"actor": "BY", "text": "Belarus", "start": 0, "end": 7, "kind": "name"}
