@@ -8,8 +8,9 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import ahocorasick
+import ahocorasick_rs
 
 from . import gazetteer
 from .errors import DataFileError
@@ -37,8 +38,7 @@ TONE_THRESHOLD = 1.0
 NEGATION_WINDOW = 60  # characters after a negation cue within the same clause
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(NamedTuple):
     """A raw gazetteer hit before disambiguation."""
 
     start: int
@@ -52,80 +52,83 @@ class ActorTagger:
 
     def __init__(self, gaz: Gazetteer) -> None:
         self.gaz = gaz
-        self.automaton = ahocorasick.Automaton()
+        patterns: dict[str, tuple[str, Entry]] = {key: (key, entry) for key, entry in gaz.entries.items()}
         for key, entry in gaz.entries.items():
-            self.automaton.add_word(key, (key, entry))
-        for key, entry in gaz.entries.items():
-            upper = key.upper()
             # ALL-CAPS headlines and datelines ("BEIRUT (AP)") name places too
-            if upper != key and len(key) >= 4 and entry.kind != "organisation" and upper not in gaz.entries:
-                self.automaton.add_word(upper, (key, entry))
-        self.automaton.make_automaton()
+            if len(key) >= 4 and entry.kind != "organisation":
+                patterns.setdefault(key.upper(), (key, entry))
+        self._values = list(patterns.values())
+        self.automaton = ahocorasick_rs.AhoCorasick(list(patterns), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+        self._cues = {key: _cue_pattern(look.cues) for key, look in gaz.lookalikes.items()}
 
     def matches(self, text: str) -> tuple[str, list[Match]]:
-        """Folded text and the longest whole-word hits in it."""
+        """Folded text and the longest whole-word hits in it, before any context rule."""
         folded = fold(text)
         size = len(folded)
-        found: list[Match] = []
-        for end, (key, entry) in self.automaton.iter_long(folded):
-            start = end - len(key) + 1
-            if start > 0 and folded[start - 1].isalnum():
+        found = []
+        for index, start, end in self.automaton.find_matches_as_indexes(folded):
+            if (start and folded[start - 1].isalnum()) or (end < size and folded[end].isalnum()):
                 continue
-            if end + 1 < size and folded[end + 1].isalnum():
-                continue
-            found.append(Match(start, end + 1, key, entry))
+            key, entry = self._values[index]
+            found.append(Match(start, end, key, entry))
         return folded, found
 
     def tag(self, text: str) -> list[Tag]:
-        """Evidence for every actor involved, in text order."""
+        """Evidence for every actor involved, in text order.
+
+        This is the hot path (tens of thousands of items a second), hence plain tuples and one loop.
+        """
         folded, found = self.matches(text)
         if not found:
             return []
         gaz = self.gaz
-        definite: list[tuple[Match, str]] = []
-        cities: list[Match] = []
+        first_names, lookalikes = gaz.first_names, gaz.lookalikes
+        definite: list[tuple[int, int, str, str]] = []
+        later: list[Match] = []  # cities and look-alikes: decided once the rest of the item is known
         for m in found:
-            if m.key in gaz.first_names and self._is_person(folded, m):
+            key, entry = m.key, m.entry
+            if key in first_names and _is_person(folded, m.start, m.end):
                 continue
-            look = gaz.lookalikes.get(m.key)
-            if look is not None:
-                actor = look.alternative if self._cued(look.cues, folded, found, m) else look.default
+            if key in lookalikes or entry.candidates:
+                later.append(m)
+            elif entry.actor is not None:
+                definite.append((m.start, m.end, entry.actor, entry.kind))
+        if later:
+            named = {d[2] for d in definite}
+            for m in later:
+                look = lookalikes.get(m.key)
+                if look is not None:
+                    actor = look.alternative if self._cued(m.key, folded, found, m) else look.default
+                else:
+                    actor = next((c for c, _ in m.entry.candidates if c in named), None)
+                    top, population = m.entry.candidates[0]
+                    if actor is None and not m.entry.weak and population >= gazetteer.CITY_ALONE_POPULATION:
+                        actor = top
                 if actor:
-                    definite.append((m, actor))
-                continue
-            if m.entry.actor is None:
-                continue
-            if m.entry.candidates:
-                cities.append(m)
-            else:
-                definite.append((m, m.entry.actor))
-        named = {actor for _, actor in definite}
-        for m in cities:
-            actor = next((c for c, _ in m.entry.candidates if c in named), None)
-            if actor is None and not m.entry.weak and m.entry.candidates[0][1] >= gazetteer.CITY_ALONE_POPULATION:
-                actor = m.entry.candidates[0][0]
-            if actor is not None:
-                definite.append((m, actor))
-        definite.sort(key=lambda pair: pair[0].start)
-        return [Tag(actor, text[m.start : m.end], m.start, m.end, m.entry.kind) for m, actor in definite]
+                    definite.append((m.start, m.end, actor, m.entry.kind))
+            definite.sort()
+        return [Tag(actor, text[start:end], start, end, kind) for start, end, actor, kind in definite]
 
-    @staticmethod
-    def _is_person(folded: str, m: Match) -> bool:
-        after = _WORD.match(folded, m.end + 1) if folded[m.end : m.end + 1] == " " else None
-        if after and after.group()[:1].isupper() and after.group().rstrip(".") not in PLACE_WORDS:
+    def _cued(self, key: str, folded: str, found: list[Match], m: Match) -> bool:
+        words, places = self._cues[key]
+        if words is not None and words.search(folded):
             return True
-        before = folded[: m.start].rstrip().rsplit(" ", 1)[-1]
-        return before in TITLES
+        return any(o is not m and o.entry.actor in places and o.entry.kind in ("place", "capital") for o in found)
 
-    def _cued(self, cues: tuple[str, ...], folded: str, found: list[Match], m: Match) -> bool:
-        for cue in cues:
-            if cue.startswith("@place:"):
-                country = cue.split(":", 1)[1]
-                if any(o is not m and o.entry.actor == country and o.entry.kind in ("place", "capital") for o in found):
-                    return True
-            elif re.search(r"(?<!\w)" + re.escape(cue) + r"(?!\w)", folded):
-                return True
-        return False
+
+def _is_person(folded: str, start: int, end: int) -> bool:
+    """A first name followed by a capitalised word (a surname), or preceded by a title, names a person."""
+    after = _WORD.match(folded, end + 1) if folded[end : end + 1] == " " else None
+    if after and after.group()[:1].isupper() and after.group().rstrip(".") not in PLACE_WORDS:
+        return True
+    return folded[:start].rstrip().rsplit(" ", 1)[-1] in TITLES
+
+
+def _cue_pattern(cues: tuple[str, ...]) -> tuple[re.Pattern | None, frozenset[str]]:
+    """One compiled whole-phrase pattern for a look-alike's word cues, and its '@place:XX' countries."""
+    places = frozenset(c.split(":", 1)[1] for c in cues if c.startswith("@place:"))
+    words = [re.escape(c) for c in cues if not c.startswith("@place:")]
+    return (re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else None), places
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,13 +146,11 @@ class Lexicon:
     """Weighted topic and tone cues from data/lexicon.csv, matched on whole words in one pass."""
 
     def __init__(self, cues: Iterable[Cue]) -> None:
-        self.automaton = ahocorasick.Automaton()
         grouped: dict[str, list[Cue]] = defaultdict(list)
         for cue in cues:
             grouped[cue.pattern].append(cue)
-        for pattern, group in grouped.items():
-            self.automaton.add_word(pattern, tuple(group))
-        self.automaton.make_automaton()
+        self._groups = [tuple(group) for group in grouped.values()]
+        self.automaton = ahocorasick_rs.AhoCorasick(list(grouped), matchkind=ahocorasick_rs.MatchKind.Standard)
 
     @classmethod
     def from_file(cls, path=None) -> "Lexicon":
@@ -172,18 +173,17 @@ class Lexicon:
         return cls(cues)
 
     def hits(self, text: str) -> list[tuple[int, int, Cue]]:
-        """Every whole-word cue in the text, with its span."""
+        """Every whole-word cue in the text, with its span (overlapping cues all count)."""
         low = fold(text).lower()
         size = len(low)
         out = []
-        for end, group in self.automaton.iter(low):
-            for cue in group:
-                start = end - len(cue.pattern) + 1
-                if start > 0 and low[start - 1].isalnum():
+        for index, start, end in self.automaton.find_matches_as_indexes(low, overlapping=True):
+            if start and low[start - 1].isalnum():
+                continue
+            for cue in self._groups[index]:
+                if not cue.prefix and end < size and low[end].isalnum():
                     continue
-                if not cue.prefix and end + 1 < size and low[end + 1].isalnum():
-                    continue
-                out.append((start, end + 1, cue))
+                out.append((start, end, cue))
         return out
 
     def score(self, text: str) -> tuple[tuple[str, ...], str]:
