@@ -38,6 +38,10 @@ TONE_THRESHOLD = 1.0
 NEGATION_WINDOW = 60  # characters after a negation cue within the same clause
 
 
+# Building Tags with tuple.__new__ skips NamedTuple's Python-level __new__: a third of the per-tag cost.
+_new_tag = functools.partial(tuple.__new__, Tag)
+
+
 class Match(NamedTuple):
     """A raw gazetteer hit before disambiguation."""
 
@@ -58,62 +62,71 @@ class ActorTagger:
             if len(key) >= 4 and entry.kind != "organisation":
                 patterns.setdefault(key.upper(), (key, entry))
         self._values = list(patterns.values())
-        self.automaton = ahocorasick_rs.AhoCorasick(list(patterns), matchkind=ahocorasick_rs.MatchKind.LeftmostLongest)
+        self.automaton = ahocorasick_rs.AhoCorasick(
+            list(patterns),
+            matchkind=ahocorasick_rs.MatchKind.LeftmostLongest,
+            # measured fastest here on 70,000 patterns (bench/tagging.py), and quick to build
+            implementation=ahocorasick_rs.Implementation.ContiguousNFA,
+        )
         self._cues = {key: _cue_pattern(look.cues) for key, look in gaz.lookalikes.items()}
 
     def matches(self, text: str) -> tuple[str, list[Match]]:
         """Folded text and the longest whole-word hits in it, before any context rule."""
         folded = fold(text)
+        return folded, [Match(*hit) for hit in self._hits(folded)]
+
+    def _hits(self, folded: str) -> list[tuple[int, int, str, Entry]]:
         size = len(folded)
-        found = []
-        for index, start, end in self.automaton.find_matches_as_indexes(folded):
-            if (start and folded[start - 1].isalnum()) or (end < size and folded[end].isalnum()):
-                continue
-            key, entry = self._values[index]
-            found.append(Match(start, end, key, entry))
-        return folded, found
+        values = self._values
+        return [
+            (start, end, *values[index])
+            for index, start, end in self.automaton.find_matches_as_indexes(folded)
+            if not ((start and folded[start - 1].isalnum()) or (end < size and folded[end].isalnum()))
+        ]
 
     def tag(self, text: str) -> list[Tag]:
         """Evidence for every actor involved, in text order.
 
         This is the hot path (tens of thousands of items a second), hence plain tuples and one loop.
         """
-        folded, found = self.matches(text)
+        folded = fold(text)
+        found = self._hits(folded)
         if not found:
             return []
         gaz = self.gaz
         first_names, lookalikes = gaz.first_names, gaz.lookalikes
         definite: list[tuple[int, int, str, str]] = []
-        later: list[Match] = []  # cities and look-alikes: decided once the rest of the item is known
-        for m in found:
-            key, entry = m.key, m.entry
-            if key in first_names and _is_person(folded, m.start, m.end):
+        later = []  # cities and look-alikes: decided once the rest of the item is known
+        for hit in found:
+            start, end, key, entry = hit
+            if key in first_names and _is_person(folded, start, end):
                 continue
-            if key in lookalikes or entry.candidates:
-                later.append(m)
+            if entry.candidates or key in lookalikes:
+                later.append(hit)
             elif entry.actor is not None:
-                definite.append((m.start, m.end, entry.actor, entry.kind))
+                definite.append((start, end, entry.actor, entry.kind))
         if later:
             named = {d[2] for d in definite}
-            for m in later:
-                look = lookalikes.get(m.key)
+            for hit in later:
+                start, end, key, entry = hit
+                look = lookalikes.get(key)
                 if look is not None:
-                    actor = look.alternative if self._cued(m.key, folded, found, m) else look.default
+                    actor = look.alternative if self._cued(key, folded, found, hit) else look.default
                 else:
-                    actor = next((c for c, _ in m.entry.candidates if c in named), None)
-                    top, population = m.entry.candidates[0]
-                    if actor is None and not m.entry.weak and population >= gazetteer.CITY_ALONE_POPULATION:
+                    actor = next((c for c, _ in entry.candidates if c in named), None)
+                    top, population = entry.candidates[0]
+                    if actor is None and not entry.weak and population >= gazetteer.CITY_ALONE_POPULATION:
                         actor = top
                 if actor:
-                    definite.append((m.start, m.end, actor, m.entry.kind))
+                    definite.append((start, end, actor, entry.kind))
             definite.sort()
-        return [Tag(actor, text[start:end], start, end, kind) for start, end, actor, kind in definite]
+        return [_new_tag((actor, text[start:end], start, end, kind, False)) for start, end, actor, kind in definite]
 
-    def _cued(self, key: str, folded: str, found: list[Match], m: Match) -> bool:
+    def _cued(self, key: str, folded: str, found: list[tuple[int, int, str, Entry]], hit: tuple) -> bool:
         words, places = self._cues[key]
         if words is not None and words.search(folded):
             return True
-        return any(o is not m and o.entry.actor in places and o.entry.kind in ("place", "capital") for o in found)
+        return any(o is not hit and o[3].actor in places and o[3].kind in ("place", "capital") for o in found)
 
 
 def _is_person(folded: str, start: int, end: int) -> bool:
