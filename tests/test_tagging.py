@@ -106,3 +106,23 @@ def test_tag_output_record_shape():
     record = tag("Belarus thanked Russia.").to_json()
     assert set(record) == {"id", "date", "countries", "organisations", "topics", "tone", "lead_actor", "evidence"}
     assert record["evidence"][0] == {"actor": "BY", "text": "Belarus", "start": 0, "end": 7, "kind": "name"}
+
+
+@pytest.mark.parametrize(
+    ("text", "countries"),
+    [
+        ("Man of the year: the mayor of a small town.", []),  # Man, Côte d'Ivoire, is a word first
+        ("Clashes were reported in Man, western Côte d'Ivoire.", ["CI"]),  # ... and a town when its country is named
+        ("Store shelves were empty.", []),  # 'Støre' folds to 'Store', but only the accented name is the leader
+        ("Støre met Mette Frederiksen in Oslo.", ["DK", "NO"]),
+        ("Flooding hit Borno and Kano states.", ["NG"]),  # first-level regions from ISO 3166-2
+        ("Fighting spread across Tigray and Amhara.", ["ET"]),
+        ("Sheriffs in Fulton County and DeKalb County met.", ["US"]),  # US counties
+        ("Los Angeles police made arrests.", ["US"]),  # not Los Ángeles, Chile
+        ("Protests in Rivers and Lakes: a nature column.", []),  # regions named by plural words need context
+        ("Iceland and Norway signed a fisheries deal.", ["IS", "NO"]),
+        ("A bridge to the Island was closed.", []),
+    ],
+)
+def test_common_words_regions_and_exact_spellings(text, countries):
+    assert list(tag(text).countries) == countries

