@@ -35,6 +35,8 @@ _WORD = re.compile(r"[\w.'’-]+")
 TOPIC_THRESHOLD = 1.0
 TOPIC_RELATIVE = 0.34
 TONE_THRESHOLD = 1.0
+DIPLOMACY_PRIOR = 0.5
+FIRST_SENTENCE_WEIGHT = 2.0
 NEGATION_WINDOW = 60  # characters after a negation cue within the same clause
 
 
@@ -199,22 +201,28 @@ class Lexicon:
                 out.append((start, end, cue))
         return out
 
-    def score(self, text: str) -> tuple[tuple[str, ...], str]:
-        """Topics (1 to 3, best first) and tone of a text."""
+    def score(self, text: str, actors: int = 0) -> tuple[tuple[str, ...], str]:
+        """Topics (1 to 3, best first) and tone of a text that names `actors` countries and organisations."""
         hits = self.hits(text)
         low = text.lower()
         negations = [(s, e) for s, e, c in hits if c.category == "negation"]
         topics: dict[str, float] = defaultdict(float)
+        if actors >= 2:
+            # states and organisations addressing each other is diplomacy unless stronger cues say otherwise
+            topics["diplomacy"] += DIPLOMACY_PRIOR
         tone: dict[str, float] = defaultdict(float)
+        lead_end = first_sentence_end(text)
         for start, end, cue in hits:
             if cue.category == "topic":
                 topics[cue.label] += cue.weight
             elif cue.category == "tone":
+                # the first sentence carries the main event
+                weight = cue.weight * (FIRST_SENTENCE_WEIGHT if start < lead_end else 1.0)
                 if _negated(low, negations, start):
                     # "did not agree" leans to conflict; a denied clash still signals tension, only weaker
-                    tone["conflict"] += cue.weight * 0.5
+                    tone["conflict"] += weight * 0.5
                 else:
-                    tone[cue.label] += cue.weight
+                    tone[cue.label] += weight
         chosen: tuple[str, ...] = ()
         if topics:
             ranked = sorted(topics.items(), key=lambda kv: (-kv[1], TOPICS.index(kv[0])))
@@ -274,7 +282,7 @@ class Tagger:
         tags = self.actors.tag(item.text)
         countries = sorted({t.actor for t in tags if t.kind != "organisation"})
         organisations = sorted({t.actor for t in tags if t.kind == "organisation"})
-        topics, tone = self.lexicon.score(item.text)
+        topics, tone = self.lexicon.score(item.text, len(countries) + len(organisations))
         lead = lead_actor(item.text, tags)
         return TaggedItem(
             item=item,
