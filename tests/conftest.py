@@ -135,3 +135,84 @@ def page(browser):
     pg.on("pageerror", lambda exc: pg.console_errors.append(str(exc)))
     yield pg
     context.close()
+
+
+def _postgres_bin() -> Path | None:
+    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
+            return folder
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A throwaway PostgreSQL cluster on a free port of 127.0.0.1 (Debian's server binaries), polled until
+    it answers; or the server at MAPDATA_TEST_PG_URL. Missing in CI is a failure, never a skip."""
+    given = os.environ.get("MAPDATA_TEST_PG_URL")
+    if given:
+        yield given.rstrip("/") + "/"
+        return
+    bindir = _postgres_bin()
+    if bindir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL server binaries are missing in CI: .ci/run must install postgresql")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    import pwd
+    import tempfile
+
+    import psycopg
+
+    root = Path(tempfile.mkdtemp(prefix="mapdata-pg-"))
+    run_as: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        user = pwd.getpwnam("postgres")
+        os.chown(root, user.pw_uid, user.pw_gid)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    started = subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
+                             capture_output=True, text=True)
+    if started.returncode:
+        raise RuntimeError(f"PostgreSQL did not start: {started.stdout}{started.stderr}{(root / 'log').read_text()}")
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            psycopg.connect(f"host=127.0.0.1 port={port} user=postgres dbname=postgres", connect_timeout=2).close()
+            break
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/"
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+    shutil.rmtree(root, ignore_errors=True)
+
+
+_databases = iter(range(1, 10**6))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request, tmp_path: Path) -> str:
+    """A fresh database on SQLite (a file in tmp_path) and on PostgreSQL (a new database on the test server)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'mapdata.sqlite'}"
+    import psycopg
+
+    server = request.getfixturevalue("pg_server")
+    name = f"mapdata_test_{os.getpid()}_{next(_databases)}"
+    plain = server.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain + "postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server + name
+
+
+@pytest.fixture
+def any_engine(any_db_url: str):
+    """An engine on a fresh SQLite or PostgreSQL database, migrated."""
+    from mapdata import store
+
+    eng = store.open_engine(any_db_url)
+    yield eng
+    eng.dispose()

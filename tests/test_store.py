@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from conftest import SEED
 from mapdata import store
@@ -25,7 +25,8 @@ def test_ingest_seed_twice_adds_nothing_the_second_time(engine, db_url):
         assert conn.execute("pragma journal_mode").fetchone() == ("wal",)
 
 
-def test_frames_hold_tags_topics_relations(engine):
+def test_frames_hold_tags_topics_relations(any_engine):
+    engine = any_engine
     ingest_paths(engine, [SEED])
     frames = store.load_frames(engine)
     assert len(frames.items) == 11
@@ -38,7 +39,8 @@ def test_frames_hold_tags_topics_relations(engine):
     assert eu_item["text"][tag["start"] : tag["end"]] == tag["phrase"] == "Hungary"
 
 
-def test_items_without_date_are_rejected_not_dated_today(engine, tmp_path):
+def test_items_without_date_are_rejected_not_dated_today(any_engine, tmp_path):
+    engine = any_engine
     feed = tmp_path / "undated.jsonl"
     feed.write_text('{"text": "Poland closed the border."}\n{"date": "2025-01-02", "text": "Estonia warned."}\n', encoding="utf-8")
     result = ingest_paths(engine, [feed, tmp_path / "missing.txt"])
@@ -50,7 +52,84 @@ def test_items_without_date_are_rejected_not_dated_today(engine, tmp_path):
         assert list(conn.scalars(select(store.items.c.date))) == [date(2025, 1, 2)]
 
 
-def test_sample_is_ingested_only_into_an_empty_database(engine):
+def test_sample_is_ingested_only_into_an_empty_database(any_engine):
+    engine = any_engine
     assert ensure_sample(engine).new == 11
     assert ensure_sample(engine) is None
     assert store.count_items(engine) == 11
+
+
+def test_ingest_twice_adds_nothing_on_both_backends(any_engine):
+    assert ingest_paths(any_engine, [SEED]).new == 11
+    again = ingest_paths(any_engine, [SEED])
+    assert (again.new, again.present) == (0, 11)
+    assert store.count_items(any_engine) == 11
+
+
+def test_dry_run_stores_nothing(any_engine):
+    result = ingest_paths(any_engine, [SEED], dry_run=True)
+    assert result.new == 11
+    assert store.count_items(any_engine) == 0
+
+
+def test_schema_is_versioned_by_alembic(any_engine):
+    with any_engine.connect() as conn:
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+    store.migrate(any_engine)  # a second run is a no-op
+
+
+def test_stats_count_in_the_database(any_engine):
+    ingest_paths(any_engine, [SEED])
+    stats = store.stats(any_engine, top=3)
+    assert (stats.items, stats.first, stats.last) == (11, date(2025, 11, 1), date(2025, 11, 1))
+    assert stats.actors[0] == ("BY", 11)
+    assert stats.actors[1] == ("RU", 6)
+    assert len(stats.pairs) == 3
+
+
+def test_corrections_survive_retag(any_engine):
+    from mapdata.corrections import Correction
+    from mapdata.tagging import default_tagger
+
+    ingest_paths(any_engine, [SEED])
+    frames = store.load_frames(any_engine)
+    item_id = frames.items[frames.items["text"].str.startswith("Poland will close")].iloc[0]["id"]
+    tagger = default_tagger().tag
+    store.add_correction(any_engine, Correction(item_id, "actor", "LT", "add"), tagger)
+    store.add_correction(any_engine, Correction(item_id, "actor", "RU", "remove"), tagger)
+    store.add_correction(any_engine, Correction(item_id, "topic", "humanitarian", "add"), tagger)
+    store.add_correction(any_engine, Correction(item_id, "tone", "neutral", "set"), tagger)
+
+    def state():
+        f = store.load_frames(any_engine)
+        t = f.tags[f.tags["item_id"] == item_id]
+        return (set(t["actor"]), set(t.loc[t["manual"], "actor"]),
+                set(f.topics.loc[f.topics["item_id"] == item_id, "topic"]),
+                f.items.loc[f.items["id"] == item_id, "tone"].iloc[0],
+                set(f.relations.loc[f.relations["item_id"] == item_id, "target"]))
+
+    before = state()
+    assert before == ({"BY", "LT", "PL"}, {"LT"}, {"border", "military", "humanitarian"}, "neutral", {"BY", "LT"})
+    report = store.retag(any_engine, tagger)
+    assert report.items == 11 and report.changed == 0
+    assert state() == before
+
+
+def test_retag_reports_what_changed(any_engine, monkeypatch):
+    from mapdata.tagging import default_tagger
+
+    ingest_paths(any_engine, [SEED])
+    real = default_tagger().tag
+
+    def without_poland(item):
+        tagged = real(item)
+        kept = tuple(t for t in tagged.evidence if t.actor != "PL")
+        return type(tagged)(tagged.item, tuple(c for c in tagged.countries if c != "PL"), tagged.organisations,
+                            tagged.topics, tagged.tone, tagged.lead_actor if tagged.lead_actor != "PL" else None,
+                            kept, tagged.lead_key if tagged.lead_key != "PL" else None)
+
+    report = store.retag(any_engine, without_poland)
+    assert report.changed == 2 and report.removed["PL"] == 2
+    assert "lost: PL -2" in report.summary()
+    frames = store.load_frames(any_engine)
+    assert "PL" not in set(frames.tags["actor"])

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import InputError, MapdataError
+from .models import TONES, TOPICS
 
 EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
@@ -40,16 +41,83 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress(done: int, total: int) -> None:
+    if total >= 5000:
+        print(f"\r  tagged {done:,} of {total:,} items", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from . import store
     from .ingest import ingest_paths
 
     engine = store.open_engine()
-    result = ingest_paths(engine, args.files)
+    show = _progress if (args.progress or sys.stderr.isatty()) else None
+    result = ingest_paths(engine, args.files, dry_run=args.dry_run, progress=show)
     for rejection in result.rejected:
         print(f"rejected: {rejection}", file=sys.stderr)
-    print(result.summary())
+    print(("dry run, nothing stored: would add " if args.dry_run else "") + result.summary())
     return EXIT_REJECTED if result.rejected else EXIT_OK
+
+
+def _filters(args: argparse.Namespace):
+    from datetime import date
+
+    from .filters import Filters
+
+    def day(value: str | None) -> date | None:
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError as err:
+            raise InputError(f"not a date (YYYY-MM-DD): {value!r}") from err
+
+    return Filters(
+        start=day(args.date_from),
+        end=day(args.date_to),
+        topics=tuple(args.topic or ()),
+        countries=tuple(c.upper() for c in args.country or ()),
+        organisations=tuple(args.org or ()),
+        tones=tuple(args.tone or ()),
+        search=args.search or "",
+    )
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from . import store
+    from .export import export
+
+    filters = _filters(args)
+    engine = store.open_engine()
+    frames = filters.apply(store.load_frames(engine, filters.start, filters.end))
+    out = export(frames, args.format)
+    if args.output:
+        Path(args.output).write_text(out, encoding="utf-8")
+        print(f"{len(frames.items)} items written to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return EXIT_OK
+
+
+def _cmd_retag(args: argparse.Namespace) -> int:
+    from . import store
+    from .tagging import default_tagger
+
+    report = store.retag(store.open_engine(), default_tagger().tag)
+    print(report.summary())
+    return EXIT_OK
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from . import store
+    from .mapview import actor_name
+
+    stats = store.stats(store.open_engine(), top=args.top)
+    print(f"items      {stats.items:,}")
+    print(f"dates      {stats.first or '-'} to {stats.last or '-'}")
+    print("top actors " + "; ".join(f"{actor_name(a)} {n:,}" for a, n in stats.actors))
+    print("top pairs  " + "; ".join(f"{actor_name(a)} -> {actor_name(b)} {n:,}" for a, b, n in stats.pairs))
+    return EXIT_OK
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -77,7 +145,25 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(run=_cmd_evaluate)
     ing = sub.add_parser("ingest", help="tag feed files and add their items to the database at MAPDATA_DB_URL")
     ing.add_argument("files", nargs="+", help="feed files (seed text, JSON Lines, CSV/TSV)")
+    ing.add_argument("--dry-run", action="store_true", help="read and tag, report what would be added, store nothing")
+    ing.add_argument("--progress", action="store_true", help="show progress on long inputs even when not on a terminal")
     ing.set_defaults(run=_cmd_ingest)
+    exp = sub.add_parser("export", help="write the stored items, filtered, as CSV, JSON Lines or GeoJSON")
+    exp.add_argument("--format", choices=("csv", "jsonl", "geojson"), default="csv")
+    exp.add_argument("--output", "-o", help="file to write (default: standard output)")
+    exp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
+    exp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
+    exp.add_argument("--topic", action="append", choices=TOPICS, help="keep items with this topic (repeatable)")
+    exp.add_argument("--country", action="append", metavar="XX", help="keep items involving this country (repeatable)")
+    exp.add_argument("--org", action="append", metavar="CODE", help="keep items involving this organisation (repeatable)")
+    exp.add_argument("--tone", action="append", choices=TONES, help="keep items of this tone (repeatable)")
+    exp.add_argument("--search", metavar="TEXT", help="keep items whose text contains TEXT")
+    exp.set_defaults(run=_cmd_export)
+    ret = sub.add_parser("retag", help="re-tag every stored item after data/ changed; manual corrections are kept")
+    ret.set_defaults(run=_cmd_retag)
+    st = sub.add_parser("stats", help="items, date span, top actors and top pairs of the store")
+    st.add_argument("--top", type=int, default=10)
+    st.set_defaults(run=_cmd_stats)
     serve = sub.add_parser("serve", help="start the dashboard (streamlit run dashboard.py)")
     serve.add_argument("--port", type=int, default=8501)
     serve.add_argument("--headless", action="store_true", help="do not open a browser")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +11,10 @@ from sqlalchemy import Engine
 from . import store
 from .errors import InputError
 from .feeds import ReadResult, Rejection, read_file
+from .models import Item, TaggedItem
 from .tagging import Tagger, default_tagger
+
+Progress = Callable[[int, int], None]  # (items done, items in this feed)
 
 
 @dataclass(slots=True)
@@ -27,7 +30,22 @@ class IngestResult:
         return f"{self.new} new, {self.present} already present, {len(self.rejected)} rejected"
 
 
-def ingest_result(engine: Engine, read: ReadResult, tagger: Tagger | None = None, result: IngestResult | None = None) -> IngestResult:
+def _tagged(tagger: Tagger, items: list[Item], progress: Progress | None) -> Iterator[TaggedItem]:
+    for done, item in enumerate(items, start=1):
+        yield tagger.tag(item)
+        if progress and (done % 1000 == 0 or done == len(items)):
+            progress(done, len(items))
+
+
+def ingest_result(
+    engine: Engine,
+    read: ReadResult,
+    tagger: Tagger | None = None,
+    result: IngestResult | None = None,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> IngestResult:
     """Tag and store what one feed yielded; items without a date are rejected, not given one."""
     tagger = tagger or default_tagger()
     result = result or IngestResult()
@@ -39,13 +57,20 @@ def ingest_result(engine: Engine, read: ReadResult, tagger: Tagger | None = None
             result.rejected.append(Rejection(source or read.source, int(line) if line.isdigit() else None, "no date"))
         else:
             dated.append(item)
-    new, present = store.add_items(engine, (tagger.tag(i) for i in dated))
+    new, present = store.add_items(engine, _tagged(tagger, dated, progress), dry_run=dry_run)
     result.new += new
     result.present += present
     return result
 
 
-def ingest_paths(engine: Engine, paths: Iterable[str | Path], tagger: Tagger | None = None) -> IngestResult:
+def ingest_paths(
+    engine: Engine,
+    paths: Iterable[str | Path],
+    tagger: Tagger | None = None,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+) -> IngestResult:
     """Ingest several files; a file that cannot be read at all is reported as one rejection."""
     result = IngestResult()
     for path in paths:
@@ -54,7 +79,7 @@ def ingest_paths(engine: Engine, paths: Iterable[str | Path], tagger: Tagger | N
         except InputError as err:
             result.rejected.append(Rejection(err.source, err.line, err.reason))
             continue
-        ingest_result(engine, read, tagger, result)
+        ingest_result(engine, read, tagger, result, dry_run=dry_run, progress=progress)
     return result
 
 

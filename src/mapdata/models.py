@@ -23,7 +23,7 @@ TOPICS: tuple[str, ...] = (
     "humanitarian",
 )
 TONES: tuple[str, ...] = ("cooperation", "conflict", "neutral")
-KINDS: tuple[str, ...] = ("name", "demonym", "capital", "place", "leader", "organisation")
+KINDS: tuple[str, ...] = ("name", "demonym", "capital", "place", "leader", "organisation", "manual")
 
 _SPACES = re.compile(r"\s+")
 ORG_PREFIX = "org:"

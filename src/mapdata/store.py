@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pandas as pd
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import (
     Boolean,
     Column,
@@ -24,13 +27,18 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    delete,
     func,
+    inspect,
     select,
+    text,
+    update,
 )
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
+from . import corrections as corr
 from .errors import StoreError
-from .models import TaggedItem
+from .models import Item, TaggedItem
 
 DEFAULT_DB_PATH = Path(__file__).resolve().parents[2] / "var" / "mapdata.sqlite"
 BATCH = 500
@@ -81,6 +89,18 @@ relations = Table(
     Column("target", String(24), primary_key=True),
     Index("ix_relations_pair", "source", "target"),
 )
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(64), ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("value", String(32), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_corrections_item", "item_id"),
+)
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
 def database_url() -> str:
@@ -97,18 +117,48 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def open_engine(url: str | None = None) -> Engine:
-    """An engine on the database (SQLite gets WAL and a busy timeout), with the tables created."""
+    """An engine on the database (SQLite gets WAL and a busy timeout), migrated to the current schema."""
     url = url or database_url()
     try:
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
-        metadata.create_all(engine)
+        migrate(engine)
     except (SQLAlchemyError, OSError) as err:
-        raise StoreError(f"cannot open database {url!r}: {err}") from err
+        raise StoreError(f"cannot open database {_redact(url)}: {err}") from err
     return engine
+
+
+def _redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, at, tail = url.rpartition("@")
+    if not at or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, credentials = head.partition("//")
+    return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
+
+
+def migrate(engine: Engine, attempts: int = 5) -> None:
+    """Bring the schema to the newest Alembic revision; safe when several processes start at once."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    for attempt in range(attempts):
+        try:
+            with engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(734219)"))  # one migrator at a time
+                names = set(inspect(conn).get_table_names())
+                config.attributes["connection"] = conn
+                if "items" in names and "alembic_version" not in names:
+                    command.stamp(config, "0001")  # a database made before migrations existed
+                command.upgrade(config, "head")
+            return
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # SQLite: another process created the tables between our look and our create; look again
+            if attempt == attempts - 1:
+                raise
 
 
 def _rows(tagged: TaggedItem, now: datetime) -> tuple[dict, list[dict], list[dict], list[dict]]:
@@ -133,22 +183,22 @@ def _rows(tagged: TaggedItem, now: datetime) -> tuple[dict, list[dict], list[dic
     return row, tag_rows, topic_rows, relation_rows
 
 
-def add_items(engine: Engine, tagged: Iterable[TaggedItem]) -> tuple[int, int]:
+def add_items(engine: Engine, tagged: Iterable[TaggedItem], *, dry_run: bool = False) -> tuple[int, int]:
     """Store tagged items that are not stored yet, one transaction per batch; returns (new, already present)."""
     new = present = 0
     batch: list[TaggedItem] = []
     for t in tagged:
         batch.append(t)
         if len(batch) >= BATCH:
-            n, p = _add_batch(engine, batch)
+            n, p = _add_batch(engine, batch, dry_run)
             new, present, batch = new + n, present + p, []
     if batch:
-        n, p = _add_batch(engine, batch)
+        n, p = _add_batch(engine, batch, dry_run)
         new, present = new + n, present + p
     return new, present
 
 
-def _add_batch(engine: Engine, batch: Sequence[TaggedItem], attempts: int = 5) -> tuple[int, int]:
+def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = False, attempts: int = 5) -> tuple[int, int]:
     unique = list({t.item.id: t for t in batch}.values())
     repeated = len(batch) - len(unique)
     for attempt in range(attempts):
@@ -156,7 +206,7 @@ def _add_batch(engine: Engine, batch: Sequence[TaggedItem], attempts: int = 5) -
             with engine.begin() as conn:
                 existing = set(conn.scalars(select(items.c.id).where(items.c.id.in_([t.item.id for t in unique]))))
                 fresh = [t for t in unique if t.item.id not in existing]
-                if fresh:
+                if fresh and not dry_run:
                     now = datetime.now(timezone.utc)
                     parts = [_rows(t, now) for t in fresh]
                     conn.execute(items.insert(), [p[0] for p in parts])
@@ -204,3 +254,138 @@ def load_frames(engine: Engine, start: date | None = None, end: date | None = No
         relation_df = pd.read_sql(select(relations).where(relations.c.item_id.in_(ids)), conn)
     item_df["date"] = pd.to_datetime(item_df["date"]).dt.date
     return Frames(item_df, tag_df, topic_df, relation_df)
+
+
+def _write_tags(conn, tagged: TaggedItem) -> None:
+    """Replace an item's tags, topics and relations, and its tone and lead actor, by `tagged`'s."""
+    item_id = tagged.item.id
+    for table in (tags, topics, relations):
+        conn.execute(delete(table).where(table.c.item_id == item_id))
+    row, tag_rows, topic_rows, relation_rows = _rows(tagged, datetime.now(timezone.utc))
+    conn.execute(update(items).where(items.c.id == item_id).values(tone=row["tone"], lead_actor=row["lead_actor"]))
+    for table, rows in ((tags, tag_rows), (topics, topic_rows), (relations, relation_rows)):
+        if rows:
+            conn.execute(table.insert(), rows)
+
+
+def corrections_of(conn, item_ids: Sequence[str]) -> dict[str, list[corr.Correction]]:
+    """Stored corrections of some items, oldest first."""
+    out: dict[str, list[corr.Correction]] = {}
+    query = select(corrections).where(corrections.c.item_id.in_(item_ids)).order_by(corrections.c.id)
+    for row in conn.execute(query):
+        out.setdefault(row.item_id, []).append(corr.Correction(row.item_id, row.field, row.value, row.action))
+    return out
+
+
+def add_correction(engine: Engine, correction: corr.Correction, tagger: Callable[[Item], TaggedItem]) -> TaggedItem:
+    """Store a manual correction and rewrite the item's tags with every correction applied."""
+    with engine.begin() as conn:
+        row = conn.execute(select(items).where(items.c.id == correction.item_id)).one_or_none()
+        if row is None:
+            raise StoreError(f"no item with id {correction.item_id!r}")
+        conn.execute(
+            corrections.insert().values(
+                item_id=correction.item_id, field=correction.field, value=correction.value,
+                action=correction.action, created_at=datetime.now(timezone.utc),
+            )
+        )
+        fixed = corr.apply(tagger(_item(row)), corrections_of(conn, [correction.item_id]).get(correction.item_id, []))
+        _write_tags(conn, fixed)
+    return fixed
+
+
+def _item(row) -> Item:
+    return Item(id=row.id, date=row.date, text=row.text, source=row.source, url=row.url, origin=row.origin)
+
+
+@dataclass
+class RetagReport:
+    """What a re-tagging run changed."""
+
+    items: int = 0
+    changed: int = 0
+    added: Counter = field(default_factory=Counter)  # actor key -> items that gained it
+    removed: Counter = field(default_factory=Counter)
+    topics_changed: int = 0
+    tone_changed: int = 0
+
+    def summary(self) -> str:
+        """A few lines for people."""
+        lines = [f"{self.items} items re-tagged, {self.changed} changed "
+                 f"({self.topics_changed} topics, {self.tone_changed} tone)"]
+        if self.added:
+            lines.append("gained: " + ", ".join(f"{k} +{n}" for k, n in self.added.most_common(15)))
+        if self.removed:
+            lines.append("lost: " + ", ".join(f"{k} -{n}" for k, n in self.removed.most_common(15)))
+        return "\n".join(lines)
+
+
+def _batches(engine: Engine, size: int = BATCH) -> Iterator[list]:
+    last = ""
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(items).where(items.c.id > last).order_by(items.c.id).limit(size)).all()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1].id
+
+
+def retag(engine: Engine, tagger: Callable[[Item], TaggedItem]) -> RetagReport:
+    """Re-tag every stored item (after the gazetteer or lexicon changed), keeping manual corrections.
+
+    One transaction per batch: an interrupted run leaves every item either old or new, and running it
+    again finishes the job.
+    """
+    report = RetagReport()
+    for rows in _batches(engine):
+        ids = [r.id for r in rows]
+        with engine.begin() as conn:
+            old_tags: dict[str, set[str]] = {}
+            for item_id, actor in conn.execute(select(tags.c.item_id, tags.c.actor).where(tags.c.item_id.in_(ids))):
+                old_tags.setdefault(item_id, set()).add(actor)
+            old_topics: dict[str, set[str]] = {}
+            for item_id, topic in conn.execute(select(topics.c.item_id, topics.c.topic).where(topics.c.item_id.in_(ids))):
+                old_topics.setdefault(item_id, set()).add(topic)
+            fixes = corrections_of(conn, ids)
+            for row in rows:
+                report.items += 1
+                new = corr.apply(tagger(_item(row)), fixes.get(row.id, []))
+                before, after = old_tags.get(row.id, set()), {t.key for t in new.evidence}
+                topics_differ = old_topics.get(row.id, set()) != set(new.topics)
+                if before == after and not topics_differ and row.tone == new.tone and row.lead_actor == new.lead_key:
+                    continue
+                report.changed += 1
+                report.topics_changed += topics_differ
+                report.tone_changed += row.tone != new.tone
+                report.added.update(after - before)
+                report.removed.update(before - after)
+                _write_tags(conn, new)
+    return report
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Totals of the store: items, date span, the most frequent actors and pairs."""
+
+    items: int
+    first: date | None
+    last: date | None
+    actors: list[tuple[str, int]]
+    pairs: list[tuple[str, str, int]]
+
+
+def stats(engine: Engine, top: int = 10) -> Stats:
+    """Counts computed in the database, so they stay quick on large stores."""
+    per_actor = func.count(func.distinct(tags.c.item_id))
+    per_pair = func.count(func.distinct(relations.c.item_id))
+    with engine.connect() as conn:
+        count, first, last = conn.execute(select(func.count(), func.min(items.c.date), func.max(items.c.date)).select_from(items)).one()
+        actors = conn.execute(select(tags.c.actor, per_actor).group_by(tags.c.actor).order_by(per_actor.desc(), tags.c.actor).limit(top)).all()
+        pairs = conn.execute(
+            select(relations.c.source, relations.c.target, per_pair)
+            .group_by(relations.c.source, relations.c.target)
+            .order_by(per_pair.desc(), relations.c.source, relations.c.target)
+            .limit(top)
+        ).all()
+    return Stats(count, first, last, [tuple(r) for r in actors], [tuple(r) for r in pairs])

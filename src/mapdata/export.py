@@ -1,0 +1,84 @@
+"""Export a filtered view as CSV, JSON Lines (items with tags and evidence) or GeoJSON (the map's layers)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from . import aggregate, geocode, mapview
+from .models import split_key
+from .store import Frames
+
+FORMATS = ("csv", "jsonl", "geojson")
+
+
+def to_csv(frames: Frames) -> str:
+    """The item table (date, topics, countries, organisations, tone, lead actor, text, source, url, id)."""
+    return aggregate.item_table(frames).to_csv(index=False)
+
+
+def jsonl_records(frames: Frames) -> Iterator[dict]:
+    """One record per item in the `mapdata tag` shape, plus text, source and url; evidence marks manual tags."""
+    topics = frames.topics.groupby("item_id")["topic"].apply(sorted).to_dict()
+    evidence: dict[str, list[dict]] = {}
+    for row in frames.tags.itertuples(index=False):
+        code, is_org = split_key(row.actor)
+        evidence.setdefault(row.item_id, []).append(
+            {"actor": code, "organisation": is_org, "text": row.phrase, "start": int(row.start), "end": int(row.end),
+             "kind": row.kind, "manual": bool(row.manual)}
+        )
+    for row in frames.items.sort_values(["date", "id"]).itertuples(index=False):
+        found = evidence.get(row.id, [])
+        yield {
+            "id": row.id,
+            "date": row.date.isoformat(),
+            "text": row.text,
+            "source": row.source,
+            "url": row.url,
+            "countries": sorted({e["actor"] for e in found if not e["organisation"]}),
+            "organisations": sorted({e["actor"] for e in found if e["organisation"]}),
+            "topics": topics.get(row.id, []),
+            "tone": row.tone,
+            "lead_actor": split_key(row.lead_actor)[0] if isinstance(row.lead_actor, str) else None,
+            "evidence": found,
+        }
+
+
+def to_jsonl(frames: Frames) -> str:
+    """JSON Lines of `jsonl_records`."""
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in jsonl_records(frames))
+
+
+def to_geojson(frames: Frames) -> dict:
+    """A FeatureCollection: a Point per actor and a great-circle LineString per actor pair, as on the map."""
+    features = []
+    for row in aggregate.actors(frames).itertuples(index=False):
+        code, is_org = split_key(row.actor)
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [round(row.lon, 5), round(row.lat, 5)]},
+            "properties": {"layer": "actor", "actor": code, "organisation": is_org, "name": row.name,
+                           "items": int(row.items), "tone": row.tone},
+        })
+    places = geocode.places()
+    for row in aggregate.pairs(frames).itertuples(index=False):
+        pa, pb = places[row.a].point, places[row.b].point
+        line = mapview.arc((pa.latitude, pa.longitude), (pb.latitude, pb.longitude))
+        features.append({
+            "type": "Feature",
+            "geometry": {"type": "LineString", "coordinates": [[round(lon, 5), round(lat, 5)] for lat, lon in line]},
+            "properties": {"layer": "relation", "a": split_key(row.a)[0], "b": split_key(row.b)[0],
+                           "items": int(row.items), "tone": row.tone, "border": bool(row.border), "km": float(row.km)},
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def export(frames: Frames, fmt: str) -> str:
+    """The view in one of FORMATS, as text."""
+    if fmt == "csv":
+        return to_csv(frames)
+    if fmt == "jsonl":
+        return to_jsonl(frames)
+    if fmt == "geojson":
+        return json.dumps(to_geojson(frames), ensure_ascii=False)
+    raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
