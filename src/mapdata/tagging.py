@@ -32,11 +32,15 @@ NOT_SUBJECT = frozenset(
 _ABBREVIATIONS = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Lt|Col|Sgt|Jr|Sr|No|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Ft|Mt|vs|etc)\.)$")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"[\w.'’-]+")
-TOPIC_THRESHOLD = 1.0
+TOPIC_THRESHOLD = 1.5
 TOPIC_RELATIVE = 0.34
-TONE_THRESHOLD = 1.0
+TONE_THRESHOLD = 1.5
 DIPLOMACY_PRIOR = 0.5
-FIRST_SENTENCE_WEIGHT = 2.0
+FIRST_SENTENCE_WEIGHT = 3.0
+TOPIC_FIRST_SENTENCE_WEIGHT = 2.0
+MAX_TOPICS = 2
+CONFLICT_SCALE = 0.8  # conflict words also name events (strikes, war) more often than relations
+TONE_MARGIN = 1e-9  # equal scores are neutral
 NEGATION_WINDOW = 60  # characters after a negation cue within the same clause
 
 
@@ -214,7 +218,7 @@ class Lexicon:
         lead_end = first_sentence_end(text)
         for start, end, cue in hits:
             if cue.category == "topic":
-                topics[cue.label] += cue.weight
+                topics[cue.label] += cue.weight * (TOPIC_FIRST_SENTENCE_WEIGHT if start < lead_end else 1.0)
             elif cue.category == "tone":
                 # the first sentence carries the main event
                 weight = cue.weight * (FIRST_SENTENCE_WEIGHT if start < lead_end else 1.0)
@@ -227,9 +231,11 @@ class Lexicon:
         if topics:
             ranked = sorted(topics.items(), key=lambda kv: (-kv[1], TOPICS.index(kv[0])))
             top = ranked[0][1]
-            chosen = tuple(t for t, s in ranked[:3] if s >= TOPIC_THRESHOLD and s >= TOPIC_RELATIVE * top) or (ranked[0][0],)
-        coop, conflict = tone.get("cooperation", 0.0), tone.get("conflict", 0.0)
-        if max(coop, conflict) < TONE_THRESHOLD or coop == conflict:
+            chosen = tuple(
+                t for t, s in ranked[:MAX_TOPICS] if s >= TOPIC_THRESHOLD and s >= TOPIC_RELATIVE * top
+            ) or (ranked[0][0],)
+        coop, conflict = tone.get("cooperation", 0.0), tone.get("conflict", 0.0) * CONFLICT_SCALE
+        if max(coop, conflict) < TONE_THRESHOLD or abs(coop - conflict) < TONE_MARGIN:
             verdict = "neutral"
         else:
             verdict = "cooperation" if coop > conflict else "conflict"
