@@ -8,39 +8,41 @@ from pages import current_frames, setup, shown_caption, sidebar_filters
 
 setup("Map")
 data = current_frames()
-view = sidebar_filters(data).apply(data)
-actors = aggregate.actors(view)
-pairs = aggregate.pairs(view)
+filters = sidebar_filters(data)
+view = filters.apply(data)
+actors, pairs = aggregate.view(view, filters.min_items, filters.border_only)
 
 st.title("Who acts on whom")
 st.caption(
     f"{shown_caption(view, data)} · {len(actors)} actors · {len(pairs)} relations. "
-    "Circles are countries, diamonds organisations; colour is the dominant tone "
-    "(orange conflict, blue cooperation, grey neutral); dashed lines join countries that share a land border."
+    "Click a marker or a line to read its items. Layers (top right) add a choropleth and a density view."
 )
 
-# The base map's script is the same on every run (st_folium mutates the object, so it is built afresh),
-# so the component is not remounted when filters change: only the data layer is swapped in place.
+# The base map's script is the same on every run (st_folium mutates the object, so it is built afresh), so the
+# component is not remounted when filters change: only the data layers are swapped, and the view is kept.
 clicked = st_folium(
     mapview.base_map(),
     feature_group_to_add=mapview.layers(view, actors, pairs),
+    layer_control=mapview.layer_control(),
     key="map",
-    height=560,
+    height=600,
+    use_container_width=True,
     returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
 )
 
-codes = mapview.keys_in((clicked or {}).get("last_object_clicked_tooltip"))
-if len(codes) == 2:
-    selected = aggregate.items_of_pair(view, *codes)
-    heading = f"Items between {' and '.join(mapview.actor_name(c) for c in codes)}"
-elif len(codes) == 1:
-    selected = aggregate.items_of_actor(view, codes[0])
-    heading = f"Items involving {mapview.actor_name(codes[0])}"
+keys = mapview.keys_in((clicked or {}).get("last_object_clicked_tooltip"))
+if len(keys) == 2:
+    selected = aggregate.items_of_pair(view, *keys)
+    heading = f"Items between {' and '.join(mapview.actor_name(k) for k in keys)}"
+elif len(keys) == 1:
+    selected = aggregate.items_of_actor(view, keys[0])
+    heading = f"Items involving {mapview.actor_name(keys[0])}"
 else:
     selected, heading = None, None
 
 if selected is not None and not selected.items.empty:
     st.subheader(heading)
+    st.caption(f"{len(selected.items)} items, newest first; the phrase behind each tag is highlighted")
     st.markdown(mapview.item_html(selected, limit=len(selected.items)), unsafe_allow_html=True)
 else:
     st.info("Click a marker or a line on the map to read its items here.")

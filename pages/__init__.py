@@ -9,11 +9,11 @@ from datetime import date
 
 import streamlit as st
 
-from mapdata import store
+from mapdata import gazetteer, store
 from mapdata.assets import install_static
 from mapdata.filters import Filters
 from mapdata.ingest import ensure_sample
-from mapdata.models import TOPICS
+from mapdata.models import TONES, TOPICS
 from mapdata.store import Frames
 
 
@@ -31,16 +31,16 @@ def engine(url: str):
     return eng
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def frames(url: str, version: int) -> Frames:
-    """All stored items as frames; `version` (the item count) changes when data is added."""
+@st.cache_data(ttl=300, show_spinner=False, max_entries=4)
+def frames(url: str, version: tuple) -> Frames:
+    """All stored items as frames; `version` changes whenever items, tags or corrections change."""
     return store.load_frames(engine(url))
 
 
 def current_frames() -> Frames:
     """The stored data, from cache when nothing changed."""
     url = store.database_url()
-    return frames(url, store.count_items(engine(url)))
+    return frames(url, store.data_version(engine(url)))
 
 
 def sidebar_filters(data: Frames) -> Filters:
@@ -48,24 +48,74 @@ def sidebar_filters(data: Frames) -> Filters:
 
     Widget values live in session state under fixed keys, so every page shows the same filters.
     """
-    if "filters_seeded" not in st.session_state:
-        _seed_widgets(Filters.from_query(st.query_params.to_dict()), data)
-        st.session_state["filters_seeded"] = True
     low, high = _span(data)
+    st.session_state["date_bounds"] = (low, high)
+    if "filters_seeded" not in st.session_state:
+        _seed_widgets(Filters.from_query(st.query_params.to_dict()), low, high)
+        st.session_state["filters_seeded"] = True
+    countries, organisations = _actor_options(data)
+    state = st.session_state
+    # a bookmarked URL may name actors this database does not hold: keep only what can be chosen
+    state["countries"] = [c for c in state.get("countries") or [] if c in countries]
+    state["organisations"] = [o for o in state.get("organisations") or [] if o in organisations]
     bar = st.sidebar
     bar.header("Filters")
     picked = bar.date_input("Date range", key="dates", min_value=low, max_value=high, format="YYYY-MM-DD")
     bar.multiselect("Topics", TOPICS, key="topics", placeholder="All topics", help="Items with any of these topics")
-    start, end = (picked + (None, None))[:2] if isinstance(picked, tuple) else (picked, picked)
+    bar.multiselect("Countries", countries, key="countries", format_func=lambda c: f"{_name(c)} ({c})",
+                    placeholder="All countries", help="Items involving any of these countries")
+    bar.multiselect("Organisations", organisations, key="organisations", placeholder="All organisations",
+                    format_func=lambda c: f"{_name('org:' + c)} ({c})")
+    bar.multiselect("Tone", TONES, key="tones", placeholder="Any tone")
+    bar.text_input("Search the text", key="search", placeholder="e.g. embassy")
+    bar.checkbox("Border relations only", key="border_only",
+                 help="Items with a relation line between two countries that share a land border")
+    bar.number_input("Minimum items per actor", key="min_items", min_value=1, max_value=100_000, step=1)
+    start, end = (tuple(picked) + (None, None))[:2] if isinstance(picked, (tuple, list)) else (picked, picked)
     chosen = Filters(
         start=start if start and start != low else None,
         end=end if end and end != high else None,
-        topics=tuple(st.session_state.get("topics") or ()),
+        topics=tuple(state.get("topics") or ()),
+        countries=tuple(state.get("countries") or ()),
+        organisations=tuple(state.get("organisations") or ()),
+        tones=tuple(state.get("tones") or ()),
+        search=(state.get("search") or "").strip(),
+        border_only=bool(state.get("border_only")),
+        min_items=int(state.get("min_items") or 1),
     )
+    view = chosen.apply(data)
+    bar.caption(shown_caption(view, data))
+    bar.button("Reset filters", key="reset", on_click=_reset, args=(low, high), disabled=not chosen.active)
     query = chosen.to_query()
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
+    st.session_state["view_filters"] = chosen
     return chosen
+
+
+def narrow_dates(first: date, last: date) -> None:
+    """Narrow every view to a period (from the timeline) and rerun."""
+    low, high = st.session_state.get("date_bounds", (first, last))
+    start, end = max(first, low), min(last, high)
+    if start <= end and tuple(st.session_state.get("dates", ())) != (start, end):
+        st.session_state["dates"] = (start, end)
+        st.rerun()
+
+
+def _reset(low: date, high: date) -> None:
+    _seed_widgets(Filters(), low, high)
+
+
+def _name(key: str) -> str:
+    return gazetteer.load().name_of(key)
+
+
+def _actor_options(data: Frames) -> tuple[list[str], list[str]]:
+    """Country codes and organisation acronyms present in the data, by display name."""
+    keys = set(data.tags["actor"]) if not data.tags.empty else set()
+    countries = sorted((k for k in keys if not k.startswith("org:")), key=_name)
+    organisations = sorted(k.removeprefix("org:") for k in keys if k.startswith("org:"))
+    return countries, organisations
 
 
 def _span(data: Frames) -> tuple[date, date]:
@@ -75,12 +125,18 @@ def _span(data: Frames) -> tuple[date, date]:
     return data.items["date"].min(), data.items["date"].max()
 
 
-def _seed_widgets(filters: Filters, data: Frames) -> None:
-    low, high = _span(data)
+def _seed_widgets(filters: Filters, low: date, high: date) -> None:
     start = min(max(filters.start or low, low), high)
     end = max(min(filters.end or high, high), start)
-    st.session_state["dates"] = (start, end)
-    st.session_state["topics"] = list(filters.topics)
+    state = st.session_state
+    state["dates"] = (start, end)
+    state["topics"] = list(filters.topics)
+    state["countries"] = list(filters.countries)
+    state["organisations"] = list(filters.organisations)
+    state["tones"] = list(filters.tones)
+    state["search"] = filters.search
+    state["border_only"] = filters.border_only
+    state["min_items"] = filters.min_items
 
 
 def shown_caption(view: Frames, data: Frames) -> str:

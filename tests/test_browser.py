@@ -50,11 +50,50 @@ def test_topic_filter_changes_markers_and_url(app_server, page):
     sidebar.get_by_role("combobox", name="Topics").click()
     page.get_by_role("option", name="travel_consular").click()
     page.keyboard.press("Escape")
-    expect(page.get_by_text(re.compile(r"Showing 1 of 11 items"))).to_be_visible(timeout=WAIT)
+    expect(sidebar.get_by_text("Showing 1 of 11 items")).to_be_visible(timeout=WAIT)
     frame = page.frame_locator(MAP)
     expect(frame.locator("path.mapdata-actor")).to_have_count(2, timeout=WAIT)
     assert before > 2
     assert "topics=travel_consular" in page.url
     # the same URL opened afresh gives the same view
     page.goto(page.url)
-    expect(page.get_by_text(re.compile(r"Showing 1 of 11 items"))).to_be_visible(timeout=WAIT)
+    expect(page.get_by_test_id("stSidebar").get_by_text("Showing 1 of 11 items")).to_be_visible(timeout=WAIT)
+    expect(page.frame_locator(MAP).locator("path.mapdata-actor")).to_have_count(2, timeout=WAIT)
+
+
+def test_layers_legend_and_fullscreen_controls(app_server, page):
+    frame = open_map(page, app_server.url)
+    expect(frame.locator(".mapdata-legend")).to_contain_text("shared land border")
+    expect(frame.locator("a.mapdata-fullscreen")).to_be_visible()
+    control = frame.locator(".leaflet-control-layers")
+    for name in ("Relations", "Actors", "Items per country (choropleth)", "Density (heat)"):
+        expect(control).to_contain_text(name)
+    before = frame.locator("path.leaflet-interactive").count()
+    control.get_by_text("Items per country (choropleth)").click()
+    expect(frame.locator("path.leaflet-interactive")).not_to_have_count(before, timeout=WAIT)
+    assert page.console_errors == [], page.console_errors
+
+
+def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
+    from conftest import AppServer
+
+    server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'upload.sqlite'}")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url.split("/")[2] else route.abort())
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/Data")
+        feed = tmp_path / "mine.csv"
+        feed.write_text("date,text\n2025-11-02,Chile and Peru signed a fisheries agreement in Lima.\n", encoding="utf-8")
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(feed))
+        expect(page.get_by_text("1 items to add, 0 rejected")).to_be_visible(timeout=WAIT)
+        page.get_by_role("button", name="Add 1 items").click()
+        expect(page.get_by_text("1 new, 0 already present")).to_be_visible(timeout=WAIT)
+        page.goto(server.url)
+        frame = page.frame_locator(MAP)
+        expect(frame.locator("path.actor-CL")).to_be_attached(timeout=WAIT)
+        frame.locator("path.actor-CL").dispatch_event("click")
+        expect(frame.locator(".leaflet-popup-content")).to_contain_text("fisheries agreement", timeout=WAIT)
+    finally:
+        context.close()
+        server.stop()

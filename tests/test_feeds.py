@@ -69,7 +69,7 @@ def test_csv_with_common_column_names(tmp_path):
     assert result.rejected == []
     (item,) = result.items
     assert item.date == date(2025, 11, 1)
-    assert item.text == "Poland closes border. Trains stop"
+    assert item.text == "Poland closes border. Trains stop."  # "title. summary", the summary's own full stop kept
     assert item.url == "https://example.org/a"
 
 

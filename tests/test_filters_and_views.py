@@ -87,7 +87,10 @@ def test_tooltip_labels_identify_actors():
 def test_map_layers_use_only_local_assets(frames):
     fmap = mapview.build_map(frames)
     html = fmap.get_root().render()
-    assert html.count("L.circleMarker(") == len(aggregate.actors(frames)) - 2  # EU and NATO are diamonds
+    assert html.count('"className": "mapdata-actor ') == len(aggregate.actors(frames)) - 2  # EU and NATO are diamonds
+    assert html.count("mapdata-arrow") >= len(aggregate.pairs(frames))
+    for layer in ("Relations", "Actors", "Items per country (choropleth)", "Density (heat)"):
+        assert layer in html
     assert "actor-org-EU" in html and "pair-BY-PL" in html
     scripts = [src for _, src in fmap.default_js] + [href for _, href in fmap.default_css]
     assert scripts and all(s.startswith("/app/static/") for s in scripts)
@@ -97,3 +100,29 @@ def test_arc_follows_the_great_circle():
     points = mapview.arc((53.9, 27.6), (38.9, -77.0))
     assert points[0] == pytest.approx((53.9, 27.6)) and points[-1] == pytest.approx((38.9, -77.0))
     assert max(lat for lat, _ in points) > 60  # the Minsk-Washington geodesic bows north
+
+
+def test_actors_at_the_same_seat_are_spread_apart(frames):
+    actors = aggregate.actors(frames)
+    spots = set(zip(actors["lat"].round(3), actors["lon"].round(3)))
+    assert len(spots) == len(actors)  # EU and NATO both sit in Brussels
+
+
+def test_border_only_and_min_items(frames):
+    border = Filters(border_only=True).apply(frames)
+    assert 0 < len(border.items) < 11
+    actor_rows, pair_rows = aggregate.view(border, border_only=True)
+    assert len(pair_rows) and pair_rows["border"].all()
+    actor_rows, pair_rows = aggregate.view(frames, min_items=3)
+    assert set(actor_rows["actor"]) == {"BY", "RU", "US", "UA"}
+    assert set(pair_rows["a"]) | set(pair_rows["b"]) <= set(actor_rows["actor"])
+    assert Filters.from_query(Filters(border_only=True, min_items=3).to_query()) == Filters(border_only=True, min_items=3)
+
+
+def test_timeline_matrix_and_ego(frames):
+    counts, unit = aggregate.timeline(frames)
+    assert unit == "day" and counts["items"].sum() >= 11
+    table, tones = aggregate.matrix(frames, top=5)
+    assert table.loc["BY", "RU"] == 2 and tones.loc["BY", "RU"] in ("cooperation", "conflict", "neutral")
+    acts_on, acted_on = aggregate.ego(frames, "BY")
+    assert "RU" in set(acts_on["actor"]) and "US" in set(acted_on["actor"])

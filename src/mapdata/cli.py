@@ -17,10 +17,10 @@ EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
 
 def _cmd_tag(args: argparse.Namespace) -> int:
-    from .feeds import read_file
+    from .feeds import read_source
     from .tagging import default_tagger
 
-    read = read_file(args.file)
+    read = read_source(args.file)
     tagger = default_tagger()
     out = sys.stdout
     for item in read.items:
@@ -137,14 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mapdata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     tag = sub.add_parser("tag", help="tag a feed file and print one JSON object per item")
-    tag.add_argument("file", help="seed text format or JSON Lines with id and text")
+    tag.add_argument("file", help="a feed: seed text, JSON Lines with id and text, CSV/TSV, JSON array, RSS or Atom")
     tag.set_defaults(run=_cmd_tag)
     ev = sub.add_parser("evaluate", help="score the tagger against a labelled JSON Lines file")
     ev.add_argument("gold", help="JSON Lines with text and gold countries (organisations, topics, tone, lead_actor optional)")
     ev.add_argument("--show-errors", action="store_true", help="also print every item whose countries or organisations differ")
     ev.set_defaults(run=_cmd_evaluate)
     ing = sub.add_parser("ingest", help="tag feed files and add their items to the database at MAPDATA_DB_URL")
-    ing.add_argument("files", nargs="+", help="feed files (seed text, JSON Lines, CSV/TSV)")
+    ing.add_argument("files", nargs="+", help="feed files or http(s) feed URLs: seed text, CSV/TSV, JSON Lines, JSON array, RSS, Atom")
     ing.add_argument("--dry-run", action="store_true", help="read and tag, report what would be added, store nothing")
     ing.add_argument("--progress", action="store_true", help="show progress on long inputs even when not on a terminal")
     ing.set_defaults(run=_cmd_ingest)

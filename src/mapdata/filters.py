@@ -12,6 +12,27 @@ from .models import TONES, TOPICS, actor_key
 from .store import Frames
 
 
+def _positive(value: object) -> int:
+    try:
+        return max(1, min(int(str(value)), 100_000))
+    except ValueError:
+        return 1
+
+
+def border_items(frames: Frames) -> pd.Series:
+    """Ids of items with at least one relation line between two countries that share a land border."""
+    from .gazetteer import load
+
+    rel = frames.relations
+    if rel.empty:
+        return rel["item_id"]
+    gaz = load()
+    pairs = rel[["source", "target"]].drop_duplicates()
+    bordering = {(a, b) for a, b in pairs.itertuples(index=False) if gaz.share_border(a, b)}
+    mask = [(a, b) in bordering for a, b in zip(rel["source"], rel["target"])]
+    return rel.loc[mask, "item_id"]
+
+
 def _split(value: object) -> tuple[str, ...]:
     if value is None:
         return ()
@@ -33,6 +54,13 @@ class Filters:
     organisations: tuple[str, ...] = field(default=())
     tones: tuple[str, ...] = field(default=())
     search: str = ""
+    border_only: bool = False  # only items with a relation line between two neighbouring countries
+    min_items: int = 1  # actors (and their lines) with fewer items in the view are hidden
+
+    @property
+    def active(self) -> bool:
+        """True when any filter restricts the view."""
+        return self != Filters()
 
     @classmethod
     def from_query(cls, query: Mapping[str, object]) -> "Filters":
@@ -52,6 +80,8 @@ class Filters:
             organisations=_split(query.get("orgs")),
             tones=tuple(t for t in _split(query.get("tone")) if t in TONES),
             search=str(query.get("q", "")).strip()[:200],
+            border_only=str(query.get("border", "")).lower() in ("1", "true", "yes"),
+            min_items=_positive(query.get("min")),
         )
 
     def to_query(self) -> dict[str, str]:
@@ -66,6 +96,10 @@ class Filters:
                 out[key] = ",".join(values)
         if self.search:
             out["q"] = self.search
+        if self.border_only:
+            out["border"] = "1"
+        if self.min_items > 1:
+            out["min"] = str(self.min_items)
         return out
 
     def with_(self, **changes: object) -> "Filters":
@@ -91,6 +125,8 @@ class Filters:
         if self.organisations:
             keys = [actor_key(o, True) for o in self.organisations]
             mask &= items["id"].isin(frames.tags.loc[frames.tags["actor"].isin(keys), "item_id"])
+        if self.border_only:
+            mask &= items["id"].isin(border_items(frames))
         kept = items[mask]
         ids = kept["id"]
         return Frames(

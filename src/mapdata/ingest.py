@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from . import store
 from .errors import InputError
-from .feeds import ReadResult, Rejection, read_file
+from .feeds import ReadResult, Rejection, read_source
 from .models import Item, TaggedItem
 from .tagging import Tagger, default_tagger
 
@@ -71,11 +71,11 @@ def ingest_paths(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Ingest several files; a file that cannot be read at all is reported as one rejection."""
+    """Ingest several files or feed URLs; one that cannot be read at all is reported as one rejection."""
     result = IngestResult()
     for path in paths:
         try:
-            read = read_file(path)
+            read = read_source(path)
         except InputError as err:
             result.rejected.append(Rejection(err.source, err.line, err.reason))
             continue

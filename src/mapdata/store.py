@@ -222,6 +222,20 @@ def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = Fals
     raise AssertionError("unreachable")
 
 
+def data_version(engine: Engine) -> tuple[int, int, int]:
+    """Changes whenever items, tags or corrections change: the key of the app's cache."""
+    with engine.connect() as conn:
+        return tuple(
+            conn.execute(
+                select(
+                    select(func.count()).select_from(items).scalar_subquery(),
+                    select(func.count()).select_from(tags).scalar_subquery(),
+                    select(func.coalesce(func.max(corrections.c.id), 0)).scalar_subquery(),
+                )
+            ).one()
+        )
+
+
 def count_items(engine: Engine) -> int:
     """Number of stored items."""
     with engine.connect() as conn:

@@ -1,0 +1,146 @@
+"""Data: add news by upload or by pasting text (preview first, then store), and correct an item's tags."""
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from mapdata import gazetteer, mapview, store
+from mapdata.corrections import Correction
+from mapdata.errors import InputError, MapdataError
+from mapdata.feeds import ReadResult, Rejection, read_file
+from mapdata.ingest import ingest_result
+from mapdata.models import TONES, TOPICS, split_key
+from mapdata.tagging import default_tagger
+from pages import current_frames, engine, setup, sidebar_filters
+
+UPLOAD_TYPES = ["txt", "csv", "tsv", "jsonl", "ndjson", "json", "xml", "rss", "atom"]
+
+setup("Data")
+data = current_frames()
+sidebar_filters(data)
+st.title("Data")
+st.subheader("Add news")
+
+
+def read_upload(name: str, payload: bytes) -> ReadResult:
+    """Parse an uploaded or pasted feed; messages name the upload, not the temporary file."""
+    safe = Path(name).name or "upload.txt"
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / safe
+        path.write_bytes(payload)
+        try:
+            read = read_file(path)
+        except InputError as err:
+            read = ReadResult(safe, rejected=[Rejection(safe, err.line, err.reason)])
+    read.source = safe
+    read.rejected = [Rejection(safe, r.line, r.reason) for r in read.rejected]
+    return read
+
+
+def preview(read: ReadResult, key: str) -> None:
+    """What would be added (tagged) and what was rejected and why; a button stores the items."""
+    dated = [i for i in read.items if i.date is not None]
+    undated = [Rejection(read.source, int(i.origin.rpartition(":")[2] or 0) or None, "no date")
+               for i in read.items if i.date is None]
+    rejected = read.rejected + undated
+    st.markdown(f"**{len(dated):,} items to add, {len(rejected):,} rejected** from {read.source}")
+    if dated:
+        tagger = default_tagger()
+        rows = []
+        for item in dated[:200]:
+            tagged = tagger.tag(item)
+            rows.append({"date": item.date, "countries": ", ".join(tagged.countries),
+                         "organisations": ", ".join(tagged.organisations), "topics": ", ".join(tagged.topics),
+                         "tone": tagged.tone, "text": item.text})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"{key}_preview")
+        if len(dated) > 200:
+            st.caption(f"the first 200 of {len(dated):,} are shown")
+    if rejected:
+        st.dataframe(pd.DataFrame([{"where": f"{r.source}" + (f", line {r.line}" if r.line else ""), "why": r.reason}
+                                   for r in rejected]), hide_index=True, width="stretch", key=f"{key}_rejected")
+    if dated and st.button(f"Add {len(dated):,} items", key=f"{key}_add", type="primary"):
+        bar = st.progress(0.0, text="tagging and storing…")
+        result = ingest_result(
+            engine(store.database_url()),
+            ReadResult(read.source, dated, []),
+            progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,} items"),
+        )
+        bar.progress(1.0, text="done")
+        st.success(f"{result.new:,} new, {result.present:,} already present, {len(rejected):,} rejected")
+
+
+upload_tab, paste_tab = st.tabs(["Upload a file", "Paste text"])
+with upload_tab:
+    upload = st.file_uploader("Seed text, CSV/TSV, JSON Lines, JSON array, RSS or Atom", type=UPLOAD_TYPES, key="upload")
+    if upload is not None:
+        preview(read_upload(upload.name, upload.getvalue()), "upload")
+with paste_tab:
+    day = st.date_input("Date of lines without a `date YYYY-MM-DD` line", value=date.today(), key="paste_date")
+    pasted = st.text_area("One item per line", key="paste_text", height=160,
+                          placeholder="date 2025-11-01\nPoland closed its border with Belarus.")
+    if pasted.strip():
+        preview(read_upload("pasted.txt", f"date {day.isoformat()}\n{pasted}".encode("utf-8")), "paste")
+
+st.subheader("Correct an item's tags")
+if data.items.empty:
+    st.info("No items stored yet.")
+    st.stop()
+gaz = gazetteer.load()
+needle = st.text_input("Find the item", key="correct_search", placeholder="words from its text")
+items = data.items.sort_values(["date", "id"], ascending=[False, True])
+if needle:
+    items = items[items["text"].str.contains(needle, case=False, regex=False)]
+if items.empty:
+    st.info("No item matches.")
+    st.stop()
+options = items["id"].head(200).tolist()
+texts = dict(zip(items["id"], items["date"].astype(str) + " · " + items["text"].str.slice(0, 90)))
+item_id = st.selectbox("Item", options, format_func=texts.get, key="correct_item")
+row = data.items[data.items["id"] == item_id].iloc[0]
+tags = data.tags[data.tags["item_id"] == item_id]
+topics = sorted(data.topics.loc[data.topics["item_id"] == item_id, "topic"])
+st.markdown(mapview.item_html(store.Frames(data.items[data.items["id"] == item_id], tags,
+                                           data.topics[data.topics["item_id"] == item_id], data.relations.iloc[0:0])),
+            unsafe_allow_html=True)
+keys = sorted(set(tags["actor"]))
+manual = set(tags.loc[tags["manual"].astype(bool), "actor"])
+st.caption("Tags: " + ", ".join(mapview.actor_name(k) + (" (manual)" if k in manual else "") for k in keys)
+           + f" · topics: {', '.join(topics) or '-'} · tone: {row['tone']}")
+
+
+def correct(field: str, value: str, action: str) -> None:
+    """Store one correction and report it."""
+    try:
+        store.add_correction(engine(store.database_url()), Correction(item_id, field, value, action), default_tagger().tag)
+    except (ValueError, MapdataError) as err:
+        st.error(f"Not stored: {err}")
+        return
+    st.session_state["correction_done"] = f"{action} {field} {split_key(value)[0]}: stored; it survives re-tagging"
+
+
+left, right = st.columns(2)
+countries = sorted(gaz.country_names, key=gaz.name_of)
+with left:
+    add_country = st.selectbox("Add a country", countries, index=None, key="add_country",
+                               format_func=lambda c: f"{gaz.name_of(c)} ({c})", placeholder="choose…")
+    st.button("Add country", key="do_add_country", disabled=add_country is None,
+              on_click=correct, args=("actor", add_country or "", "add"))
+    add_org = st.selectbox("Add an organisation", sorted(gaz.organisations), index=None, key="add_org", placeholder="choose…")
+    st.button("Add organisation", key="do_add_org", disabled=add_org is None,
+              on_click=correct, args=("actor", f"org:{add_org}", "add"))
+    add_topic = st.selectbox("Add a topic", [t for t in TOPICS if t not in topics], index=None, key="add_topic", placeholder="choose…")
+    st.button("Add topic", key="do_add_topic", disabled=add_topic is None, on_click=correct, args=("topic", add_topic or "", "add"))
+with right:
+    drop_actor = st.selectbox("Remove an actor", keys, index=None, key="drop_actor", format_func=mapview.actor_name, placeholder="choose…")
+    st.button("Remove actor", key="do_drop_actor", disabled=drop_actor is None,
+              on_click=correct, args=("actor", drop_actor or "", "remove"))
+    drop_topic = st.selectbox("Remove a topic", topics, index=None, key="drop_topic", placeholder="choose…")
+    st.button("Remove topic", key="do_drop_topic", disabled=drop_topic is None,
+              on_click=correct, args=("topic", drop_topic or "", "remove"))
+    tone = st.selectbox("Set the tone", TONES, index=TONES.index(row["tone"]), key="set_tone")
+    st.button("Set tone", key="do_set_tone", disabled=tone == row["tone"], on_click=correct, args=("tone", tone, "set"))
+if st.session_state.get("correction_done"):
+    st.success(st.session_state.pop("correction_done"))
