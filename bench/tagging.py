@@ -23,7 +23,11 @@ SHARED = ROOT.parent / "shared"
 
 def corpora(full: bool) -> dict[str, list[dict]]:
     """Labelled files by short name: the seed gold, the dev briefs and the three public corpora."""
-    files = {"seed": SHARED / "eval" / "seed_gold.jsonl", "dev": ROOT / "tests" / "data" / "dev_briefs.jsonl"}
+    files = {
+        "seed": SHARED / "eval" / "seed_gold.jsonl",
+        "dev": ROOT / "tests" / "data" / "dev_briefs.jsonl",
+        "holdout": ROOT / "tests" / "data" / "holdout_briefs.jsonl",
+    }
     for name in ("geowebnews", "lgl", "tr-news"):
         files[f"{name}-short"] = SHARED / "datasets" / name / "items_short.jsonl"
         if full:

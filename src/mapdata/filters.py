@@ -9,6 +9,7 @@ from datetime import date
 import pandas as pd
 
 from .models import TONES, TOPICS, actor_key
+from .aggregate import subset
 from .store import Frames
 
 
@@ -127,11 +128,4 @@ class Filters:
             mask &= items["id"].isin(frames.tags.loc[frames.tags["actor"].isin(keys), "item_id"])
         if self.border_only:
             mask &= items["id"].isin(border_items(frames))
-        kept = items[mask]
-        ids = kept["id"]
-        return Frames(
-            kept.reset_index(drop=True),
-            frames.tags[frames.tags["item_id"].isin(ids)].reset_index(drop=True),
-            frames.topics[frames.topics["item_id"].isin(ids)].reset_index(drop=True),
-            frames.relations[frames.relations["item_id"].isin(ids)].reset_index(drop=True),
-        )
+        return subset(frames, items.loc[mask, "id"])
