@@ -1,6 +1,8 @@
 """Data: add news by upload or by pasting text (preview first, then store), and correct an item's tags."""
 
+import re
 import tempfile
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +12,7 @@ import streamlit as st
 from mapdata import gazetteer, mapview, store
 from mapdata.corrections import Correction
 from mapdata.errors import InputError, MapdataError
-from mapdata.feeds import ReadResult, Rejection, read_file
+from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
 from mapdata.ingest import ingest_result
 from mapdata.models import TONES, TOPICS, split_key
 from mapdata.tagging import default_tagger
@@ -28,16 +30,28 @@ st.subheader("Add news")
 def read_upload(name: str, payload: bytes) -> ReadResult:
     """Parse an uploaded or pasted feed; messages name the upload, not the temporary file."""
     safe = Path(name).name or "upload.txt"
+    suffix = Path(safe).suffix.lower()  # the format hint; the name itself only labels messages (it may be "..")
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / safe
+        path = Path(folder) / ("upload" + (suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ""))
         path.write_bytes(payload)
         try:
             read = read_file(path)
         except InputError as err:
             read = ReadResult(safe, rejected=[Rejection(safe, err.line, err.reason)])
     read.source = safe
-    read.rejected = [Rejection(safe, r.line, r.reason) for r in read.rejected]
+    read.rejected = [Rejection(safe, r.line, r.reason, r.unit) for r in read.rejected]
+    read.items = [replace(i, origin=f"{safe}:{i.origin.rpartition(':')[2]}") for i in read.items]
     return read
+
+
+def literal(text: str) -> str:
+    """Text (an uploaded file's name) shown as itself in Markdown: no links, emphasis, math or HTML."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&:=])", r"\\\1", text)
+
+
+def rejection_table(rejected: list[Rejection]) -> pd.DataFrame:
+    """Where and why, one row per rejected record."""
+    return pd.DataFrame([{"where": r.source + (f", {r.unit} {r.line}" if r.line else ""), "why": r.reason} for r in rejected])
 
 
 def preview(read: ReadResult, key: str) -> None:
@@ -46,7 +60,7 @@ def preview(read: ReadResult, key: str) -> None:
     undated = [Rejection(read.source, int(i.origin.rpartition(":")[2] or 0) or None, "no date")
                for i in read.items if i.date is None]
     rejected = read.rejected + undated
-    st.markdown(f"**{len(dated):,} items to add, {len(rejected):,} rejected** from {read.source}")
+    st.markdown(f"**{len(dated):,} items to add, {len(rejected):,} rejected** from {literal(read.source)}")
     if dated:
         tagger = default_tagger()
         rows = []
@@ -59,8 +73,11 @@ def preview(read: ReadResult, key: str) -> None:
         if len(dated) > 200:
             st.caption(f"the first 200 of {len(dated):,} are shown")
     if rejected:
-        st.dataframe(pd.DataFrame([{"where": f"{r.source}" + (f", line {r.line}" if r.line else ""), "why": r.reason}
-                                   for r in rejected]), hide_index=True, width="stretch", key=f"{key}_rejected")
+        shown = "  \n".join(literal(f"{r.source}" + (f", {r.unit} {r.line}" if r.line else "") + f": {r.reason}")
+                            for r in rejected[:5])
+        more = f"  \n… and {len(rejected) - 5:,} more in the table below" if len(rejected) > 5 else ""
+        st.warning(shown + more, icon="⚠️")
+        st.dataframe(rejection_table(rejected), hide_index=True, width="stretch", key=f"{key}_rejected")
     if dated and st.button(f"Add {len(dated):,} items", key=f"{key}_add", type="primary"):
         bar = st.progress(0.0, text="tagging and storing…")
         result = ingest_result(
@@ -69,7 +86,9 @@ def preview(read: ReadResult, key: str) -> None:
             progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,} items"),
         )
         bar.progress(1.0, text="done")
-        st.success(f"{result.new:,} new, {result.present:,} already present, {len(rejected):,} rejected")
+        st.success(f"{result.new:,} new, {result.present:,} already present, {len(rejected) + len(result.rejected):,} rejected")
+        if result.rejected:  # found only when storing: an id already stored for other news
+            st.dataframe(rejection_table(result.rejected), hide_index=True, width="stretch", key=f"{key}_store_rejected")
 
 
 upload_tab, paste_tab = st.tabs(["Upload a file", "Paste text"])
@@ -81,8 +100,8 @@ with paste_tab:
     day = st.date_input("Date of lines without a `date YYYY-MM-DD` line", value=date.today(), key="paste_date")
     pasted = st.text_area("One item per line", key="paste_text", height=160,
                           placeholder="date 2025-11-01\nPoland closed its border with Belarus.")
-    if pasted.strip():
-        preview(read_upload("pasted.txt", f"date {day.isoformat()}\n{pasted}".encode("utf-8")), "paste")
+    if pasted.strip():  # pasted text is the seed format: read it as text, line by line (no file sniffing)
+        preview(read_seed_text(split_lines(f"date {day.isoformat()}\n{pasted}"), "pasted.txt"), "paste")
 
 st.subheader("Correct an item's tags")
 if data.items.empty:

@@ -31,6 +31,7 @@ from .models import Item
 
 _DATE_TOKEN = re.compile(r"^\s*date\s+(\S+)\s*(.*)$", re.DOTALL)
 _ISO_DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_RFC822_YEAR = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3,9}\.?,?\s+(\d+)\b")  # "01 Jan 2025": the year as written
 _TEXT_COLUMNS = ("text", "body", "summary", "description", "content", "title")
 _SUMMARY_FIELDS = ("summary", "description", "body", "content")
 _DATE_COLUMNS = ("date", "published", "pubdate", "pub_date", "published_at", "datetime", "time", "day", "updated")
@@ -45,9 +46,11 @@ _SENTENCE_END = ".!?…"
 
 MAX_ITEM_CHARS = 20_000
 MAX_SOURCE_CHARS = 200  # the store's source column
+MAX_ID_CHARS = 64  # the store's id column
 FETCH_TIMEOUT = 20.0  # seconds for the whole download, not only per socket read
 MAX_FETCH_BYTES = 20 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
+_SNIFF_CSV_CHARS = 4 * 1024
 _EXTENSIONS = {
     ".txt": "seed",
     ".jsonl": "jsonl",
@@ -126,10 +129,19 @@ def _parse_day(text: str) -> date:
         if len(text) == 10:
             return day
         try:
-            return _utc_day(datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00")))
+            stamp = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
             raise _UnknownDateForm(f"not a date: {shown}") from None
-    if parsedate_tz(text) is not None:
+        try:
+            return _utc_day(stamp)
+        except OverflowError:  # 0001-01-01T00:00+01:00 is a day before the calendar starts
+            raise ValueError(f"impossible date {shown} (out of range in UTC)") from None
+    parts = parsedate_tz(text)
+    if parts is not None:
+        written = _RFC822_YEAR.search(text)
+        if written and len(written.group(1)) > 2 and int(written.group(1)) != parts[0]:
+            # email.utils reads years below 100 as 19xx/20xx, so "01 Jan 0001" would become 2001
+            raise ValueError(f"impossible date {shown} (year {written.group(1)})")
         try:
             return _utc_day(parsedate_to_datetime(text))
         except (TypeError, ValueError, IndexError, OverflowError) as err:
@@ -166,11 +178,34 @@ def _utc_day(stamp: datetime) -> date:
 def _check_text(text: object) -> str:
     if not isinstance(text, str) or not text.strip():
         raise ValueError("no text")
-    if "\x00" in text:
-        raise ValueError("text contains NUL bytes")
     if len(text) > MAX_ITEM_CHARS:
         raise ValueError(f"text longer than {MAX_ITEM_CHARS} characters")
-    return text
+    return _check_string(text, "text")
+
+
+def _check_string(value: str, what: str) -> str:
+    """`value` if a database can store it: no NUL character, no lone UTF-16 surrogate (JSON "\\ud800")."""
+    if "\x00" in value:
+        raise ValueError(f"{what} contains NUL bytes")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ValueError(f"{what} is not valid Unicode (a lone surrogate {value[err.start]!r})") from None
+    return value
+
+
+def _field(fields: dict[str, object], *names: str, limit: int | None = None, what: str = "") -> str:
+    """An optional text field of a record (a string or a number), checked like the text; ValueError if unusable."""
+    value = next((fields[n] for n in names if fields.get(n) not in (None, "")), "")
+    what = what or names[0]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ValueError(f"{what} is not a string ({type(value).__name__})")
+    value = _check_string(str(value).strip(), what)
+    if limit is not None and len(value) > limit:
+        if what == "id":
+            raise ValueError(f"id longer than {limit} characters")
+        value = value[:limit]  # a long source name is cut, as feed titles are
+    return value
 
 
 def _join_title(title: str, summary: str) -> str:
@@ -255,7 +290,7 @@ def read_seed_text(lines: Iterable[str], source: str) -> ReadResult:
         except ValueError as err:
             result.rejected.append(Rejection(source, number, str(err)))
             continue
-        result.items.append(Item.create(text, day, origin=f"{source}:{number}"))
+        result.items.append(Item.create(text, day, origin=_origin(source, number)))
     return result
 
 
@@ -267,9 +302,9 @@ def read_json_lines(lines: Iterable[str], source: str) -> ReadResult:
         if not line:
             continue
         try:
-            record = json.loads(line)
-        except json.JSONDecodeError as err:
-            result.rejected.append(Rejection(source, number, f"not valid JSON ({err.msg})"))
+            record = _json(line)
+        except ValueError as err:
+            result.rejected.append(Rejection(source, number, str(err)))
             continue
         _add_record(result, record, number)
     return result
@@ -279,14 +314,26 @@ def read_json_array(text: str, source: str) -> ReadResult:
     """Parse a JSON array of objects, each read like a JSON Lines record; rejections count entries from 1."""
     result = ReadResult(source)
     try:
-        records = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise InputError(f"not valid JSON ({err.msg})", source, err.lineno) from err
+        records = _json(text)
+    except ValueError as err:
+        raise InputError(str(err), source, getattr(err.__cause__, "lineno", 1)) from err
     if not isinstance(records, list):
         raise InputError("not a JSON array of objects", source)
     for index, record in enumerate(records):
         _add_record(result, record, index + 1, unit="entry")
     return result
+
+
+def _json(text: str) -> object:
+    """json.loads with every failure as ValueError("not valid JSON (why)"): syntax, nesting too deep, huge numbers."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON ({err.msg})") from err
+    except RecursionError as err:
+        raise ValueError("not valid JSON (nested too deeply)") from err
+    except ValueError as err:  # an integer of more than 4300 digits
+        raise ValueError(f"not valid JSON ({str(err).split(':')[0]})") from err
 
 
 def read_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None) -> ReadResult:
@@ -307,11 +354,15 @@ def read_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None
     if delimiter and delimiter in head.split("\n", 1)[0]:
         dialect: type[csv.Dialect] | csv.Dialect = csv.excel_tab if delimiter == "\t" else csv.excel
     else:
-        try:
-            dialect = csv.Sniffer().sniff(head, delimiters=",;\t|")
+        try:  # on a few KB only: the Sniffer's quote regex takes quadratic time (64 KB of ',"' took 40 s)
+            dialect = csv.Sniffer().sniff(head[:_SNIFF_CSV_CHARS], delimiters=",;\t|")
         except csv.Error:
             dialect = csv.excel_tab if head.count("\t") > head.count(",") else csv.excel
-    reader = csv.DictReader(chain(sample, lines), dialect=dialect)
+    # RFC 4180: "" in a quoted field is a quote. The Sniffer says doublequote=False whenever its sample has none,
+    # and then a later "" is misread and a quote that closes a field too early is never seen as an error
+    quoting = {} if dialect.escapechar else {"doublequote": True}
+    numbered = _NumberedLines(chain(sample, lines))
+    reader = csv.DictReader(numbered, dialect=dialect, **quoting)
     try:
         fieldnames = reader.fieldnames
     except csv.Error as err:
@@ -325,19 +376,81 @@ def read_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None
         result.rejected.append(Rejection(source, 1, f"no text column (looked for {', '.join(_TEXT_COLUMNS)})"))
         return result
     while True:
+        numbered.taken = []
         try:
             row = next(reader)
         except StopIteration:
             break
         except csv.Error as err:  # e.g. a field over the csv module's size limit; the reader goes on after it
-            result.rejected.append(Rejection(source, reader.line_num, f"bad CSV row ({err})"))
+            number = numbered.first()
+            again = numbered.read_again()
+            result.rejected.append(Rejection(source, number, f"bad CSV row ({err}){again}"))
             continue
-        number = reader.line_num
+        number = numbered.first()
+        broken = _broken_quotes(numbered.taken, dialect, quoting) if len(numbered.taken) > 1 else None
+        if broken:
+            last = numbered.taken[-1][0]
+            again = numbered.read_again()
+            result.rejected.append(Rejection(source, number, f"unbalanced quotes: the quoted field opened here {broken} {last}{again}"))
+            continue
         if None in row:
             result.rejected.append(Rejection(source, number, "more fields than the header has"))
             continue
         _add_record(result, {key: row.get(original) for key, original in columns.items()}, number)
     return result
+
+
+class _NumberedLines:
+    """The lines a csv reader takes, numbered, with the lines of the current record kept so that the lines a
+    broken record swallowed (an unclosed quote runs to the end of the file) can be read again as rows."""
+
+    REREAD_BUDGET = 20_000  # lines read twice per file at most: crafted files cannot make this quadratic
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._lines = iter(lines)
+        self._again: list[tuple[int, str]] = []  # reversed: pop() gives the next one
+        self._budget = self.REREAD_BUDGET
+        self.number = 0
+        self.taken: list[tuple[int, str]] = []
+
+    def __iter__(self) -> "_NumberedLines":
+        return self
+
+    def __next__(self) -> str:
+        if self._again:
+            number, line = self._again.pop()
+        else:
+            line = next(self._lines)
+            self.number += 1
+            number = self.number
+        self.taken.append((number, line))
+        return line
+
+    def first(self) -> int:
+        """The line the current record starts on (blank lines before it are skipped)."""
+        return next((n for n, line in self.taken if line.strip("\r\n")), self.taken[0][0] if self.taken else self.number)
+
+    def read_again(self) -> str:
+        """Queue the lines after the first of the current (broken) record to be read again; says which."""
+        lines = [(n, line) for n, line in self.taken if line.strip("\r\n")][1:]
+        if not lines:
+            return ""
+        if len(lines) > self._budget:
+            return f"; lines {lines[0][0]}-{lines[-1][0]} were swallowed by it"
+        self._budget -= len(lines)
+        self._again.extend(reversed(lines))
+        return f"; lines {lines[0][0]}-{lines[-1][0]} were read again as rows"
+
+
+def _broken_quotes(taken: list[tuple[int, str]], dialect: type[csv.Dialect] | csv.Dialect, quoting: dict) -> str | None:
+    """Why a record of several lines is not well quoted, or None: a quote left open swallows the lines after it
+    up to the next quote character or the end of the file. (Records of one line are read leniently.)"""
+    try:
+        for _ in csv.reader([line for _, line in taken], dialect, strict=True, **quoting):
+            pass
+    except csv.Error as err:
+        return "runs to the end, line" if "unexpected end of data" in str(err) else "is closed mid-field on line"
+    return None
 
 
 def read_feed(raw: bytes, source: str) -> ReadResult:
@@ -353,12 +466,14 @@ def read_feed(raw: bytes, source: str) -> ReadResult:
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and not isinstance(problem, feedparser.CharacterEncodingOverride):
         found = problem.getMessage() if hasattr(problem, "getMessage") else str(problem) or type(problem).__name__
-        reason, line = _xml_error(raw) or (found, None)
+        where = problem.getLineNumber() if hasattr(problem, "getLineNumber") else 1
+        reason, line = _xml_error(raw) or (found, where)
         raise InputError(f"not a well-formed XML feed ({reason})", source, line)
     if not parsed.get("version"):
-        root = _ROOT_ELEMENT.search(raw[:_SNIFF_BYTES].decode("utf-8", "replace").split("?>")[-1])
+        head = raw[:_SNIFF_BYTES].replace(b"\x00", b"").decode("utf-8", "replace")  # UTF-16 documents too
+        root = _ROOT_ELEMENT.search(head, head.rfind("?>") + 2 if "?>" in head else 0)
         found = f"root element <{root.group(1)}>" if root else "no root element"
-        raise InputError(f"not an RSS or Atom feed ({found})", source)
+        raise InputError(f"not an RSS or Atom feed ({found})", source)  # a verdict on the whole file: no line
     result = ReadResult(source)
     feed_title = _detail_text(parsed.feed, "title")[:MAX_SOURCE_CHARS]
     for number, entry in enumerate(parsed.entries, start=1):
@@ -369,7 +484,7 @@ def read_feed(raw: bytes, source: str) -> ReadResult:
             result.rejected.append(Rejection(source, number, str(err), unit="entry"))
             continue
         result.items.append(
-            Item.create(text, day, source=feed_title, url=str(entry.get("link") or ""), origin=f"{source}:{number}")
+            Item.create(text, day, source=feed_title, url=str(entry.get("link") or ""), origin=_origin(source, number))
         )
     return result
 
@@ -423,6 +538,10 @@ def _entry_date(entry: dict) -> date:
             if not stamp:
                 raise
             day = _check_range(date(stamp.tm_year, stamp.tm_mon, stamp.tm_mday))
+            written = _ISO_DAY.match(str(raw).strip())
+            if written and abs((day - date(*(int(part) for part in written.groups()))).days) > 1:
+                # feedparser rolls impossible times over ("2025-11-01T99:00Z" becomes 5 November): refuse them
+                raise ValueError(f"impossible date {str(raw)[:40]!r}") from None
         if day is not None:
             return day
     raise ValueError("no date")
@@ -444,20 +563,20 @@ def _add_record(result: ReadResult, record: object, number: int, unit: str = "li
         text = _check_text(text)
         raw_date = next((fields[k] for k in _DATE_COLUMNS if fields.get(k) not in (None, "")), None)
         day = parse_date(raw_date)
+        given = _field(fields, "id", limit=MAX_ID_CHARS)
+        source = _field(fields, "source", limit=MAX_SOURCE_CHARS)
+        url = _field(fields, "url", "link")
     except (ValueError, TypeError) as err:
         result.rejected.append(Rejection(result.source, number, str(err), unit))
         return
-    given = fields.get("id")
     result.items.append(
-        Item.create(
-            text,
-            day,
-            id=str(given) if given not in (None, "") else None,
-            source=str(fields.get("source") or ""),
-            url=str(fields.get("url") or fields.get("link") or ""),
-            origin=f"{result.source}:{number}",
-        )
+        Item.create(text, day, id=given or None, source=source, url=url, origin=_origin(result.source, number))
     )
+
+
+def _origin(source: str, number: int) -> str:
+    """'file:line' as stored: a file name that is not valid UTF-8 is shown with backslash escapes."""
+    return f"{source.encode('utf-8', 'backslashreplace').decode('utf-8')}:{number}"
 
 
 # ---------------------------------------------------------------------------------------------- formats
@@ -528,6 +647,8 @@ def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = 
     head = handle.read(_SNIFF_BYTES)
     utf16 = head.startswith(_UTF16_BOMS)
     if b"\x00" in head[:4096] and not utf16:
+        if _utf16_without_bom(head[:4096]):  # verdicts on the whole file: no line
+            raise InputError("UTF-16 text without a byte-order mark (save the file as UTF-8)", source)
         raise InputError("binary data, not a text feed", source)
     fmt = detect_format(name, head.decode("utf-16" if utf16 else "utf-8", "replace"), content_type)
     handle.seek(0)
@@ -543,6 +664,17 @@ def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = 
         return read_csv(lines, source, delimiter=tab)
     reader = read_json_lines if fmt == "jsonl" else read_seed_text
     return reader(split_lines(text) if text is not None else _utf8_lines(handle, source), source)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Mostly ASCII text in UTF-16 with no BOM: nearly every other byte is NUL, the others are not."""
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    for nuls, text in ((odd, even), (even, odd)):
+        if nuls.count(0) >= 0.9 * len(nuls) and text.count(0) <= 0.1 * len(text):
+            return True
+    return False
 
 
 def _utf8_lines(handle: BinaryIO, source: str) -> Iterator[str]:
@@ -565,7 +697,8 @@ def _decode(raw: bytes, source: str) -> str:
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError as err:
-            raise InputError("not valid UTF-16 text", source) from err
+            line = raw[: err.start - err.start % 2].decode("utf-16", "replace").count("\n") + 1
+            raise InputError("not valid UTF-16 text", source, line) from err
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:

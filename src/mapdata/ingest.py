@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from . import store
 from .errors import InputError
@@ -53,14 +53,52 @@ def ingest_result(
     dated = []
     for item in read.items:
         if item.date is None:
-            source, _, line = item.origin.rpartition(":")
-            result.rejected.append(Rejection(source or read.source, int(line) if line.isdigit() else None, "no date"))
+            result.rejected.append(_rejection(read, item, "no date"))
         else:
             dated.append(item)
+    dated = _without_id_conflicts(engine, read, dated, result)
     new, present = store.add_items(engine, _tagged(tagger, dated, progress), dry_run=dry_run)
     result.new += new
     result.present += present
     return result
+
+
+def _rejection(read: ReadResult, item: Item, reason: str) -> Rejection:
+    """A rejection of one read item, at the line (or entry) it came from."""
+    line = item.origin.rpartition(":")[2]
+    return Rejection(read.source, int(line) if line.isdigit() else None, reason)
+
+
+def _where(item: Item) -> str:
+    line = item.origin.rpartition(":")[2]
+    return f"line {line}" if line.isdigit() else "an earlier record"
+
+
+def _without_id_conflicts(engine: Engine, read: ReadResult, items: list[Item], result: IngestResult) -> list[Item]:
+    """The items whose id is new, or names the same date and text: an id given twice for different news (in this
+    feed or in the store) is rejected, not counted as "already present" and silently dropped."""
+    checked = []
+    for start in range(0, len(items), store.BATCH):
+        chunk = items[start : start + store.BATCH]
+        query = select(store.items.c.id, store.items.c.text, store.items.c.date).where(store.items.c.id.in_({i.id for i in chunk}))
+        with engine.connect() as conn:
+            stored = {row.id: (row.text, row.date) for row in conn.execute(query)}
+        for item in chunk:
+            if item.id in stored and stored[item.id] != (item.text, item.date):
+                what = "text" if stored[item.id][0] != item.text else "date"
+                result.rejected.append(_rejection(read, item, f"id {item.id!r} is already stored with a different {what}"))
+            else:
+                checked.append(item)
+    first: dict[str, Item] = {}
+    kept = []
+    for item in checked:
+        seen = first.setdefault(item.id, item)
+        if seen is not item and (seen.text, seen.date) != (item.text, item.date):
+            what = "text" if seen.text != item.text else "date"
+            result.rejected.append(_rejection(read, item, f"id {item.id!r} is already used by {_where(seen)} with a different {what}"))
+        else:
+            kept.append(item)  # the same item twice is fine: the store counts it as already present
+    return kept
 
 
 def ingest_paths(

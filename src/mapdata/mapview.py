@@ -26,9 +26,16 @@ POPUP_ITEMS = 8
 _CODE = re.compile(r"\(([A-Z0-9]{2,12})(, org\.)?\)")
 
 
+# folium puts popup HTML inside a JavaScript template literal (`...`, where ${...} runs and \ escapes) and then
+# compiles the result as a Jinja template once more ({{ ... }} and {% ... %} run on the server). These characters
+# are written as character references, which HTML shows unchanged and neither JavaScript nor Jinja reads.
+_TEMPLATE_SYNTAX = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
+
+
 def esc(value: object) -> str:
-    """Escape any value for HTML text or attribute context."""
-    return html.escape("" if value is None else str(value), quote=True)
+    """Escape any value for HTML text or attribute context, including HTML that folium embeds in a JavaScript
+    template literal and renders as a Jinja template (so `${...}`, backquotes, backslashes and {{ }} stay text)."""
+    return html.escape("" if value is None else str(value), quote=True).translate(_TEMPLATE_SYNTAX)
 
 
 def safe_link(url: str) -> str:
