@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
-WAIT = 30_000
+WAIT = 60_000  # a maximum, not a sleep: Streamlit reruns are slow on 2 busy cores
 
 
 def open_map(page, url: str):
@@ -85,7 +85,7 @@ def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
         page.goto(server.url + "/Data")
         feed = tmp_path / "mine.csv"
         feed.write_text("date,text\n2025-11-02,Chile and Peru signed a fisheries agreement in Lima.\n", encoding="utf-8")
-        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(feed))
+        page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(feed), timeout=WAIT)
         expect(page.get_by_text("1 items to add, 0 rejected")).to_be_visible(timeout=WAIT)
         page.get_by_role("button", name="Add 1 items").click()
         expect(page.get_by_text("1 new, 0 already present")).to_be_visible(timeout=WAIT)
