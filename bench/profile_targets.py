@@ -12,6 +12,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import shutil
 import sys
 import tempfile
 import time
@@ -106,29 +107,32 @@ def main() -> int:
     from mapdata.tagging import default_tagger
 
     folder = Path(tempfile.mkdtemp(prefix="mapdata-profile-"))
-    jsonl = bench.write_jsonl(bench.bench_module("generate").items(args.items), folder / "feed.jsonl")
-    url = f"sqlite:///{folder / 'profile.sqlite'}"
-    default_tagger()  # built once per process, outside every profile
-    print(f"# profiles on {args.items:,} generated items, {bench.machine_facts()}")
-    if "ingest" in steps:
-        profiled(f"ingest {args.items:,} items into SQLite", lambda: bench.ingest_seconds(url, jsonl), args.top)
-    else:
-        bench.ingest_seconds(url, jsonl)
-    if steps & {"aggregate", "map"}:
-        engine = store.open_engine(url)
-        frames = store.load_frames(engine)
-        engine.dispose()
-        military = Filters(topics=("military",))
-        bench.filtered_aggregates(frames, military)  # warm the gazetteer and place caches
-        if "aggregate" in steps:
-            profiled("filter change 'military': apply + actors + pairs", lambda: bench.filtered_aggregates(frames, military), args.top)
-            profiled("no filter (all items): apply + actors + pairs", lambda: bench.filtered_aggregates(frames, Filters()), args.top)
-        if "map" in steps:
-            view = military.apply(frames)
-            profiled(f"our map of the military view ({len(view.items):,} items): build_map + render",
-                     lambda: bench.our_map(view), args.top)
-    if "page" in steps:
-        profile_page(url, args.top, args.timeout)
+    try:
+        jsonl = bench.write_jsonl(bench.bench_module("generate").items(args.items), folder / "feed.jsonl")
+        url = f"sqlite:///{folder / 'profile.sqlite'}"
+        default_tagger()  # built once per process, outside every profile
+        print(f"# profiles on {args.items:,} generated items, {bench.machine_facts()}")
+        if "ingest" in steps:
+            profiled(f"ingest {args.items:,} items into SQLite", lambda: bench.ingest_seconds(url, jsonl), args.top)
+        else:
+            bench.ingest_seconds(url, jsonl)
+        if steps & {"aggregate", "map"}:
+            engine = store.open_engine(url)
+            frames = store.load_frames(engine)
+            engine.dispose()
+            military = Filters(topics=("military",))
+            bench.filtered_aggregates(frames, military)  # warm the gazetteer and place caches
+            if "aggregate" in steps:
+                profiled("filter change 'military': apply + actors + pairs", lambda: bench.filtered_aggregates(frames, military), args.top)
+                profiled("no filter (all items): apply + actors + pairs", lambda: bench.filtered_aggregates(frames, Filters()), args.top)
+            if "map" in steps:
+                view = military.apply(frames)
+                profiled(f"our map of the military view ({len(view.items):,} items): build_map + render",
+                         lambda: bench.our_map(view), args.top)
+        if "page" in steps:
+            profile_page(url, args.top, args.timeout)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return 0
 
 

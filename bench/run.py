@@ -40,7 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
-CAPTION = re.compile(r"Showing ([\d,]+) of ([\d,]+) items")
 MB = 1_000_000
 
 # JavaScript run in the dashboard page; the component iframe is same-origin, so its document is readable.
