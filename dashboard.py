@@ -4,18 +4,24 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from mapdata import aggregate, mapview
-from pages import current_frames, setup, shown_caption, sidebar_filters
+from pages import current_frames, current_map_rows, current_view, setup, shown_caption, sidebar_filters
+
+PANEL_ITEMS = 100  # items listed after a click; the Items page has them all
+TABLE_ITEMS = 500  # newest filtered items in the table under the map
 
 setup("Map")
 data = current_frames()
 filters = sidebar_filters(data)
-view = filters.apply(data)
-actors, pairs = aggregate.view(view, filters.min_items, filters.border_only)
+view = current_view(filters)
+actors, pairs = current_map_rows(filters)
+drawn = min(len(pairs), mapview.MAX_LINES)
 
 st.title("Who acts on whom")
 st.caption(
-    f"{shown_caption(view, data)} · {len(actors)} actors · {len(pairs)} relations. "
-    "Click a marker or a line to read its items. Layers (top right) add a choropleth and a density view."
+    f"{shown_caption(view, data)} · {len(actors):,} actors · {len(pairs):,} relations"
+    + (f" (the {drawn:,} busiest drawn; raise *Minimum items per actor* or narrow the filters to see others)"
+       if drawn < len(pairs) else "")
+    + ". Click a marker or a line to read its items. Layers (top right) add a choropleth and a density view."
 )
 
 # The base map's script is the same on every run (st_folium mutates the object, so it is built afresh), so the
@@ -41,11 +47,16 @@ else:
     selected, heading = None, None
 
 if selected is not None and not selected.items.empty:
+    total = len(selected.items)
     st.subheader(heading)
-    st.caption(f"{len(selected.items)} items, newest first; the phrase behind each tag is highlighted")
-    st.markdown(mapview.item_html(selected, limit=len(selected.items)), unsafe_allow_html=True)
+    st.caption(f"{total:,} items, newest first{f' (the newest {PANEL_ITEMS} here)' if total > PANEL_ITEMS else ''}; "
+               "the phrase behind each tag is highlighted")
+    st.markdown(mapview.item_html(selected, limit=PANEL_ITEMS, more="more: narrow the filters, or see the Items page"),
+                unsafe_allow_html=True)
 else:
     st.info("Click a marker or a line on the map to read its items here.")
 
 st.subheader("Filtered items")
-st.dataframe(aggregate.item_table(view), hide_index=True, width="stretch", key="items_under_map")
+if len(view.items) > TABLE_ITEMS:
+    st.caption(f"The newest {TABLE_ITEMS:,} of {len(view.items):,}; the Items page lists and downloads them all.")
+st.dataframe(aggregate.item_table(view, TABLE_ITEMS), hide_index=True, width="stretch", key="items_under_map")

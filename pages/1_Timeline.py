@@ -5,11 +5,11 @@ import pandas as pd
 import streamlit as st
 
 from mapdata import aggregate, gazetteer
-from pages import current_frames, narrow_dates, setup, sidebar_filters
+from pages import current_frames, current_view, narrow_dates, setup, sidebar_filters
 
 setup("Timeline")
 data = current_frames()
-view = sidebar_filters(data).apply(data)
+view = current_view(sidebar_filters(data))
 counts, unit = aggregate.timeline(view)
 
 st.title("Timeline")

@@ -5,11 +5,11 @@ import streamlit as st
 
 from mapdata import aggregate, mapview
 from mapdata.mapview import TONE_COLOURS
-from pages import current_frames, setup, sidebar_filters
+from pages import current_frames, current_view, setup, sidebar_filters
 
 setup("Relations")
 data = current_frames()
-view = sidebar_filters(data).apply(data)
+view = current_view(sidebar_filters(data))
 st.title("Relations")
 if view.relations.empty:
     st.info("No relation lines in this view.")

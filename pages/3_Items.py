@@ -5,11 +5,11 @@ import json
 import streamlit as st
 
 from mapdata import aggregate, export
-from pages import current_frames, setup, sidebar_filters
+from pages import current_frames, current_view, setup, sidebar_filters
 
 setup("Items")
 data = current_frames()
-view = sidebar_filters(data).apply(data)
+view = current_view(sidebar_filters(data))
 
 st.title("Items")
 query = st.text_input("Search the item text", key="item_search", placeholder="e.g. embassy")

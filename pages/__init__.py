@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
-from mapdata import gazetteer, store
+from mapdata import aggregate, gazetteer, store
 from mapdata.assets import install_static
 from mapdata.filters import Filters
 from mapdata.ingest import ensure_sample
@@ -31,16 +32,49 @@ def engine(url: str):
     return eng
 
 
-@st.cache_data(ttl=300, show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner="Loading the stored items…", max_entries=2)
 def frames(url: str, version: tuple) -> Frames:
-    """All stored items as frames; `version` changes whenever items, tags or corrections change."""
+    """All stored items as frames, shared read-only by every session (no copy per rerun); `version` changes
+    whenever items, tags or corrections change."""
     return store.load_frames(engine(url))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def filtered(url: str, version: tuple, filters: Filters) -> Frames:
+    """The stored items narrowed by some filters, shared by the sessions that chose the same filters."""
+    return filters.apply(frames(url, version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def map_rows(url: str, version: tuple, filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The map's actor and pair rows for some filters."""
+    return aggregate.view(filtered(url, version, filters), filters.min_items, filters.border_only)
+
+
+def _data_key() -> tuple[str, tuple]:
+    """The database URL and its data version, read once per script run (by `current_frames`)."""
+    key = st.session_state.get("data_key")
+    if key is None:
+        url = store.database_url()
+        key = (url, store.data_version(engine(url)))
+    return key
 
 
 def current_frames() -> Frames:
     """The stored data, from cache when nothing changed."""
     url = store.database_url()
-    return frames(url, store.data_version(engine(url)))
+    st.session_state["data_key"] = key = (url, store.data_version(engine(url)))
+    return frames(*key)
+
+
+def current_view(filters: Filters) -> Frames:
+    """The stored data narrowed by the sidebar's filters, from cache when nothing changed."""
+    return filtered(*_data_key(), filters)
+
+
+def current_map_rows(filters: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The map's actor and pair rows for the sidebar's filters, from cache when nothing changed."""
+    return map_rows(*_data_key(), filters)
 
 
 def sidebar_filters(data: Frames) -> Filters:
@@ -83,8 +117,7 @@ def sidebar_filters(data: Frames) -> Filters:
         border_only=bool(state.get("border_only")),
         min_items=int(state.get("min_items") or 1),
     )
-    view = chosen.apply(data)
-    bar.caption(shown_caption(view, data))
+    bar.caption(shown_caption(current_view(chosen), data))
     bar.button("Reset filters", key="reset", on_click=_reset, args=(low, high), disabled=not chosen.active)
     query = chosen.to_query()
     if st.query_params.to_dict() != query:
@@ -112,7 +145,7 @@ def _name(key: str) -> str:
 
 def _actor_options(data: Frames) -> tuple[list[str], list[str]]:
     """Country codes and organisation acronyms present in the data, by display name."""
-    keys = set(data.tags["actor"]) if not data.tags.empty else set()
+    keys = set(data.keys.actors) if data.keys is not None else set(data.tags["actor"])
     countries = sorted((k for k in keys if not k.startswith("org:")), key=_name)
     organisations = sorted(k.removeprefix("org:") for k in keys if k.startswith("org:"))
     return countries, organisations

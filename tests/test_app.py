@@ -18,7 +18,7 @@ def app(db_url, monkeypatch):
     return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
 
 
-COUNTRY_MARKER = '"className": "mapdata-actor '
+COUNTRY_MARKER = '"mapdata-actor actor-'
 
 
 def map_component(at):
@@ -38,7 +38,8 @@ def test_map_page_runs_and_draws_every_actor(app):
     layer = args["feature_group"]
     assert layer.count(COUNTRY_MARKER) == 11  # countries; EU and NATO are diamond markers
     assert layer.count("mapdata-org actor-org-") == 2
-    assert layer.count("L.polyline(") >= 15
+    assert layer.count('"mapdata-pair pair-') >= 15
+    assert "window.mapdata.basemap(" in args["script"]  # the drawing code comes with the base map
     assert "Lukashenka" in layer
     assert "/app/static/leaflet/leaflet.js" in args["js_links"]
     assert all(link.startswith("/app/static/") for link in args["js_links"] + args["css_links"])

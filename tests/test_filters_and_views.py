@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -87,13 +88,34 @@ def test_tooltip_labels_identify_actors():
 def test_map_layers_use_only_local_assets(frames):
     fmap = mapview.build_map(frames)
     html = fmap.get_root().render()
-    assert html.count('"className": "mapdata-actor ') == len(aggregate.actors(frames)) - 2  # EU and NATO are diamonds
-    assert html.count("mapdata-arrow") >= len(aggregate.pairs(frames))
+    assert html.count('"mapdata-actor actor-') == len(aggregate.actors(frames)) - 2  # EU and NATO are diamonds
+    assert html.count('"mapdata-pair pair-') == len(aggregate.pairs(frames))
+    assert "{{" not in html and "{%" not in html  # no template syntax reaches the page
     for layer in ("Relations", "Actors", "Items per country (choropleth)", "Density (heat)"):
         assert layer in html
     assert "actor-org-EU" in html and "pair-BY-PL" in html
     scripts = [src for _, src in fmap.default_js] + [href for _, href in fmap.default_css]
     assert scripts and all(s.startswith("/app/static/") for s in scripts)
+
+
+def test_map_draws_the_busiest_lines_and_newest_items_only(frames):
+    actor_rows, pair_rows = aggregate.view(frames)
+    groups = mapview.layers(frames, actor_rows, pair_rows, max_lines=3)
+    html = mapview.build_map(frames).get_root().render()
+    fmap = mapview.base_map()
+    for group in groups:
+        group.add_to(fmap)
+    page = fmap.get_root().render()
+    busiest = pair_rows.head(3)
+    assert page.count('"mapdata-pair pair-') == 3 < len(pair_rows)
+    for a, b in zip(busiest["a"], busiest["b"]):
+        assert f"pair-{mapview.css_name(a)}-{mapview.css_name(b)}" in page
+    # popups carry the newest POPUP_ITEMS items with their phrases marked, and say how many more: Belarus has 11
+    snippets = page.count('\\u003cdiv class=\\"item\\"')
+    assert 0 < snippets <= (len(actor_rows) + 3) * mapview.POPUP_ITEMS
+    assert "Lukashenka\\u003c/mark\\u003e" in page
+    assert re.search(r'Belarus \(BY\) · 11 items",\[\d+,\d+\],9\]', page)
+    assert len(page) < len(html) + 10_000
 
 
 def test_arc_follows_the_great_circle():

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from . import gazetteer, geocode
-from .models import split_key
-from .store import Frames
+from .frames import Frames, Keys, by_ids, indexed, restrict
+from .models import TONES, split_key
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
 ACTOR_COLUMNS = ["actor", "name", "is_organisation", "items", "tone", "lat", "lon"]
 PAIR_COLUMNS = ["a", "b", "items", "tone", "border", "km", "lead"]
@@ -22,32 +25,87 @@ def _dominant(tones: pd.Series) -> str:
     return top[0] if len(top) == 1 else "neutral"
 
 
+def _dominant_codes(counts: np.ndarray) -> np.ndarray:
+    """Per row of tone counts (columns in TONES order): the tone name with the most items, neutral on a tie."""
+    top = counts.max(axis=1, keepdims=True)
+    winners = (counts == top).sum(axis=1)
+    best = np.asarray(TONES, dtype=object)[counts.argmax(axis=1)]
+    return np.where(winners == 1, best, "neutral")
+
+
+def _tone_counts(codes: np.ndarray, tones: np.ndarray, width: int) -> np.ndarray:
+    """A (width x 3) matrix: how many rows of each code have each tone."""
+    flat = np.bincount(codes.astype(np.int64) * len(TONES) + tones, minlength=width * len(TONES))
+    return flat.reshape(width, len(TONES))
+
+
+def _item_tones(frames: Frames, pos: np.ndarray) -> np.ndarray:
+    """The tone code of the item at each of some positions."""
+    by_pos = np.zeros(frames.keys.size, dtype=np.int64)
+    by_pos[frames.items.index.to_numpy()] = frames.items["tone_c"].to_numpy()
+    return by_pos[pos]
+
+
+def _actor_spots(keys: Keys) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per actor code: placeable?, latitude, longitude, is organisation, display name (made once per data set)."""
+    if "spots" not in keys.derived:
+        gaz = gazetteer.load()
+        found = [geocode.locate(k) for k in keys.actors]
+        keys.derived["spots"] = (
+            np.array([p is not None for p in found], dtype=bool),
+            np.array([p.point.latitude if p else np.nan for p in found]),
+            np.array([p.point.longitude if p else np.nan for p in found]),
+            np.array([bool(p and p.is_organisation) for p in found], dtype=bool),
+            np.array([gaz.name_of(k) for k in keys.actors], dtype=object),
+        )
+    return keys.derived["spots"]
+
+
+def border_pairs(keys: Keys) -> np.ndarray:
+    """Per pair code of a data set: do its two sides (both countries) share a land border?"""
+    if "border" not in keys.derived:
+        gaz = gazetteer.load()
+        keys.derived["border"] = np.fromiter(
+            (not (a.startswith("org:") or b.startswith("org:")) and gaz.share_border(a, b)
+             for a, b in zip(keys.actors[keys.pair_a], keys.actors[keys.pair_b])),
+            dtype=bool, count=len(keys.pair_a),
+        )
+    return keys.derived["border"]
+
+
+def pair_km(keys: Keys) -> np.ndarray:
+    """Per pair code: great-circle distance between the two actors' map points in km (NaN if unplaceable)."""
+    if "km" not in keys.derived:
+        _, lat, lon, _, _ = _actor_spots(keys)
+        p1, p2 = np.radians(lat[keys.pair_a]), np.radians(lat[keys.pair_b])
+        dl = np.radians(lon[keys.pair_b] - lon[keys.pair_a])
+        h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+        keys.derived["km"] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
+    return keys.derived["km"]
+
+
 def actors(frames: Frames, min_items: int = 1) -> pd.DataFrame:
     """One row per actor in the view with at least `min_items` items: count, dominant tone, map position
     (unplaceable actors dropped)."""
-    if frames.tags.empty:
+    frames = indexed(frames)
+    keys = frames.keys
+    first = frames.tags["first"].to_numpy()
+    if not first.any():
         return pd.DataFrame(columns=ACTOR_COLUMNS)
-    gaz = gazetteer.load()
-    pairs = frames.tags[["item_id", "actor"]].drop_duplicates()
-    joined = pairs.merge(frames.items[["id", "tone"]], left_on="item_id", right_on="id")
-    rows = []
-    for actor, group in joined.groupby("actor", sort=False):
-        place = geocode.locate(actor)
-        if place is None:
-            continue
-        rows.append(
-            {
-                "actor": actor,
-                "name": gaz.name_of(actor),
-                "is_organisation": place.is_organisation,
-                "items": int(group["item_id"].nunique()),
-                "tone": _dominant(group["tone"]),
-                "lat": place.point.latitude,
-                "lon": place.point.longitude,
-            }
-        )
-    out = pd.DataFrame(rows, columns=ACTOR_COLUMNS)
-    out = out[out["items"] >= min_items]
+    pos, codes = frames.tags["pos"].to_numpy()[first], frames.tags["actor_c"].to_numpy()[first]
+    counts = _tone_counts(codes, _item_tones(frames, pos), len(keys.actors))
+    totals = counts.sum(axis=1)
+    placeable, lat, lon, is_org, names = _actor_spots(keys)
+    chosen = np.flatnonzero((totals >= max(min_items, 1)) & placeable)
+    out = pd.DataFrame({
+        "actor": keys.actors[chosen],
+        "name": names[chosen],
+        "is_organisation": is_org[chosen],
+        "items": totals[chosen].astype(int),
+        "tone": _dominant_codes(counts[chosen]),
+        "lat": lat[chosen],
+        "lon": lon[chosen],
+    }, columns=ACTOR_COLUMNS)
     return _spread(out.sort_values(["items", "actor"], ascending=[False, True]).reset_index(drop=True))
 
 
@@ -73,33 +131,37 @@ def _spread(rows: pd.DataFrame, radius: float = 0.6) -> pd.DataFrame:
 def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = False) -> pd.DataFrame:
     """One row per unordered actor pair joined by relation lines: count, tone, border flag, length, and the
     lead (the side that acts most often, where the arrow starts); only pairs of `keep` actors when given."""
-    if frames.relations.empty:
+    frames = indexed(frames)
+    keys = frames.keys
+    rel = frames.relations
+    first = rel["first"].to_numpy()
+    if not first.any():
         return pd.DataFrame(columns=PAIR_COLUMNS)
-    gaz = gazetteer.load()
-    rel = frames.relations.merge(frames.items[["id", "tone"]], left_on="item_id", right_on="id")
+    width = len(keys.pair_a)
+    codes = rel["pair_c"].to_numpy()[first]
+    counts = _tone_counts(codes, _item_tones(frames, rel["pos"].to_numpy()[first]), width)
+    totals = counts.sum(axis=1)
+    forward = np.bincount(codes, weights=rel["forward"].to_numpy()[first], minlength=width)
+    placeable = _actor_spots(keys)[0]
+    chosen = totals > 0
+    chosen &= placeable[keys.pair_a] & placeable[keys.pair_b]
     if keep is not None:
-        rel = rel[rel["source"].isin(keep) & rel["target"].isin(keep)]
-    rel["a"] = rel[["source", "target"]].min(axis=1)
-    rel["b"] = rel[["source", "target"]].max(axis=1)
-    rows = []
-    for (a, b), group in rel.groupby(["a", "b"], sort=False):
-        km = geocode.distance_km(a, b)
-        if km is None:
-            continue
-        rows.append(
-            {
-                "a": a,
-                "b": b,
-                "items": int(group["item_id"].nunique()),
-                "tone": _dominant(group["tone"]),
-                "border": not (split_key(a)[1] or split_key(b)[1]) and gaz.share_border(a, b),
-                "km": round(km, 1),
-                "lead": group["source"].value_counts().index[0],
-            }
-        )
-    out = pd.DataFrame(rows, columns=PAIR_COLUMNS)
+        shown = np.isin(keys.actors, list(keep))
+        chosen &= shown[keys.pair_a] & shown[keys.pair_b]
+    border = border_pairs(keys)
     if border_only:
-        out = out[out["border"].astype(bool)]
+        chosen &= border
+    index = np.flatnonzero(chosen)
+    a, b = keys.actors[keys.pair_a[index]], keys.actors[keys.pair_b[index]]
+    out = pd.DataFrame({
+        "a": a,
+        "b": b,
+        "items": totals[index].astype(int),
+        "tone": _dominant_codes(counts[index]),
+        "border": border[index],
+        "km": np.round(pair_km(keys)[index], 1),
+        "lead": np.where(forward[index] * 2 >= totals[index], a, b),
+    }, columns=PAIR_COLUMNS)
     return out.sort_values(["items", "a", "b"], ascending=[False, True, True]).reset_index(drop=True)
 
 
@@ -163,41 +225,113 @@ def ego(frames: Frames, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return side(rel["source"] == key, "target"), side(rel["target"] == key, "source")
 
 
-def item_table(frames: Frames) -> pd.DataFrame:
-    """Items newest first with their topics, countries and organisations as comma-separated text."""
-    items = frames.items.copy()
-    topic_map = frames.topics.groupby("item_id")["topic"].apply(lambda s: ", ".join(sorted(s)))
+def newest_first(frames: Frames, limit: int | None = None) -> Frames:
+    """The view's items sorted newest first (then by id), cut to the first `limit` when given."""
+    frames = indexed(frames)
+    order = frames.items.sort_values("newest")
+    if limit is not None and len(order) > limit:
+        order = order.head(limit)
+        cut = restrict(frames, _keep(frames.keys.size, order.index.to_numpy()))
+        return Frames(order, cut.tags, cut.topics, cut.relations, cut.keys)
+    return Frames(order, frames.tags, frames.topics, frames.relations, frames.keys)
+
+
+def _keep(size: int, positions: np.ndarray) -> np.ndarray:
+    keep = np.zeros(size, dtype=bool)
+    keep[positions] = True
+    return keep
+
+
+def _joined(values: pd.DataFrame, column: str, by: str = "pos") -> pd.Series:
+    """Per item position: the distinct values of one column, sorted and comma-separated."""
+    if values.empty:
+        return pd.Series(dtype=object)
+    distinct = values[[by, column]].drop_duplicates().sort_values([by, column])
+    return distinct.groupby(by, sort=False)[column].agg(", ".join)
+
+
+def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
+    """Items newest first (the first `limit` when given) with their topics, countries and organisations as
+    comma-separated text."""
+    frames = newest_first(frames, limit)
+    items = frames.items
     tags = frames.tags
-    is_org = tags["kind"] == "organisation"
-    country_map = tags[~is_org].groupby("item_id")["actor"].apply(lambda s: ", ".join(sorted(set(s))))
-    org_map = tags[is_org].groupby("item_id")["actor"].apply(lambda s: ", ".join(sorted({split_key(k)[0] for k in s})))
-    items["topics"] = items["id"].map(topic_map).fillna("")
-    items["countries"] = items["id"].map(country_map).fillna("")
-    items["organisations"] = items["id"].map(org_map).fillna("")
-    items["lead_actor"] = items["lead_actor"].map(lambda k: split_key(k)[0] if isinstance(k, str) else "")
-    columns = ["date", "topics", "countries", "organisations", "tone", "lead_actor", "text", "source", "url", "id"]
-    return items.sort_values(["date", "id"], ascending=[False, True])[columns].reset_index(drop=True)
+    is_org = (tags["kind"] == "organisation").to_numpy()
+    orgs = tags[is_org].assign(actor=lambda t: t["actor"].str.removeprefix("org:"))
+    pos = items.index
+    out = pd.DataFrame({
+        "date": items["date"],
+        "topics": pos.map(_joined(frames.topics, "topic")),
+        "countries": pos.map(_joined(tags[~is_org], "actor")),
+        "organisations": pos.map(_joined(orgs, "actor")),
+        "tone": items["tone"],
+        "lead_actor": items["lead_actor"].map(lambda k: split_key(k)[0] if isinstance(k, str) else ""),
+        "text": items["text"],
+        "source": items["source"],
+        "url": items["url"],
+        "id": items["id"],
+    })
+    for column in ("topics", "countries", "organisations"):
+        out[column] = out[column].fillna("")
+    return out.reset_index(drop=True)
 
 
 def items_of_actor(frames: Frames, key: str) -> Frames:
     """The view narrowed to the items that involve one actor (by key)."""
-    ids = frames.tags.loc[frames.tags["actor"] == key, "item_id"].unique()
-    return subset(frames, ids)
+    frames = indexed(frames)
+    code = np.flatnonzero(frames.keys.actors == key)
+    rows = frames.tags["actor_c"].to_numpy() == (code[0] if len(code) else -1)
+    return _having(frames, frames.tags, rows)
 
 
 def items_of_pair(frames: Frames, a: str, b: str) -> Frames:
     """The view narrowed to the items whose relation lines join two actors."""
-    rel = frames.relations
-    mask = ((rel["source"] == a) & (rel["target"] == b)) | ((rel["source"] == b) & (rel["target"] == a))
-    return subset(frames, rel.loc[mask, "item_id"].unique())
+    frames = indexed(frames)
+    keys = frames.keys
+    codes = {k: np.flatnonzero(keys.actors == k) for k in (a, b)}
+    if not all(len(c) for c in codes.values()):
+        return _having(frames, frames.relations, np.zeros(len(frames.relations), dtype=bool))
+    low, high = sorted((int(codes[a][0]), int(codes[b][0])))
+    pair = np.flatnonzero((keys.pair_a == low) & (keys.pair_b == high))
+    rows = frames.relations["pair_c"].to_numpy() == (pair[0] if len(pair) else -1)
+    return _having(frames, frames.relations, rows)
+
+
+def _having(frames: Frames, part: pd.DataFrame, rows: np.ndarray) -> Frames:
+    """The view narrowed to the items with at least one row of `part` (one of its frames) where `rows` holds."""
+    keep = np.zeros(frames.keys.size, dtype=bool)
+    keep[part["pos"].to_numpy()[rows]] = True
+    return restrict(frames, keep)
+
+
+def newest(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str, str]], k: int) -> tuple[dict, dict]:
+    """The positions of the `k` newest items of each actor and of each actor pair (newest first), for popups."""
+    frames = indexed(frames)
+    keys = frames.keys
+    if "codes" not in keys.derived:
+        keys.derived["codes"] = {key: code for code, key in enumerate(keys.actors)}
+        keys.derived["pairs"] = {(int(a), int(b)): code for code, (a, b) in enumerate(zip(keys.pair_a, keys.pair_b))}
+    codes, pair_index = keys.derived["codes"], keys.derived["pairs"]
+    rank = np.zeros(keys.size, dtype=np.int32)
+    rank[frames.items.index.to_numpy()] = frames.items["newest"].to_numpy()
+
+    def top(part: pd.DataFrame, column: str, wanted: dict[int, object]) -> dict:
+        rows = part["first"].to_numpy() & np.isin(part[column].to_numpy(), list(wanted))
+        pos = part["pos"].to_numpy()[rows]
+        table = pd.DataFrame({"g": part[column].to_numpy()[rows], "rank": rank[pos], "pos": pos})
+        table = table.sort_values(["g", "rank"]).groupby("g", sort=False).head(k)
+        return {wanted[g]: list(p) for g, p in table.groupby("g", sort=False)["pos"]}
+
+    actors_wanted = {codes[a]: a for a in actor_keys if a in codes}
+    pairs_wanted = {}
+    for a, b in pair_keys:
+        if a in codes and b in codes:
+            low, high = sorted((codes[a], codes[b]))
+            if (low, high) in pair_index:
+                pairs_wanted[pair_index[(low, high)]] = (a, b)
+    return top(frames.tags, "actor_c", actors_wanted), top(frames.relations, "pair_c", pairs_wanted)
 
 
 def subset(frames: Frames, ids) -> Frames:
     """The frames restricted to some item ids."""
-    keep = set(ids)
-    return Frames(
-        frames.items[frames.items["id"].isin(keep)].reset_index(drop=True),
-        frames.tags[frames.tags["item_id"].isin(keep)].reset_index(drop=True),
-        frames.topics[frames.topics["item_id"].isin(keep)].reset_index(drop=True),
-        frames.relations[frames.relations["item_id"].isin(keep)].reset_index(drop=True),
-    )
+    return by_ids(frames, ids)

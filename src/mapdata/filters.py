@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
+from .aggregate import border_pairs
+from .frames import TONE_CODES, Frames, indexed, item_mask, restrict
 from .models import TONES, TOPICS, actor_key
-from .aggregate import subset
-from .store import Frames
 
 
 def _positive(value: object) -> int:
@@ -22,16 +23,10 @@ def _positive(value: object) -> int:
 
 def border_items(frames: Frames) -> pd.Series:
     """Ids of items with at least one relation line between two countries that share a land border."""
-    from .gazetteer import load
-
+    frames = indexed(frames)
     rel = frames.relations
-    if rel.empty:
-        return rel["item_id"]
-    gaz = load()
-    pairs = rel[["source", "target"]].drop_duplicates()
-    bordering = {(a, b) for a, b in pairs.itertuples(index=False) if gaz.share_border(a, b)}
-    mask = [(a, b) in bordering for a, b in zip(rel["source"], rel["target"])]
-    return rel.loc[mask, "item_id"]
+    bordering = border_pairs(frames.keys)[rel["pair_c"].to_numpy()]
+    return rel.loc[bordering, "item_id"]
 
 
 def _split(value: object) -> tuple[str, ...]:
@@ -109,23 +104,34 @@ class Filters:
 
     def apply(self, frames: Frames) -> Frames:
         """The frames restricted to the items that pass every filter."""
+        frames = indexed(frames)
         items = frames.items
-        mask = pd.Series(True, index=items.index)
+        keep = item_mask(frames)
+        rows = np.ones(len(items), dtype=bool)
         if self.start:
-            mask &= items["date"] >= self.start
+            rows &= items["day"].to_numpy() >= np.datetime64(self.start)
         if self.end:
-            mask &= items["date"] <= self.end
+            rows &= items["day"].to_numpy() <= np.datetime64(self.end)
         if self.tones:
-            mask &= items["tone"].isin(self.tones)
+            rows &= np.isin(items["tone_c"].to_numpy(), [TONE_CODES[t] for t in self.tones])
         if self.search:
-            mask &= items["text"].str.contains(self.search, case=False, regex=False)
+            needle = self.search.casefold()
+            rows &= np.fromiter((needle in text.casefold() for text in items["text"]), dtype=bool, count=len(items))
+        keep[items.index.to_numpy()[~rows]] = False
         if self.topics:
-            mask &= items["id"].isin(frames.topics.loc[frames.topics["topic"].isin(self.topics), "item_id"])
-        if self.countries:
-            mask &= items["id"].isin(frames.tags.loc[frames.tags["actor"].isin(self.countries), "item_id"])
-        if self.organisations:
-            keys = [actor_key(o, True) for o in self.organisations]
-            mask &= items["id"].isin(frames.tags.loc[frames.tags["actor"].isin(keys), "item_id"])
+            keep &= _having(frames.keys.size, frames.topics, frames.topics["topic"].isin(self.topics).to_numpy())
+        for wanted in (self.countries, [actor_key(o, True) for o in self.organisations]):
+            if wanted:
+                codes = np.flatnonzero(np.isin(frames.keys.actors, list(wanted)))
+                keep &= _having(frames.keys.size, frames.tags, np.isin(frames.tags["actor_c"].to_numpy(), codes))
         if self.border_only:
-            mask &= items["id"].isin(border_items(frames))
-        return subset(frames, items.loc[mask, "id"])
+            bordering = border_pairs(frames.keys)[frames.relations["pair_c"].to_numpy()]
+            keep &= _having(frames.keys.size, frames.relations, bordering)
+        return restrict(frames, keep)
+
+
+def _having(size: int, part: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """A boolean array over item positions: True for items with at least one row of `part` where `rows` holds."""
+    out = np.zeros(size, dtype=bool)
+    out[part["pos"].to_numpy()[rows]] = True
+    return out

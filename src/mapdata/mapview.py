@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
 import re
+from pathlib import Path
 from urllib.parse import urlparse
 
 import folium
+import numpy as np
 import pandas as pd
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 from geographiclib.geodesic import Geodesic
 from geopy.distance import geodesic
 
 from . import aggregate, assets, geocode, gazetteer
+from .frames import Frames, indexed
 from .models import split_key
-from .store import Frames
 
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies
 TONE_COLOURS = {"conflict": "#D55E00", "cooperation": "#0072B2", "neutral": "#7F7F7F"}
 BORDER_DASH = "8 6"
-POPUP_ITEMS = 8
+POPUP_ITEMS = 2  # newest items in a popup; all of them are listed under the map on click
 _CODE = re.compile(r"\(([A-Z0-9]{2,12})(, org\.)?\)")
 
 
@@ -62,29 +65,50 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def item_html(frames: Frames, limit: int = POPUP_ITEMS) -> str:
-    """Newest items of a view as HTML: date, topic chips, text with tagged phrases marked, safe link."""
-    items = frames.items.sort_values(["date", "id"], ascending=[False, True])
-    total = len(items)
-    topics = frames.topics.groupby("item_id")["topic"].apply(sorted).to_dict()
-    spans = {}
-    for row in frames.tags.itertuples(index=False):
-        spans.setdefault(row.item_id, []).append((row.start, row.end, f"{split_key(row.actor)[0]} · {row.kind}"))
-    parts = []
-    for row in items.head(limit).itertuples(index=False):
-        chips = "".join(f'<span class="chip">{esc(t)}</span>' for t in topics.get(row.id, []))
-        link = safe_link(row.url or "")
-        parts.append(
-            f'<div class="item"><b>{esc(row.date)}</b> {chips} <i>{esc(row.tone)}</i><br>'
-            f"{highlight(row.text, spans.get(row.id, []))} {link}</div>"
+def snippets(frames: Frames, positions) -> dict[int, str]:
+    """HTML of some items of a view, by position: date, topic chips, tone, text with tagged phrases marked,
+    safe link."""
+    frames = indexed(frames)
+    positions = np.asarray(list(positions), dtype=np.int64)
+    if not len(positions):
+        return {}
+    tags = frames.tags[np.isin(frames.tags["pos"].to_numpy(), positions)]
+    topics = frames.topics[np.isin(frames.topics["pos"].to_numpy(), positions)]
+    chips: dict[int, list[str]] = {}
+    for pos, topic in sorted(zip(topics["pos"], topics["topic"])):
+        chips.setdefault(int(pos), []).append(topic)
+    spans: dict[int, list] = {}
+    for pos, start, end, actor, kind in zip(tags["pos"], tags["start"], tags["end"], tags["actor"], tags["kind"]):
+        spans.setdefault(int(pos), []).append((int(start), int(end), f"{split_key(actor)[0]} · {kind}"))
+    out = {}
+    rows = frames.items.loc[positions]
+    for pos, day, tone, text, url in zip(positions, rows["date"], rows["tone"], rows["text"], rows["url"]):
+        pos = int(pos)
+        chip_html = "".join(f'<span class="chip">{esc(t)}</span>' for t in chips.get(pos, []))
+        out[pos] = (
+            f'<div class="item"><b>{esc(day)}</b> {chip_html} <i>{esc(tone)}</i><br>'
+            f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}</div>"
         )
+    return out
+
+
+ITEM_STYLE = (
+    "<style>.item{margin:0 0 6px 0;font-size:12px}.chip{background:#eee;border-radius:3px;padding:0 3px;"
+    "margin-right:2px;font-size:10px}mark{background:#ffe08a}.more{font-style:italic}</style>"
+)
+
+
+def item_html(frames: Frames, limit: int = POPUP_ITEMS, more: str = "more below the map") -> str:
+    """Newest items of a view as HTML: date, topic chips, text with tagged phrases marked, safe link."""
+    frames = indexed(frames)
+    items = frames.items.sort_values("newest")
+    total = len(items)
+    shown = items.index.to_numpy()[:limit]
+    html = snippets(frames, shown)
+    parts = [html[int(p)] for p in shown]
     if total > limit:
-        parts.append(f'<div class="more">{total - limit} more below the map</div>')
-    style = (
-        "<style>.item{margin:0 0 6px 0;font-size:12px}.chip{background:#eee;border-radius:3px;padding:0 3px;"
-        "margin-right:2px;font-size:10px}mark{background:#ffe08a}.more{font-style:italic}</style>"
-    )
-    return style + "".join(parts)
+        parts.append(f'<div class="more">{total - limit:,} {esc(more)}</div>')
+    return ITEM_STYLE + "".join(parts)
 
 
 def actor_name(key: str) -> str:
@@ -211,8 +235,77 @@ _STYLE = """<style>
   transform:rotate(45deg);margin:0 6px 0 3px}
 .mapdata-fullscreen{font-size:18px;line-height:30px;text-align:center}
 .leaflet-heat-pane{filter:blur(14px);opacity:.75}
+.leaflet-popup-content .item{margin:0 0 6px 0;font-size:12px}
+.leaflet-popup-content .chip{background:#eee;border-radius:3px;padding:0 3px;margin-right:2px;font-size:10px}
+.leaflet-popup-content mark{background:#ffe08a}.leaflet-popup-content .more{font-style:italic}
 .mapdata-arrow{font-size:16px;line-height:16px;text-shadow:0 0 2px #fff}
 </style>"""
+
+
+SCRIPT = (Path(__file__).with_name("mapdata.js")).read_text(encoding="utf-8")
+
+
+def _json(value: object) -> str:
+    """JSON that is also safe inside an HTML <script> element and a Jinja template's output."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Verbatim(MacroElement):
+    """A MacroElement whose rendered script goes into the page as it is. branca's own render compiles the
+    output of every script macro as a Jinja template once more: slow for large JSON, and a template engine
+    must never read data."""
+
+    def render(self, **kwargs) -> None:
+        """Add this element's script to the figure, verbatim."""
+        script = _RawScript()
+        script.text = self._template.module.script(self, kwargs)
+        self.get_root().script.add_child(script, name=self.get_name())
+
+
+class _RawScript(Element):
+    _template = Template("{{ this.text }}")
+
+
+class _Data(_Verbatim):
+    """One data layer: a call of the drawing code in mapdata.js with its rows as JSON (a variable, never
+    template source, so nothing in it is read by Jinja)."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}window.mapdata.{{ this.kind }}({{ this._parent.get_name() }}, "
+        "{{ this.payload }});{% endmacro %}"
+    )
+
+    def __init__(self, kind: str, payload: object) -> None:
+        super().__init__()
+        self._name = "MapdataLayer"
+        self.kind = kind
+        self.payload = _json(payload)
+
+
+@functools.lru_cache(maxsize=1)
+def _outlines_json() -> str:
+    outlines = geocode.outlines_geojson()
+    features = [
+        {**f, "properties": {"code": f["properties"]["code"], "name": esc(f["properties"]["name"])}}
+        for f in outlines["features"]
+    ]
+    return _json({"type": "FeatureCollection", "features": features})
+
+
+class _Basemap(_Verbatim):
+    """The drawing code, and the country outlines drawn with it as the offline basemap."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}{{ this.code }}\n"
+        "window.mapdata.basemap({{ this._parent.get_name() }}, {{ this.outlines }});{% endmacro %}"
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapdataBasemap"
+        self.code = SCRIPT
+        self.outlines = _outlines_json()
 
 
 def base_map(location: tuple[float, float] = (35.0, 20.0), zoom: int = 3) -> folium.Map:
@@ -221,26 +314,12 @@ def base_map(location: tuple[float, float] = (35.0, 20.0), zoom: int = 3) -> fol
     fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, max_zoom=12, min_zoom=1, control_scale=True)
     fmap.default_js = assets.LEAFLET_JS
     fmap.default_css = assets.LEAFLET_CSS
-    folium.GeoJson(
-        geocode.outlines_geojson(),
-        name="Countries",
-        style_function=lambda _f: {"fillColor": "#f2efe9", "color": "#9a9a9a", "weight": 0.6, "fillOpacity": 1.0},
-        control=False,
-        interactive=False,
-    ).add_to(fmap)
+    _Basemap().add_to(fmap)
     folium.map.CustomPane("heat", z_index=390, pointer_events=False).add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(_STYLE))
     _Control(_FULLSCREEN).add_to(fmap)
     _Control(_LEGEND.replace("LEGEND_HTML", json.dumps(legend_html()))).add_to(fmap)
     return fmap
-
-
-def _bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Screen bearing (degrees clockwise from north) from a to b in Web Mercator."""
-    def y(lat: float) -> float:
-        return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(max(min(lat, 85), -85)) / 2)))
-
-    return math.degrees(math.atan2(b[1] - a[1], y(b[0]) - y(a[0])))
 
 
 class _StartHidden(MacroElement):
@@ -254,6 +333,7 @@ class _StartHidden(MacroElement):
 
 
 CHOROPLETH = ("#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837")  # ColorBrewer YlGn, colour-blind safe
+MAX_LINES = 300  # the busiest relations drawn; more lines are unreadable and slow the browser
 
 
 def choropleth(actor_rows: pd.DataFrame) -> folium.FeatureGroup:
@@ -261,23 +341,12 @@ def choropleth(actor_rows: pd.DataFrame) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="Items per country (choropleth)", show=False)
     _StartHidden().add_to(group)
     countries = actor_rows[~actor_rows["is_organisation"].astype(bool)]
-    if countries.empty:
-        return group
-    counts = dict(zip(countries["actor"], countries["items"]))
-    edges = sorted(set(pd.Series(list(counts.values())).quantile([i / 6 for i in range(1, 6)]).round().astype(int)))
-    features = []
-    for feature in geocode.outlines_geojson()["features"]:
-        code = feature["properties"]["code"]
-        if code in counts:
-            klass = sum(counts[code] > e for e in edges)
-            props = {"name": esc(feature["properties"]["name"]), "items": int(counts[code]),
-                     "fill": CHOROPLETH[min(klass, len(CHOROPLETH) - 1)]}
-            features.append({"type": "Feature", "properties": props, "geometry": feature["geometry"]})
-    folium.GeoJson(
-        {"type": "FeatureCollection", "features": features},
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "color": "#555", "weight": 0.5, "fillOpacity": 0.8},
-        tooltip=folium.GeoJsonTooltip(fields=["name", "items"], aliases=["", "items"]),
-    ).add_to(group)
+    counts = {str(k): int(v) for k, v in zip(countries["actor"], countries["items"])}
+    fills = {}
+    if counts:
+        edges = sorted(set(pd.Series(list(counts.values())).quantile([i / 6 for i in range(1, 6)]).round().astype(int)))
+        fills = {code: CHOROPLETH[min(sum(n > e for e in edges), len(CHOROPLETH) - 1)] for code, n in counts.items()}
+    _Data("choropleth", {"counts": counts, "fills": fills}).add_to(group)
     return group
 
 
@@ -285,83 +354,80 @@ def density(actor_rows: pd.DataFrame) -> folium.FeatureGroup:
     """A heat layer: soft discs at each actor, larger and warmer with more items, blurred by their pane."""
     group = folium.FeatureGroup(name="Density (heat)", show=False)
     _StartHidden().add_to(group)
-    if actor_rows.empty:
-        return group
-    top = max(int(actor_rows["items"].max()), 1)
-    for row in actor_rows.itertuples(index=False):
-        share = row.items / top
-        colour = "#fde725" if share > 0.66 else "#f98e09" if share > 0.33 else "#bc3754"
-        folium.CircleMarker(
-            (row.lat, row.lon), radius=8 + 30 * math.sqrt(share), stroke=False, fill=True, fill_color=colour,
-            fill_opacity=0.6, pane="heat", interactive=False,
-        ).add_to(group)
+    rows = []
+    if not actor_rows.empty:
+        top = max(int(actor_rows["items"].max()), 1)
+        for lat, lon, items in zip(actor_rows["lat"], actor_rows["lon"], actor_rows["items"]):
+            share = items / top
+            colour = "#fde725" if share > 0.66 else "#f98e09" if share > 0.33 else "#bc3754"
+            rows.append([round(float(lat), 4), round(float(lon), 4), round(8 + 30 * math.sqrt(share), 1), colour])
+    _Data("density", {"rows": rows}).add_to(group)
     return group
 
 
-def layers(frames: Frames, actor_rows: pd.DataFrame | None = None, pair_rows: pd.DataFrame | None = None) -> list[folium.FeatureGroup]:
-    """The data layers of a filtered view: relation lines, actor markers, choropleth, density."""
+def marker_radius(count: int, busiest: int) -> float:
+    """Marker radius in pixels: area grows with the items, up to 30 px for the busiest actor of the view."""
+    return round(5 + 25 * math.sqrt(min(count, busiest) / max(busiest, 1)), 1)
+
+
+def line_weight(count: int, busiest: int) -> float:
+    """Line width in pixels: 1.5 for one item, up to 10 for the busiest pair of the view."""
+    return round(1.5 + 8.5 * math.log1p(min(count, busiest)) / math.log1p(max(busiest, 1)), 1) if busiest > 1 else 2.5
+
+
+def _popups(frames: Frames, actor_rows: pd.DataFrame, pair_rows: pd.DataFrame) -> tuple[list[str], dict, dict]:
+    """Shared item snippets and, per actor and per pair, the indexes of its newest items among them."""
+    actor_items, pair_items = aggregate.newest(
+        frames, list(actor_rows["actor"]), list(zip(pair_rows["a"], pair_rows["b"])), POPUP_ITEMS
+    )
+    positions = sorted({p for group in (actor_items, pair_items) for ps in group.values() for p in ps})
+    html = snippets(frames, positions)
+    slot = {p: i for i, p in enumerate(positions)}
+    return (
+        [html[p] for p in positions],
+        {k: [slot[p] for p in ps] for k, ps in actor_items.items()},
+        {k: [slot[p] for p in ps] for k, ps in pair_items.items()},
+    )
+
+
+def layers(frames: Frames, actor_rows: pd.DataFrame | None = None, pair_rows: pd.DataFrame | None = None,
+           max_lines: int = MAX_LINES) -> list[folium.FeatureGroup]:
+    """The data layers of a filtered view: relation lines (the `max_lines` busiest), actor markers,
+    choropleth, density; each popup holds the newest items, the rest come under the map on click."""
     if actor_rows is None or pair_rows is None:
         actor_rows, pair_rows = aggregate.view(frames)
-    lines = folium.FeatureGroup(name="Relations")
-    markers = folium.FeatureGroup(name="Actors")
+    pair_rows = pair_rows.head(max_lines)
+    items, actor_items, pair_items = _popups(frames, actor_rows, pair_rows)
     spots = {p.actor: (p.point.latitude, p.point.longitude) for p in geocode.places().values()}
     spots.update(zip(actor_rows["actor"], zip(actor_rows["lat"], actor_rows["lon"])))  # where the markers are drawn
-    for row in pair_rows.itertuples(index=False):
-        start, end = (row.a, row.b) if row.lead == row.a else (row.b, row.a)
-        label = esc(pair_label(row.a, row.b, row.items))
-        popup = f"<b>{label}</b><br>" + item_html(aggregate.items_of_pair(frames, row.a, row.b))
-        colour = TONE_COLOURS[row.tone]
-        points = arc(spots[start], spots[end])
-        folium.PolyLine(
-            points,
-            color=colour,
-            weight=2 + 2 * math.log2(1 + row.items),
-            opacity=0.8,
-            dash_array=BORDER_DASH if row.border else None,
-            class_name=f"mapdata-pair pair-{css_name(row.a)}-{css_name(row.b)}",
-            tooltip=folium.Tooltip(label, sticky=True),
-            popup=folium.Popup(popup, max_width=420, max_height=280),
-        ).add_to(lines)
-        i = int(len(points) * 0.75)
-        angle = _bearing(points[i - 1], points[i]) - 90  # the glyph points east
-        folium.Marker(
-            points[i],
-            icon=folium.DivIcon(
-                html=f'<div class="mapdata-arrow" style="color:{colour};transform:rotate({angle:.0f}deg)">&#x27A4;</div>',
-                icon_size=(16, 16), icon_anchor=(8, 8), class_name="mapdata-arrow-icon",
-            ),
-            interactive=False,
-        ).add_to(lines)
-    for row in actor_rows.itertuples(index=False):
-        label = esc(actor_label(row.actor, row.items))
-        popup = folium.Popup(
-            f"<b>{label}</b><br>" + item_html(aggregate.items_of_actor(frames, row.actor)), max_width=420, max_height=280
-        )
-        radius = 6 + 4 * math.sqrt(row.items)
-        colour = TONE_COLOURS[row.tone]
-        if row.is_organisation:
-            size = int(radius * 1.6)
-            icon = folium.DivIcon(
-                html=f'<div class="org-marker" style="width:{size}px;height:{size}px;background:{colour};'
-                f'border:2px solid #222;opacity:.85;transform:rotate(45deg)"></div>',
-                icon_size=(size, size),
-                icon_anchor=(size // 2, size // 2),
-                class_name=f"mapdata-org actor-{css_name(row.actor)}",
-            )
-            folium.Marker((row.lat, row.lon), icon=icon, tooltip=folium.Tooltip(label), popup=popup).add_to(markers)
-        else:
-            folium.CircleMarker(
-                (row.lat, row.lon),
-                radius=radius,
-                color="#222222",
-                weight=1.5,
-                fill=True,
-                fill_color=colour,
-                fill_opacity=0.85,
-                class_name=f"mapdata-actor actor-{css_name(row.actor)}",
-                tooltip=folium.Tooltip(label),
-                popup=popup,
-            ).add_to(markers)
+    busiest_line = int(pair_rows["items"].max()) if len(pair_rows) else 1
+    busiest_actor = int(actor_rows["items"].max()) if len(actor_rows) else 1
+    line_rows = []
+    for a, b, count, tone, border, lead in zip(pair_rows["a"], pair_rows["b"], pair_rows["items"], pair_rows["tone"],
+                                               pair_rows["border"], pair_rows["lead"]):
+        start, end = (a, b) if lead == a else (b, a)
+        label = esc(pair_label(a, b, count))
+        shown = pair_items.get((a, b), [])
+        line_rows.append([
+            *(round(float(v), 4) for v in spots[start]), *(round(float(v), 4) for v in spots[end]),
+            TONE_COLOURS[tone], line_weight(count, busiest_line), bool(border),
+            f"mapdata-pair pair-{css_name(a)}-{css_name(b)}", label, [label, shown, int(count) - len(shown)],
+        ])
+    actor_list = []
+    for key, count, tone, is_org, lat, lon in zip(actor_rows["actor"], actor_rows["items"], actor_rows["tone"],
+                                                  actor_rows["is_organisation"], actor_rows["lat"], actor_rows["lon"]):
+        label = esc(actor_label(key, count))
+        shown = actor_items.get(key, [])
+        kind = "mapdata-org" if is_org else "mapdata-actor"
+        actor_list.append([
+            round(float(lat), 4), round(float(lon), 4), marker_radius(count, busiest_actor), TONE_COLOURS[tone],
+            bool(is_org), f"{kind} actor-{css_name(key)}", label, [label, shown, int(count) - len(shown)],
+        ])
+    lines = folium.FeatureGroup(name="Relations")
+    _Data("snippets", items).add_to(lines)  # first: the popups of both layers refer to these
+    _Data("lines", {"rows": line_rows}).add_to(lines)
+    markers = folium.FeatureGroup(name="Actors")
+    _Data("actors", {"rows": actor_list}).add_to(markers)
     groups = [lines, markers, choropleth(actor_rows), density(actor_rows)]
     return [_stable_ids(group, f"l{i}x") for i, group in enumerate(groups)]
 
