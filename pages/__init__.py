@@ -22,6 +22,7 @@ def setup(title: str) -> None:
     """Page config and the locally served map assets; first call on every page."""
     st.set_page_config(page_title=f"{title} · mapdata", page_icon="🗺️", layout="wide")
     install_static()
+    st.session_state["page"] = title
 
 
 @st.cache_resource(show_spinner=False)
@@ -87,6 +88,10 @@ def sidebar_filters(data: Frames) -> Filters:
     if "filters_seeded" not in st.session_state:
         _seed_widgets(Filters.from_query(st.query_params.to_dict()), low, high)
         st.session_state["filters_seeded"] = True
+    elif st.session_state.get("filters_page") != st.session_state.get("page") and "view_filters" in st.session_state:
+        # Streamlit drops the state of widgets that the previous page drew: carry the filters over
+        _seed_widgets(st.session_state["view_filters"], low, high)
+    st.session_state["filters_page"] = st.session_state.get("page")
     countries, organisations = _actor_options(data)
     state = st.session_state
     # a bookmarked URL may name actors this database does not hold: keep only what can be chosen

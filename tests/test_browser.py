@@ -97,3 +97,18 @@ def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
     finally:
         context.close()
         server.stop()
+
+
+def test_items_page_downloads_the_filtered_view(app_server, page):
+    page.goto(app_server.url + "/?topics=military")  # opening /Items directly makes Streamlit probe /Items/_stcore (404)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_text(re.compile(r"Showing [1-9] of 11 items"))).to_be_visible(timeout=WAIT)
+    page.get_by_test_id("stSidebarNav").get_by_text("Items").click()
+    expect(page.get_by_text(re.compile(r"^[1-9] items shown \(of 11 stored\)"))).to_be_visible(timeout=WAIT)
+    with page.expect_download(timeout=WAIT) as download:
+        page.get_by_role("button", name="Download CSV").click()
+    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    assert lines[0].startswith("date,topics,countries,organisations,tone,lead_actor,text")
+    shown = page.get_by_text("items shown (of 11 stored)").inner_text()
+    assert len(lines) - 1 == int(shown.split()[0]) and all("military" in line for line in lines[1:])
+    assert page.console_errors == [], page.console_errors

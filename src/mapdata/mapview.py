@@ -285,10 +285,15 @@ class _Data(_Verbatim):
 
 @functools.lru_cache(maxsize=1)
 def _outlines_json() -> str:
-    outlines = geocode.outlines_geojson()
+    """The basemap outlines as JSON, coordinates to 0.01 degree (about 1 km, finer than the outlines are)."""
+
+    def rounded(value):
+        return round(value, 2) if isinstance(value, float) else [rounded(v) for v in value]
+
     features = [
-        {**f, "properties": {"code": f["properties"]["code"], "name": esc(f["properties"]["name"])}}
-        for f in outlines["features"]
+        {"type": "Feature", "properties": {"code": f["properties"]["code"], "name": esc(f["properties"]["name"])},
+         "geometry": {"type": f["geometry"]["type"], "coordinates": rounded(f["geometry"]["coordinates"])}}
+        for f in geocode.outlines_geojson()["features"]
     ]
     return _json({"type": "FeatureCollection", "features": features})
 
