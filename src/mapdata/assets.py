@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import xstatic.pkg.jquery as xs_jquery
 import xstatic.pkg.leaflet as xs_leaflet
 
 #: where Streamlit serves the app's static/ folder (server.enableStaticServing); absolute, so it resolves
@@ -13,10 +12,10 @@ import xstatic.pkg.leaflet as xs_leaflet
 STATIC_URL = "/app/static"
 STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
-# folium's Popup builds its content with jQuery, so it is loaded beside Leaflet
-LEAFLET_JS = [("leaflet", f"{STATIC_URL}/leaflet/leaflet.js"), ("jquery", f"{STATIC_URL}/jquery/jquery.min.js")]
+# the map's layers are drawn by mapdata.js with plain Leaflet (no folium Popup, so no jQuery)
+LEAFLET_JS = [("leaflet", f"{STATIC_URL}/leaflet/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{STATIC_URL}/leaflet/leaflet.css")]
-_PACKAGES = {"leaflet": Path(xs_leaflet.BASE_DIR), "jquery": Path(xs_jquery.BASE_DIR)}
+_PACKAGES = {"leaflet": Path(xs_leaflet.BASE_DIR)}
 
 
 def install_static(dest: Path = STATIC_DIR) -> Path:
