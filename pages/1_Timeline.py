@@ -30,7 +30,7 @@ chart = (
     )
     .add_params(brush)
 )
-event = st.altair_chart(chart, on_select="rerun", key="timeline_chart", selection_mode="period", use_container_width=True)
+event = st.altair_chart(chart, on_select="rerun", key="timeline_chart", selection_mode="period", width="stretch")
 picked = (event or {}).get("selection", {}).get("period", {}) if isinstance(event, dict) or hasattr(event, "get") else {}
 if picked and picked.get("period"):
     first, last = (pd.to_datetime(v, unit="ms").date() for v in picked["period"][:2])
@@ -43,8 +43,8 @@ if len(periods) > 1:
         narrow_dates(low, high if unit == "day" else high + pd.Timedelta(days=6).to_pytimedelta())
 
 gaz = gazetteer.load()
-busiest = view.tags.loc[~view.tags["actor"].str.startswith("org:")].groupby("actor")["item_id"].nunique()
-busiest = busiest.sort_values(ascending=False).index.tolist()
+countries = aggregate.actors(view)
+busiest = countries.loc[~countries["is_organisation"].astype(bool), "actor"].tolist()  # most items first
 present = sorted(busiest, key=gaz.name_of)
 chosen = st.multiselect("Countries to compare", present, default=busiest[:3], key="timeline_countries",
                         format_func=lambda c: f"{gaz.name_of(c)} ({c})")
@@ -57,5 +57,5 @@ if not per_country.empty:
             color=alt.Color("country:N", title="Country", scale=alt.Scale(scheme="dark2")),
             tooltip=["period:T", "country:N", "items:Q"],
         ),
-        use_container_width=True,
+        width="stretch",
     )

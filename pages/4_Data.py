@@ -109,13 +109,14 @@ if data.items.empty:
     st.stop()
 gaz = gazetteer.load()
 needle = st.text_input("Find the item", key="correct_search", placeholder="words from its text")
-items = data.items.sort_values(["date", "id"], ascending=[False, True])
+items = data.items
 if needle:
     items = items[items["text"].str.contains(needle, case=False, regex=False)]
 if items.empty:
     st.info("No item matches.")
     st.stop()
-options = items["id"].head(200).tolist()
+items = items.sort_values("newest").head(200)  # newest first
+options = items["id"].tolist()
 texts = dict(zip(items["id"], items["date"].astype(str) + " · " + items["text"].str.slice(0, 90)))
 item_id = st.selectbox("Item", options, format_func=texts.get, key="correct_item")
 row = data.items[data.items["id"] == item_id].iloc[0]

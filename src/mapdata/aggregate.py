@@ -171,58 +171,118 @@ def view(frames: Frames, min_items: int = 1, border_only: bool = False) -> tuple
     return actor_rows, pairs(frames, set(actor_rows["actor"]), border_only)
 
 
+def _periods(days: np.ndarray, unit: str) -> np.ndarray:
+    """Days (datetime64) as the start of their period: the day itself, or the Monday of its week."""
+    days = days.astype("datetime64[D]")
+    if unit == "week":
+        days = days - ((days.astype(np.int64) + 3) % 7).astype("timedelta64[D]")  # 1970-01-01 was a Thursday
+    return days.astype("datetime64[ns]")
+
+
+def _days_by_pos(frames: Frames) -> np.ndarray:
+    day = np.zeros(frames.keys.size, dtype="datetime64[ns]")
+    day[frames.items.index.to_numpy()] = frames.items["day"].to_numpy()
+    return day
+
+
 def timeline(frames: Frames) -> tuple[pd.DataFrame, str]:
     """Item counts per period and topic, by day for spans up to 90 days, else by week (Mondays)."""
+    frames = indexed(frames)
     items = frames.items
     if items.empty:
         return pd.DataFrame(columns=["period", "topic", "items"]), "day"
-    days = pd.to_datetime(items["date"])
-    unit = "day" if (days.max() - days.min()).days <= 90 else "week"
-    period = days.dt.to_period("W-SUN").dt.start_time if unit == "week" else days
-    dated = pd.DataFrame({"item_id": items["id"], "period": period.values})
-    joined = dated.merge(frames.topics, on="item_id", how="left").fillna({"topic": "(none)"})
-    counts = joined.groupby(["period", "topic"])["item_id"].nunique().reset_index(name="items")
+    days = items["day"].to_numpy()
+    unit = "day" if (days.max() - days.min()) <= np.timedelta64(90, "D") else "week"
+    day = _days_by_pos(frames)
+    topic_pos = frames.topics["pos"].to_numpy()
+    has_topic = np.zeros(frames.keys.size, dtype=bool)
+    has_topic[topic_pos] = True
+    untopical = items.index.to_numpy()[~has_topic[items.index.to_numpy()]]
+    rows = pd.DataFrame({
+        "period": _periods(np.concatenate([day[topic_pos], day[untopical]]), unit),
+        "topic": np.concatenate([frames.topics["topic"].to_numpy(dtype=object), np.full(len(untopical), "(none)", dtype=object)]),
+        "pos": np.concatenate([topic_pos, untopical]),
+    }).drop_duplicates()
+    counts = rows.groupby(["period", "topic"]).size().reset_index(name="items")
     return counts.sort_values(["period", "topic"]).reset_index(drop=True), unit
 
 
 def country_timeline(frames: Frames, keys: list[str], unit: str) -> pd.DataFrame:
     """Item counts per period for each of some actors."""
+    frames = indexed(frames)
     if not keys or frames.items.empty:
         return pd.DataFrame(columns=["period", "actor", "items"])
-    tags = frames.tags[frames.tags["actor"].isin(keys)][["item_id", "actor"]].drop_duplicates()
-    dates = frames.items.set_index("id")["date"]
-    days = pd.to_datetime(tags["item_id"].map(dates))
-    tags = tags.assign(period=days.dt.to_period("W-SUN").dt.start_time if unit == "week" else days)
-    counts = tags.groupby(["period", "actor"])["item_id"].nunique().reset_index(name="items")
+    codes = np.flatnonzero(np.isin(frames.keys.actors, keys))
+    tags = frames.tags
+    rows = tags["first"].to_numpy() & np.isin(tags["actor_c"].to_numpy(), codes)
+    pos = tags["pos"].to_numpy()[rows]
+    table = pd.DataFrame({"period": _periods(_days_by_pos(frames)[pos], unit),
+                          "actor": frames.keys.actors[tags["actor_c"].to_numpy()[rows]]})
+    counts = table.groupby(["period", "actor"]).size().reset_index(name="items")
     return counts.sort_values(["period", "actor"]).reset_index(drop=True)
+
+
+def _directed(frames: Frames) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per relation row: source actor code, target actor code, item position, item tone code."""
+    rel = frames.relations
+    keys = frames.keys
+    pair = rel["pair_c"].to_numpy()
+    forward = rel["forward"].to_numpy()
+    a, b = keys.pair_a[pair], keys.pair_b[pair]
+    pos = rel["pos"].to_numpy()
+    return np.where(forward, a, b), np.where(forward, b, a), pos, _item_tones(frames, pos)
+
+
+def _directed_counts(source, target, pos, tones, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct items and tone counts per (source, target) code: flat arrays indexed source * width + target."""
+    key = source.astype(np.int64) * width + target
+    unique = ~pd.DataFrame({"k": key, "p": pos}).duplicated().to_numpy()
+    items = np.bincount(key[unique], minlength=width * width)
+    return items, _tone_counts(key, tones, width * width)
 
 
 def matrix(frames: Frames, top: int = 15) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Who acts on whom among the `top` actors: counts (rows: lead actor, columns: target) and dominant tones."""
-    rel = frames.relations.merge(frames.items[["id", "tone"]], left_on="item_id", right_on="id")
-    if rel.empty:
+    frames = indexed(frames)
+    if frames.relations.empty:
         empty = pd.DataFrame()
         return empty, empty
-    busiest = pd.concat([rel["source"], rel["target"]]).value_counts().head(top).index.tolist()
-    rel = rel[rel["source"].isin(busiest) & rel["target"].isin(busiest)]
-    counts = rel.groupby(["source", "target"])["item_id"].nunique().unstack(fill_value=0)
-    counts = counts.reindex(index=busiest, columns=busiest, fill_value=0)
-    tones = rel.groupby(["source", "target"])["tone"].agg(_dominant).unstack().reindex(index=busiest, columns=busiest)
-    return counts, tones
+    source, target, pos, tones = _directed(frames)
+    width = len(frames.keys.actors)
+    mentions = np.bincount(source, minlength=width) + np.bincount(target, minlength=width)
+    busiest = [int(c) for c in sorted(np.flatnonzero(mentions), key=lambda c: (-mentions[c], frames.keys.actors[c]))[:top]]
+    inside = np.isin(source, busiest) & np.isin(target, busiest)
+    items, tone_counts = _directed_counts(source[inside], target[inside], pos[inside], tones[inside], width)
+    grid = np.add.outer(np.array(busiest, dtype=np.int64) * width, np.array(busiest, dtype=np.int64))
+    labels = frames.keys.actors[busiest]
+    counts = pd.DataFrame(items[grid], index=labels, columns=labels)
+    dominant = _dominant_codes(tone_counts[grid.ravel()]).reshape(grid.shape)
+    tone_table = pd.DataFrame(np.where(items[grid] > 0, dominant, None), index=labels, columns=labels)
+    counts.index.name, counts.columns.name = "source", "target"
+    return counts, tone_table
 
 
 def ego(frames: Frames, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For one actor: whom it acts on, and who acts on it (counts and dominant tone per counterpart)."""
-    rel = frames.relations.merge(frames.items[["id", "tone"]], left_on="item_id", right_on="id")
+    frames = indexed(frames)
+    width = len(frames.keys.actors)
+    source, target, pos, tones = _directed(frames)
+    found = np.flatnonzero(frames.keys.actors == key)
+    code = int(found[0]) if len(found) else -1
 
-    def side(mask, other: str) -> pd.DataFrame:
-        part = rel[mask]
-        if part.empty:
+    def side(mine: np.ndarray, other: np.ndarray) -> pd.DataFrame:
+        rows = mine == code
+        if not rows.any():
             return pd.DataFrame(columns=["actor", "items", "tone"])
-        grouped = part.groupby(other).agg(items=("item_id", "nunique"), tone=("tone", _dominant)).reset_index()
-        return grouped.rename(columns={other: "actor"}).sort_values(["items", "actor"], ascending=[False, True]).reset_index(drop=True)
+        unique = ~pd.DataFrame({"o": other[rows], "p": pos[rows]}).duplicated().to_numpy()
+        items = np.bincount(other[rows][unique], minlength=width)
+        tone_counts = _tone_counts(other[rows], tones[rows], width)
+        present = np.flatnonzero(items)
+        out = pd.DataFrame({"actor": frames.keys.actors[present], "items": items[present].astype(int),
+                            "tone": _dominant_codes(tone_counts[present])})
+        return out.sort_values(["items", "actor"], ascending=[False, True]).reset_index(drop=True)
 
-    return side(rel["source"] == key, "target"), side(rel["target"] == key, "source")
+    return side(source, target), side(target, source)
 
 
 def newest_first(frames: Frames, limit: int | None = None) -> Frames:
