@@ -7,8 +7,9 @@ import json
 import pytest
 
 from conftest import SEED_GOLD
+from mapdata.errors import DataFileError
 from mapdata.models import Item
-from mapdata.tagging import default_tagger, first_sentence_end
+from mapdata.tagging import Lexicon, default_tagger, first_sentence_end, inflections
 
 
 def tag(text: str):
@@ -126,3 +127,26 @@ def test_tag_output_record_shape():
 )
 def test_common_words_regions_and_exact_spellings(text, countries):
     assert list(tag(text).countries) == countries
+
+
+def test_a_tilde_marks_a_word_that_takes_its_inflections():
+    assert set(inflections("block~")) == {"block", "blocks", "blocked", "blocking"}
+    assert {"deny", "denies", "denied", "denying"} <= set(inflections("deny~"))
+    assert {"cuts off", "cutting off"} <= set(inflections("cut~ off"))
+    assert {"seizes", "seized", "seizing"} <= set(inflections("seize~"))
+
+
+def test_inflected_rows_load_and_a_written_form_keeps_its_own_weight(tmp_path):
+    path = tmp_path / "lexicon.csv"
+    path.write_text(
+        "pattern,category,label,weight,note\n"
+        "block~,tone,conflict,1.0,all forms\n"
+        "blocked,tone,conflict,2.0,this form has its own weight\n",
+        encoding="utf-8",
+    )
+    lexicon = Lexicon.from_file(path)
+    weights = {text: [c.weight for s, e, c in lexicon.hits(text)] for text in ("blocking", "blocked", "blocks")}
+    assert weights == {"blocking": [1.0], "blocked": [2.0], "blocks": [1.0]}
+    path.write_text("pattern,category,label,weight,note\nblock~*,tone,conflict,1.0,\n", encoding="utf-8")
+    with pytest.raises(DataFileError):
+        Lexicon.from_file(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -150,6 +151,30 @@ def _cue_pattern(cues: tuple[str, ...]) -> tuple[re.Pattern | None, frozenset[st
     return (re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else None), places
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def _word_forms(word: str) -> set[str]:
+    """A word and its regular inflections (-s/-es, -ed, -ing, with e-dropping, y to i and a doubled final
+    consonant). Where the spelling rule is unclear both forms are made ("visited", "stopped"): one of them
+    is not English and never matches."""
+    if word.endswith("e"):
+        return {word, word + "s", word + "d", word + "ing" if word[-2:] in ("ee", "ye", "oe") else word[:-1] + "ing"}
+    if word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
+        return {word, word[:-1] + "ies", word[:-1] + "ied", word + "ing"}
+    forms = {word, word + ("es" if word.endswith(("s", "x", "z", "ch", "sh")) else "s"), word + "ed", word + "ing"}
+    if len(word) > 2 and word[-1] not in _VOWELS | {"w", "x", "y"} and word[-2] in _VOWELS and word[-3] not in _VOWELS:
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+    return forms
+
+
+def inflections(pattern: str) -> list[str]:
+    """Every phrase a lexicon pattern stands for: each word marked with a trailing '~' takes all its regular
+    inflections ("block~" is block, blocks, blocked, blocking; "cut~ off" is also "cutting off")."""
+    choices = [sorted(_word_forms(w[:-1])) if w.endswith("~") else [w] for w in pattern.split(" ")]
+    return [" ".join(words) for words in itertools.product(*choices)]
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     """One lexicon pattern."""
@@ -175,21 +200,32 @@ class Lexicon:
     def from_file(cls, path=None) -> "Lexicon":
         """Read the lexicon CSV (pattern, category, label, weight)."""
         path = path or gazetteer.DATA_DIR / "lexicon.csv"
-        cues = []
+        written: list[Cue] = []
+        inflected: list[Cue] = []
         with open(path, encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 category, label = (row.get("category") or "").strip(), (row.get("label") or "").strip()
                 raw = fold((row.get("pattern") or "").strip().lower())
                 valid = (category == "topic" and label in TOPICS) or (category == "tone" and label in TONES) or category == "negation"
-                if not raw or not valid:
+                if not raw or not valid or ("~" in raw and raw.endswith("*")):
                     raise DataFileError(f"{path}: bad row {row}")
                 try:
                     weight = float(row.get("weight") or 1.0)
                 except ValueError as err:
                     raise DataFileError(f"{path}: bad weight in {row}") from err
                 prefix = raw.endswith("*")
-                cues.append(Cue(raw.rstrip("*").strip(), category, label, weight, prefix))
-        return cls(cues)
+                pattern = raw.rstrip("*").strip()
+                if "~" in pattern:
+                    inflected.extend(Cue(form, category, label, weight, False) for form in inflections(pattern))
+                else:
+                    written.append(Cue(pattern, category, label, weight, prefix))
+        # a form that has its own row keeps that row's weight; two '~' rows that share a form count it once
+        seen = {(c.pattern, c.category, c.label) for c in written}
+        for cue in inflected:
+            if (cue.pattern, cue.category, cue.label) not in seen:
+                seen.add((cue.pattern, cue.category, cue.label))
+                written.append(cue)
+        return cls(written)
 
     def hits(self, text: str) -> list[tuple[int, int, Cue]]:
         """Every whole-word cue in the text, with its span (overlapping cues all count)."""
