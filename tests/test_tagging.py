@@ -150,3 +150,36 @@ def test_inflected_rows_load_and_a_written_form_keeps_its_own_weight(tmp_path):
     path.write_text("pattern,category,label,weight,note\nblock~*,tone,conflict,1.0,\n", encoding="utf-8")
     with pytest.raises(DataFileError):
         Lexicon.from_file(path)
+
+
+def test_negation_and_context_cue_labels_are_checked(tmp_path):
+    path = tmp_path / "lexicon.csv"
+    for good in ("suspend~,negation,reversal,1.0,", "after,context,-,1.0,", "earthquake,tone,neutral,2.0,"):
+        path.write_text("pattern,category,label,weight,note\n" + good + "\n", encoding="utf-8")
+        assert Lexicon.from_file(path).hits("x " + good.split(",")[0].rstrip("~") + " y")
+    for bad in ("not,negation,maybe,1.0,", "after,context,cooperation,1.0,"):
+        path.write_text("pattern,category,label,weight,note\n" + bad + "\n", encoding="utf-8")
+        with pytest.raises(DataFileError):
+            Lexicon.from_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "tone"),
+    [
+        # a reversal cue undoes the cooperation cue after it
+        ("Thailand suspended its peace deal with Cambodia.", "conflict"),
+        # the relation is in the main clause; the "after ..." clause is the background
+        ("Algeria recalled its ambassador from Madrid after Spain reaffirmed its support for Morocco's autonomy plan.", "conflict"),
+        # a capitalised tone word inside a sentence is part of a name
+        ("Sudan's Rapid Support Forces shelled El Fasher.", "conflict"),
+        # a disaster's toll and an economic decision are not relations between actors
+        ("A magnitude 6.9 earthquake struck off Cebu in the central Philippines, killing 72 people.", "neutral"),
+        ("Indonesia's central bank cut its benchmark rate to support growth.", "neutral"),
+        # one actor alone: nobody to cooperate with
+        ("Japan's parliament voted to support the new cabinet.", "neutral"),
+        # a denial does not undo the clash that is the news (the seed reads it as conflict)
+        ("Lukashenka claims that Belarus has nothing to do with drones violating the airspace of Poland and Lithuania.", "conflict"),
+    ],
+)
+def test_tone_mechanisms(text, tone):
+    assert tag(text).tone == tone
