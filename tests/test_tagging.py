@@ -183,3 +183,13 @@ def test_negation_and_context_cue_labels_are_checked(tmp_path):
 )
 def test_tone_mechanisms(text, tone):
     assert tag(text).tone == tone
+
+
+def test_topics_diplomacy_frame_inflections_and_negative_weights():
+    # diplomacy is kept as the frame of a stronger topic
+    assert set(tag("Saudi Arabia and Pakistan signed a mutual defence pact in Riyadh.").topics) == {"military", "diplomacy"}
+    # "blocking exports" is an inflected sanctions cue, and a conflict one
+    blocking = tag("Beijing responded by blocking exports of Dutch chips.")
+    assert "sanctions" in blocking.topics and blocking.tone == "conflict"
+    # "tear gas" takes back the weight that "gas" gave to trade_energy
+    assert tag("Serbian police dispersed protesters in Belgrade with tear gas.").topics == ("domestic_politics",)
