@@ -31,7 +31,7 @@ BASELINE = ScoreParams(
     topic_threshold=1.5, topic_relative=0.34, diplomacy_relative=0.34, third_relative=0.34, max_topics=2,
     topic_first_sentence_weight=2.0, diplomacy_prior=0.5, tone_threshold=1.5, first_sentence_weight=3.0,
     conflict_scale=0.8, neutral_scale=1.0, negated_conflict=0.5, negated_cooperation=0.5, reversed_cooperation=1.0,
-    background_weight=1.0, skip_names=False, lone_cooperation=1.0, lone_conflict=1.0,
+    hedged_weight=1.0, background_weight=1.0, skip_names=False, lone_cooperation=1.0, lone_conflict=1.0,
 )
 
 # the grids searched by --search: every combination is scored (topic and tone parameters do not interact)
@@ -54,6 +54,7 @@ TONE_GRID = {
     "reversed_cooperation": [0.0, 0.5, 1.0],
     "background_weight": [0.25, 0.5, 0.75, 1.0],
     "neutral_scale": [0.0, 0.25, 0.5, 1.0],
+    "hedged_weight": [0.25, 0.5, 0.75, 1.0],
     "lone_conflict": [0.25, 0.5, 0.75, 1.0],
 }
 

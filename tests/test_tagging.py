@@ -154,7 +154,7 @@ def test_inflected_rows_load_and_a_written_form_keeps_its_own_weight(tmp_path):
 
 def test_negation_and_context_cue_labels_are_checked(tmp_path):
     path = tmp_path / "lexicon.csv"
-    for good in ("suspend~,negation,reversal,1.0,", "after,context,-,1.0,", "earthquake,tone,neutral,2.0,"):
+    for good in ("suspend~,negation,reversal,1.0,", "would,negation,hedge,1.0,", "after,context,-,1.0,", "earthquake,tone,neutral,2.0,"):
         path.write_text("pattern,category,label,weight,note\n" + good + "\n", encoding="utf-8")
         assert Lexicon.from_file(path).hits("x " + good.split(",")[0].rstrip("~") + " y")
     for bad in ("not,negation,maybe,1.0,", "after,context,cooperation,1.0,"):
@@ -179,6 +179,10 @@ def test_negation_and_context_cue_labels_are_checked(tmp_path):
         ("Japan's parliament voted to support the new cabinet.", "neutral"),
         # a denial does not undo the clash that is the news (the seed reads it as conflict)
         ("Lukashenka claims that Belarus has nothing to do with drones violating the airspace of Poland and Lithuania.", "conflict"),
+        # a negated agreement is the conflict
+        ("The Kremlin said it had not agreed to any ceasefire with Ukraine.", "conflict"),
+        # a hedged cue is a plan, not yet a relation
+        ("Austria's chancellor said Vienna would push for tougher asylum rules and resume deportations to Syria.", "neutral"),
     ],
 )
 def test_tone_mechanisms(text, tone):

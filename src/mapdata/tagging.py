@@ -38,7 +38,7 @@ _WORD = re.compile(r"[\w.'’-]+")
 @dataclass(frozen=True, slots=True)
 class ScoreParams:
     """The numbers that turn lexicon hits into topics and tone. The values are those that
-    `python bench/tune_lexicon.py --search` chose by cross-validation on the two dev sets."""
+    `python bench/tune_lexicon.py --search` chose by cross-validation on the labelled dev sets."""
 
     # topics: every cue adds its weight (times topic_first_sentence_weight in the first sentence); the best
     # topic is always kept, another one when it reaches topic_threshold and a share of the best topic's weight
@@ -53,15 +53,16 @@ class ScoreParams:
     tone_threshold: float = 1.0  # the winner needs this much, plus the weight of any neutral cues
     first_sentence_weight: float = 3.0  # the first sentence carries the main event
     conflict_scale: float = 0.7  # conflict words also name events (strikes, war) more often than relations
-    neutral_scale: float = 0.25  # neutral cues (a disaster, an economic figure) raise the bar by this share
+    neutral_scale: float = 0.5  # neutral cues (a disaster, an economic figure) raise the bar by this share
     negation_window: int = 60  # characters after a negation cue, within the same clause
     negated_conflict: float = 1.0  # "denied violating its airspace": the clash is still the news
-    negated_cooperation: float = 0.0  # "did not agree", "no sign of a deal": the cooperation is not there
+    negated_cooperation: float = 1.0  # "did not agree", "failed to reach a deal": that is the conflict
     reversed_cooperation: float = 0.0  # "suspended its peace deal": the deal no longer counts for cooperation
+    hedged_weight: float = 0.25  # "would resume talks", "could impose sanctions": a plan or a threat, not the event
     background_weight: float = 0.25  # "... after reports that ...": counts this share when the main clauses carry a tone
     skip_names: bool = True  # a tone word capitalised inside a sentence is part of a name ("Rapid Support Forces")
     lone_cooperation: float = 0.25  # with at most one actor there is no relation to cooperate in ...
-    lone_conflict: float = 0.5  # ... and conflict words mostly tell of unrest, crime or a disaster's toll
+    lone_conflict: float = 0.75  # ... and conflict words more often tell of unrest, crime or a disaster's toll
 
 
 PARAMS = ScoreParams()
@@ -232,7 +233,7 @@ class Lexicon:
                 valid = (
                     (category == "topic" and label in TOPICS)
                     or (category == "tone" and label in TONES)
-                    or (category == "negation" and label in ("-", "reversal"))
+                    or (category == "negation" and label in ("-", "reversal", "hedge"))
                     or (category == "context" and label == "-")
                 )
                 if not raw or not valid or ("~" in raw and raw.endswith("*")):
@@ -298,7 +299,9 @@ class Lexicon:
                     continue
                 into = background if backgrounds and _in_clause(low, backgrounds, start) else tone
                 negation = _negation(low, negations, start, params.negation_window)
-                if negation == "reversal":
+                if negation == "hedge":
+                    into[cue.label] += weight * params.hedged_weight
+                elif negation == "reversal":
                     # "suspended its peace deal", "ended trade talks": the cooperation is what was undone;
                     # a conflict cue stays conflict ("halted the offensive" is rare next to "halted talks")
                     into["conflict"] += weight * (params.reversed_cooperation if cue.label == "cooperation" else 1.0)
@@ -357,7 +360,7 @@ _CLAUSE_BREAK = re.compile(r"[.;:!?]|, but\b")
 
 
 def _negation(low: str, negations: list[tuple[int, int, str]], start: int, window: int) -> str | None:
-    """The kind ('-' or 'reversal') of a negation cue that governs the word at `start`: one that ends at most
+    """The kind ('-', 'reversal' or 'hedge') of a negation cue that governs the word at `start`: one that ends at most
     `window` characters before it in the same clause."""
     for n_start, n_end, kind in negations:
         if n_end <= start <= n_end + window and not _CLAUSE_BREAK.search(low, n_end, start):
