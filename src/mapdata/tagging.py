@@ -66,6 +66,7 @@ class ScoreParams:
 
 
 PARAMS = ScoreParams()
+_TOPIC_ORDER = {topic: i for i, topic in enumerate(TOPICS)}
 TONE_MARGIN = 1e-9  # equal scores are neutral
 
 
@@ -291,7 +292,7 @@ class Lexicon:
             if cue.category == "topic":
                 topics[cue.label] += cue.weight * (params.topic_first_sentence_weight if start < lead_end else 1.0)
             elif cue.category == "tone":
-                if params.skip_names and _in_name(text, start):
+                if params.skip_names and text[start].isupper() and _in_name(text, start):
                     continue  # "Rapid Support Forces", "Party of Action and Solidarity": a name, not a relation
                 weight = cue.weight * (params.first_sentence_weight if start < lead_end else 1.0)
                 if cue.label == "neutral":
@@ -326,7 +327,7 @@ class Lexicon:
         topics, tone = Lexicon.tally(text, hits, actors, params)
         chosen: tuple[str, ...] = ()
         if topics:
-            ranked = sorted(topics.items(), key=lambda kv: (-kv[1], TOPICS.index(kv[0])))
+            ranked = sorted(topics.items(), key=lambda kv: (-kv[1], _TOPIC_ORDER[kv[0]]))
             top = ranked[0][1]
             for topic, weight in ranked:
                 share = params.diplomacy_relative if topic == "diplomacy" else params.topic_relative
