@@ -1,12 +1,14 @@
 """Choose the topic and tone parameters of the lexicon scorer by cross-validation on the labelled dev sets.
 
-    python bench/tune_lexicon.py                 # scores of the current parameters on each set
-    python bench/tune_lexicon.py --search        # grid search, chosen by 5-fold cross-validation
-    python bench/tune_lexicon.py --errors FILE   # items of FILE whose topics or tone are wrong, with their scores
+    python bench/tune_lexicon.py [FILE...]           # scores of the current parameters on each set
+    python bench/tune_lexicon.py --search [FILE...]  # fit the parameters, with their 5-fold cross-validated score
+    python bench/tune_lexicon.py --errors FILE       # items of FILE whose topics or tone are wrong, with their scores
 
-The dev sets are tests/data/dev_briefs.jsonl (written together with the lexicon) and
-tests/data/dev2_briefs.jsonl (labelled before the tagger ran on it). The hold-out set is never read here:
-it is the honest estimate and is checked with `mapdata evaluate` only.
+The fit is coordinate ascent over the grids below, from the baseline and from a few random points, and keeps
+the best on the training folds. The default files are the dev sets: tests/data/dev_briefs.jsonl (written
+together with the lexicon), tests/data/dev2_briefs.jsonl and tests/data/dev3_briefs.jsonl (labelled before the
+tagger ran on them). The hold-out set is never read here: it is the honest estimate and is checked with
+`mapdata evaluate` only.
 """
 
 from __future__ import annotations
@@ -15,15 +17,15 @@ import argparse
 import dataclasses
 import json
 import random
-from collections import Counter
 import sys
+from collections import Counter
 from pathlib import Path
 
 from mapdata.models import Item
 from mapdata.tagging import PARAMS, Lexicon, ScoreParams, default_tagger
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SETS = [ROOT / "tests" / "data" / "dev_briefs.jsonl", ROOT / "tests" / "data" / "dev2_briefs.jsonl"]
+DEV_SETS = [ROOT / "tests" / "data" / name for name in ("dev_briefs.jsonl", "dev2_briefs.jsonl", "dev3_briefs.jsonl")]
 
 # where every search starts: the parameters before they were tuned, with each later mechanism switched off,
 # so that the cross-validated figures do not start from values already fitted on the held-out fold
@@ -34,7 +36,7 @@ BASELINE = ScoreParams(
     hedged_weight=1.0, background_weight=1.0, skip_names=False, lone_cooperation=1.0, lone_conflict=1.0,
 )
 
-# the grids searched by --search: every combination is scored (topic and tone parameters do not interact)
+# the values --search tries for each parameter (topic and tone parameters do not interact, so they are fitted apart)
 TOPIC_GRID = {
     "topic_threshold": [1.0, 1.5, 2.0, 2.5],
     "topic_relative": [0.2, 0.25, 0.3, 0.34, 0.4, 0.5],
