@@ -7,8 +7,9 @@ import json
 import pytest
 
 from conftest import SEED_GOLD
+from mapdata.errors import DataFileError
 from mapdata.models import Item
-from mapdata.tagging import default_tagger, first_sentence_end
+from mapdata.tagging import Lexicon, default_tagger, first_sentence_end, inflections
 
 
 def tag(text: str):
@@ -126,3 +127,73 @@ def test_tag_output_record_shape():
 )
 def test_common_words_regions_and_exact_spellings(text, countries):
     assert list(tag(text).countries) == countries
+
+
+def test_a_tilde_marks_a_word_that_takes_its_inflections():
+    assert set(inflections("block~")) == {"block", "blocks", "blocked", "blocking"}
+    assert {"deny", "denies", "denied", "denying"} <= set(inflections("deny~"))
+    assert {"cuts off", "cutting off"} <= set(inflections("cut~ off"))
+    assert {"seizes", "seized", "seizing"} <= set(inflections("seize~"))
+
+
+def test_inflected_rows_load_and_a_written_form_keeps_its_own_weight(tmp_path):
+    path = tmp_path / "lexicon.csv"
+    path.write_text(
+        "pattern,category,label,weight,note\n"
+        "block~,tone,conflict,1.0,all forms\n"
+        "blocked,tone,conflict,2.0,this form has its own weight\n",
+        encoding="utf-8",
+    )
+    lexicon = Lexicon.from_file(path)
+    weights = {text: [c.weight for s, e, c in lexicon.hits(text)] for text in ("blocking", "blocked", "blocks")}
+    assert weights == {"blocking": [1.0], "blocked": [2.0], "blocks": [1.0]}
+    path.write_text("pattern,category,label,weight,note\nblock~*,tone,conflict,1.0,\n", encoding="utf-8")
+    with pytest.raises(DataFileError):
+        Lexicon.from_file(path)
+
+
+def test_negation_and_context_cue_labels_are_checked(tmp_path):
+    path = tmp_path / "lexicon.csv"
+    for good in ("suspend~,negation,reversal,1.0,", "would,negation,hedge,1.0,", "after,context,-,1.0,", "earthquake,tone,neutral,2.0,"):
+        path.write_text("pattern,category,label,weight,note\n" + good + "\n", encoding="utf-8")
+        assert Lexicon.from_file(path).hits("x " + good.split(",")[0].rstrip("~") + " y")
+    for bad in ("not,negation,maybe,1.0,", "after,context,cooperation,1.0,"):
+        path.write_text("pattern,category,label,weight,note\n" + bad + "\n", encoding="utf-8")
+        with pytest.raises(DataFileError):
+            Lexicon.from_file(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "tone"),
+    [
+        # a reversal cue undoes the cooperation cue after it
+        ("Thailand suspended its peace deal with Cambodia.", "conflict"),
+        # the relation is in the main clause; the "after ..." clause is the background
+        ("Algeria recalled its ambassador from Madrid after Spain reaffirmed its support for Morocco's autonomy plan.", "conflict"),
+        # a capitalised tone word inside a sentence is part of a name
+        ("Sudan's Rapid Support Forces shelled El Fasher.", "conflict"),
+        # a disaster's toll and an economic decision are not relations between actors
+        ("A magnitude 6.9 earthquake struck off Cebu in the central Philippines, killing 72 people.", "neutral"),
+        ("Indonesia's central bank cut its benchmark rate to support growth.", "neutral"),
+        # one actor alone: nobody to cooperate with
+        ("Japan's parliament voted to support the new cabinet.", "neutral"),
+        # a denial does not undo the clash that is the news (the seed reads it as conflict)
+        ("Lukashenka claims that Belarus has nothing to do with drones violating the airspace of Poland and Lithuania.", "conflict"),
+        # a negated agreement is the conflict
+        ("The Kremlin said it had not agreed to any ceasefire with Ukraine.", "conflict"),
+        # a hedged cue is a plan, not yet a relation
+        ("Austria's chancellor said Vienna would push for tougher asylum rules and resume deportations to Syria.", "neutral"),
+    ],
+)
+def test_tone_mechanisms(text, tone):
+    assert tag(text).tone == tone
+
+
+def test_topics_diplomacy_frame_inflections_and_negative_weights():
+    # diplomacy is kept as the frame of a stronger topic
+    assert set(tag("Saudi Arabia and Pakistan signed a mutual defence pact in Riyadh.").topics) == {"military", "diplomacy"}
+    # "blocking exports" is an inflected sanctions cue, and a conflict one
+    blocking = tag("Beijing responded by blocking exports of Dutch chips.")
+    assert "sanctions" in blocking.topics and blocking.tone == "conflict"
+    # "tear gas" takes back the weight that "gas" gave to trade_energy
+    assert tag("Serbian police dispersed protesters in Belgrade with tear gas.").topics == ("domestic_politics",)

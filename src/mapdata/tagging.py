@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -32,16 +33,41 @@ NOT_SUBJECT = frozenset(
 _ABBREVIATIONS = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Lt|Col|Sgt|Jr|Sr|No|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Ft|Mt|vs|etc)\.)$")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"[\w.'’-]+")
-TOPIC_THRESHOLD = 1.5
-TOPIC_RELATIVE = 0.34
-TONE_THRESHOLD = 1.5
-DIPLOMACY_PRIOR = 0.5
-FIRST_SENTENCE_WEIGHT = 3.0
-TOPIC_FIRST_SENTENCE_WEIGHT = 2.0
-MAX_TOPICS = 2
-CONFLICT_SCALE = 0.8  # conflict words also name events (strikes, war) more often than relations
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreParams:
+    """The numbers that turn lexicon hits into topics and tone. The values are those that
+    `python bench/tune_lexicon.py --search` chose by cross-validation on the labelled dev sets."""
+
+    # topics: every cue adds its weight (times topic_first_sentence_weight in the first sentence); the best
+    # topic is always kept, another one when it reaches topic_threshold and a share of the best topic's weight
+    topic_threshold: float = 1.5
+    topic_relative: float = 0.34
+    diplomacy_relative: float = 0.15  # diplomacy is often the frame of another topic (a deal, a pact, a row)
+    third_relative: float = 0.6  # a third topic must be nearly as strong as the best one
+    max_topics: int = 3
+    topic_first_sentence_weight: float = 2.0
+    diplomacy_prior: float = 0.5  # added when two or more states or organisations are named
+    # tone: cooperation against conflict, each summed (times first_sentence_weight in the first sentence)
+    tone_threshold: float = 1.0  # the winner needs this much, plus the weight of any neutral cues
+    first_sentence_weight: float = 3.0  # the first sentence carries the main event
+    conflict_scale: float = 0.7  # conflict words also name events (strikes, war) more often than relations
+    neutral_scale: float = 0.5  # neutral cues (a disaster, an economic figure) raise the bar by this share
+    negation_window: int = 60  # characters after a negation cue, within the same clause
+    negated_conflict: float = 1.0  # "denied violating its airspace": the clash is still the news
+    negated_cooperation: float = 1.0  # "did not agree", "failed to reach a deal": that is the conflict
+    reversed_cooperation: float = 0.0  # "suspended its peace deal": the deal no longer counts for cooperation
+    hedged_weight: float = 0.25  # "would resume talks", "could impose sanctions": a plan or a threat, not the event
+    background_weight: float = 0.25  # "... after reports that ...": counts this share when the main clauses carry a tone
+    skip_names: bool = True  # a tone word capitalised inside a sentence is part of a name ("Rapid Support Forces")
+    lone_cooperation: float = 0.25  # with at most one actor there is no relation to cooperate in ...
+    lone_conflict: float = 0.75  # ... and conflict words more often tell of unrest, crime or a disaster's toll
+
+
+PARAMS = ScoreParams()
+_TOPIC_ORDER = {topic: i for i, topic in enumerate(TOPICS)}
 TONE_MARGIN = 1e-9  # equal scores are neutral
-NEGATION_WINDOW = 60  # characters after a negation cue within the same clause
 
 
 # Building Tags with tuple.__new__ skips NamedTuple's Python-level __new__: a third of the per-tag cost.
@@ -150,6 +176,30 @@ def _cue_pattern(cues: tuple[str, ...]) -> tuple[re.Pattern | None, frozenset[st
     return (re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else None), places
 
 
+_VOWELS = frozenset("aeiou")
+
+
+def _word_forms(word: str) -> set[str]:
+    """A word and its regular inflections (-s/-es, -ed, -ing, with e-dropping, y to i and a doubled final
+    consonant). Where the spelling rule is unclear both forms are made ("visited", "stopped"): one of them
+    is not English and never matches."""
+    if word.endswith("e"):
+        return {word, word + "s", word + "d", word + "ing" if word[-2:] in ("ee", "ye", "oe") else word[:-1] + "ing"}
+    if word.endswith("y") and len(word) > 2 and word[-2] not in _VOWELS:
+        return {word, word[:-1] + "ies", word[:-1] + "ied", word + "ing"}
+    forms = {word, word + ("es" if word.endswith(("s", "x", "z", "ch", "sh")) else "s"), word + "ed", word + "ing"}
+    if len(word) > 2 and word[-1] not in _VOWELS | {"w", "x", "y"} and word[-2] in _VOWELS and word[-3] not in _VOWELS:
+        forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+    return forms
+
+
+def inflections(pattern: str) -> list[str]:
+    """Every phrase a lexicon pattern stands for: each word marked with a trailing '~' takes all its regular
+    inflections ("block~" is block, blocks, blocked, blocking; "cut~ off" is also "cutting off")."""
+    choices = [sorted(_word_forms(w[:-1])) if w.endswith("~") else [w] for w in pattern.split(" ")]
+    return [" ".join(words) for words in itertools.product(*choices)]
+
+
 @dataclass(frozen=True, slots=True)
 class Cue:
     """One lexicon pattern."""
@@ -175,21 +225,37 @@ class Lexicon:
     def from_file(cls, path=None) -> "Lexicon":
         """Read the lexicon CSV (pattern, category, label, weight)."""
         path = path or gazetteer.DATA_DIR / "lexicon.csv"
-        cues = []
+        written: list[Cue] = []
+        inflected: list[Cue] = []
         with open(path, encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
                 category, label = (row.get("category") or "").strip(), (row.get("label") or "").strip()
                 raw = fold((row.get("pattern") or "").strip().lower())
-                valid = (category == "topic" and label in TOPICS) or (category == "tone" and label in TONES) or category == "negation"
-                if not raw or not valid:
+                valid = (
+                    (category == "topic" and label in TOPICS)
+                    or (category == "tone" and label in TONES)
+                    or (category == "negation" and label in ("-", "reversal", "hedge"))
+                    or (category == "context" and label == "-")
+                )
+                if not raw or not valid or ("~" in raw and raw.endswith("*")):
                     raise DataFileError(f"{path}: bad row {row}")
                 try:
                     weight = float(row.get("weight") or 1.0)
                 except ValueError as err:
                     raise DataFileError(f"{path}: bad weight in {row}") from err
                 prefix = raw.endswith("*")
-                cues.append(Cue(raw.rstrip("*").strip(), category, label, weight, prefix))
-        return cls(cues)
+                pattern = raw.rstrip("*").strip()
+                if "~" in pattern:
+                    inflected.extend(Cue(form, category, label, weight, False) for form in inflections(pattern))
+                else:
+                    written.append(Cue(pattern, category, label, weight, prefix))
+        # a form that has its own row keeps that row's weight; two '~' rows that share a form count it once
+        seen = {(c.pattern, c.category, c.label) for c in written}
+        for cue in inflected:
+            if (cue.pattern, cue.category, cue.label) not in seen:
+                seen.add((cue.pattern, cue.category, cue.label))
+                written.append(cue)
+        return cls(written)
 
     def hits(self, text: str) -> list[tuple[int, int, Cue]]:
         """Every whole-word cue in the text, with its span (overlapping cues all count)."""
@@ -205,48 +271,110 @@ class Lexicon:
                 out.append((start, end, cue))
         return out
 
-    def score(self, text: str, actors: int = 0) -> tuple[tuple[str, ...], str]:
+    def score(self, text: str, actors: int = 0, params: ScoreParams = PARAMS) -> tuple[tuple[str, ...], str]:
         """Topics (1 to 3, best first) and tone of a text that names `actors` countries and organisations."""
-        hits = self.hits(text)
+        return self.decide(text, self.hits(text), actors, params)
+
+    @staticmethod
+    def tally(text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS) -> tuple[dict[str, float], dict[str, float]]:
+        """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold."""
         low = text.lower()
-        negations = [(s, e) for s, e, c in hits if c.category == "negation"]
+        negations = [(s, e, c.label) for s, e, c in hits if c.category == "negation"]
+        backgrounds = [e for s, e, c in hits if c.category == "context"]
         topics: dict[str, float] = defaultdict(float)
         if actors >= 2:
             # states and organisations addressing each other is diplomacy unless stronger cues say otherwise
-            topics["diplomacy"] += DIPLOMACY_PRIOR
+            topics["diplomacy"] += params.diplomacy_prior
         tone: dict[str, float] = defaultdict(float)
+        background: dict[str, float] = defaultdict(float)  # tone cues in "after ...", "amid ...", "while ..."
         lead_end = first_sentence_end(text)
         for start, end, cue in hits:
             if cue.category == "topic":
-                topics[cue.label] += cue.weight * (TOPIC_FIRST_SENTENCE_WEIGHT if start < lead_end else 1.0)
+                topics[cue.label] += cue.weight * (params.topic_first_sentence_weight if start < lead_end else 1.0)
             elif cue.category == "tone":
-                # the first sentence carries the main event
-                weight = cue.weight * (FIRST_SENTENCE_WEIGHT if start < lead_end else 1.0)
-                if _negated(low, negations, start):
-                    # "did not agree" leans to conflict; a denied clash still signals tension, only weaker
-                    tone["conflict"] += weight * 0.5
+                if params.skip_names and text[start].isupper() and _in_name(text, start):
+                    continue  # "Rapid Support Forces", "Party of Action and Solidarity": a name, not a relation
+                weight = cue.weight * (params.first_sentence_weight if start < lead_end else 1.0)
+                if cue.label == "neutral":
+                    tone["neutral"] += weight * params.neutral_scale
+                    continue
+                into = background if backgrounds and _in_clause(low, backgrounds, start) else tone
+                negation = _negation(low, negations, start, params.negation_window)
+                if negation == "hedge":
+                    into[cue.label] += weight * params.hedged_weight
+                elif negation == "reversal":
+                    # "suspended its peace deal", "ended trade talks": the cooperation is what was undone;
+                    # a conflict cue stays conflict ("halted the offensive" is rare next to "halted talks")
+                    into["conflict"] += weight * (params.reversed_cooperation if cue.label == "cooperation" else 1.0)
+                elif negation:
+                    into["conflict"] += weight * (params.negated_conflict if cue.label == "conflict" else params.negated_cooperation)
                 else:
-                    tone[cue.label] += weight
+                    into[cue.label] += weight
+        if background:
+            # the background counts in full only when the main clauses say nothing about the relation
+            scale = params.background_weight if tone.get("cooperation") or tone.get("conflict") else 1.0
+            for label, weight in background.items():
+                tone[label] += weight * scale
+        tone["conflict"] = tone.get("conflict", 0.0) * params.conflict_scale
+        if actors <= 1:
+            tone["cooperation"] = tone.get("cooperation", 0.0) * params.lone_cooperation
+            tone["conflict"] *= params.lone_conflict
+        return topics, tone
+
+    @staticmethod
+    def decide(text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS) -> tuple[tuple[str, ...], str]:
+        """Topics and tone from the cue hits of a text (split from `score` so that parameters can be tuned)."""
+        topics, tone = Lexicon.tally(text, hits, actors, params)
         chosen: tuple[str, ...] = ()
         if topics:
-            ranked = sorted(topics.items(), key=lambda kv: (-kv[1], TOPICS.index(kv[0])))
+            ranked = sorted(topics.items(), key=lambda kv: (-kv[1], _TOPIC_ORDER[kv[0]]))
             top = ranked[0][1]
-            chosen = tuple(
-                t for t, s in ranked[:MAX_TOPICS] if s >= TOPIC_THRESHOLD and s >= TOPIC_RELATIVE * top
-            ) or (ranked[0][0],)
-        coop, conflict = tone.get("cooperation", 0.0), tone.get("conflict", 0.0) * CONFLICT_SCALE
-        if max(coop, conflict) < TONE_THRESHOLD or abs(coop - conflict) < TONE_MARGIN:
+            for topic, weight in ranked:
+                share = params.diplomacy_relative if topic == "diplomacy" else params.topic_relative
+                if len(chosen) == 2:
+                    share = max(share, params.third_relative)
+                if weight >= params.topic_threshold and weight >= share * top:
+                    chosen += (topic,)
+                if len(chosen) == params.max_topics:
+                    break
+            chosen = chosen or (ranked[0][0],)
+        coop, conflict = tone.get("cooperation", 0.0), tone["conflict"]
+        # neutral cues (a disaster, an economic figure) raise the bar that a relation must clear
+        if max(coop, conflict) < params.tone_threshold + tone.get("neutral", 0.0) or abs(coop - conflict) < TONE_MARGIN:
             verdict = "neutral"
         else:
             verdict = "cooperation" if coop > conflict else "conflict"
         return chosen, verdict
 
 
-def _negated(low: str, negations: list[tuple[int, int]], start: int) -> bool:
-    for n_start, n_end in negations:
-        if n_end <= start <= n_end + NEGATION_WINDOW and not re.search(r"[.;:!?]|, but\b", low[n_end:start]):
-            return True
-    return False
+def _in_name(text: str, start: int) -> bool:
+    """Whether the word at `start` is capitalised inside a sentence, so part of a name ("Rapid Support Forces")."""
+    if not text[start : start + 1].isupper():
+        return False
+    i = start - 1
+    while i >= 0 and text[i] in " \"'“‘(":
+        i -= 1
+    return i >= 0 and text[i] not in ".!?:;"
+
+
+_CLAUSE_BREAK = re.compile(r"[.;:!?]|, but\b")
+
+
+def _negation(low: str, negations: list[tuple[int, int, str]], start: int, window: int) -> str | None:
+    """The kind ('-', 'reversal' or 'hedge') of a negation cue that governs the word at `start`: one that ends at most
+    `window` characters before it in the same clause."""
+    for n_start, n_end, kind in negations:
+        if n_end <= start <= n_end + window and not _CLAUSE_BREAK.search(low, n_end, start):
+            return kind
+    return None
+
+
+_SENTENCE_BREAK = re.compile(r"[.;!?]\s")
+
+
+def _in_clause(low: str, markers: list[int], start: int) -> bool:
+    """Whether the word at `start` follows one of the clause markers (offsets of their ends) in its sentence."""
+    return any(m <= start and not _SENTENCE_BREAK.search(low, m, start) for m in markers)
 
 
 def first_sentence_end(text: str) -> int:
