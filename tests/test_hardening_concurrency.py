@@ -1,10 +1,10 @@
 """Hardening, part 3: many writers, one store.
 
-Two `python -m mapdata.cli ingest` processes of different files at the same time, into a fresh SQLite file and a
-fresh PostgreSQL database (both also race to create the schema): every item of both is stored exactly once and
-the store is consistent. An ingest of 30,000 generated lines killed with SIGKILL in the middle: the database
-opens, holds whole batches only (no orphan rows, every item with exactly the rows its tagging gives), and
-running the ingest again completes it with no duplicates.
+Two `python -m mapdata.cli ingest` processes at the same time, into a fresh SQLite file and a fresh PostgreSQL
+database (both race to create the schema), of different files and of files that share 4,000 items: every item is
+stored exactly once and the store is consistent. An ingest of 30,000 generated lines killed with SIGKILL in the
+middle: the database opens, holds whole batches only (no orphan rows, every item with exactly the rows its
+tagging gives), and running the ingest again completes it with no duplicates.
 
 The counts are printed (visible without -s):  HARDENING concurrency: ...
 """
@@ -21,8 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
+
+from mapdata import store
 
 from conftest import ROOT
 from test_hardening_inputs import check_store, count_items, report
@@ -43,11 +44,13 @@ def generated(path: Path, count: int, seed: int) -> set[str]:
 
 
 def ingest_process(url: str, *paths: Path) -> subprocess.Popen:
+    """`mapdata ingest PATHS` in a child process writing to the database at `url`."""
     return subprocess.Popen([sys.executable, "-m", "mapdata.cli", "ingest", *map(str, paths)], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "MAPDATA_DB_URL": url})
 
 
 def stored_ids(url: str) -> list[str]:
+    """Every stored item id, duplicates included."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -58,7 +61,8 @@ def stored_ids(url: str) -> list[str]:
 
 def race(url: str, tmp_path: Path, each: int, own: int, shared: int, capsys, label: str) -> None:
     """Two CLI ingests at once into a fresh database (both migrate it): `each` generated items in the first file;
-    the second holds the first `shared` of them, then `own` items of its own. Every item must be stored once."""
+    the second holds the first `shared` of them, then `own` items of its own. Every item must be stored once, and
+    each shared item counted new by one ingest and already present by the other."""
     first, second = tmp_path / "east.jsonl", tmp_path / "west.jsonl"
     ids = generated(first, each, seed=11) | generated(second, own, seed=12)
     if shared:
@@ -94,12 +98,16 @@ def race(url: str, tmp_path: Path, each: int, own: int, shared: int, capsys, lab
 
 
 def test_two_ingests_of_different_files_at_once(any_db_url, tmp_path, capsys):
-    race(any_db_url, tmp_path, 5_000, 5_000, 0, capsys, "different files")
+    race(any_db_url, tmp_path, 8_000, 8_000, 0, capsys, "different files")
+
+
+def test_two_ingests_sharing_items_at_once(any_db_url, tmp_path, capsys):
+    """The same 4,000 items written by both at once: a duplicate key, a deadlock or a busy database makes a
+    batch retry, reading the stored ids again; nothing is stored twice or lost."""
+    race(any_db_url, tmp_path, 6_000, 2_000, 4_000, capsys, "shared items")
 
 
 def test_kill_9_in_the_middle_of_an_ingest_then_ingest_again(tmp_path, capsys):
-    from mapdata import store
-
     feed = tmp_path / "large.jsonl"
     ids = generated(feed, 30_000, seed=21)
     database = tmp_path / "killed.sqlite"
