@@ -1,10 +1,11 @@
 """Hardening, part 3: many writers, one store.
 
-Two `python -m mapdata.cli ingest` processes at the same time, into a fresh SQLite file and a fresh PostgreSQL
-database (both race to create the schema), of different files and of files that share 4,000 items: every item is
-stored exactly once and the store is consistent. An ingest of 30,000 generated lines killed with SIGKILL in the
-middle: the database opens, holds whole batches only (no orphan rows, every item with exactly the rows its
-tagging gives), and running the ingest again completes it with no duplicates.
+Eight processes opening one fresh database at the same moment (SQLite and PostgreSQL): all succeed and the schema
+is made once. Two `python -m mapdata.cli ingest` processes at the same time, into a fresh SQLite file and a fresh
+PostgreSQL database (both race to create the schema), of different files and of files that share 4,000 items:
+every item is stored exactly once and the store is consistent. An ingest of 30,000 generated lines killed with
+SIGKILL in the middle: the database opens, holds whole batches only (no orphan rows, every item with exactly the
+rows its tagging gives), and running the ingest again completes it with no duplicates.
 
 The counts are printed (visible without -s):  HARDENING concurrency: ...
 """
@@ -97,7 +98,43 @@ def race(url: str, tmp_path: Path, each: int, own: int, shared: int, capsys, lab
     assert problems == []
 
 
+OPENER = """
+import os, sys, time
+from mapdata import store
+print("ready", flush=True)
+while not os.path.exists(sys.argv[2]):  # every process is loaded: all open the database at one moment
+    time.sleep(0.001)
+store.open_engine(sys.argv[1]).dispose()
+"""
+
+
+def test_eight_processes_open_one_fresh_database_at_once(any_db_url, tmp_path, capsys):
+    """Eight processes open (and so migrate) one fresh database at the same moment: all succeed, the schema is made
+    once and stamped at the newest revision."""
+    from alembic.script import ScriptDirectory
+
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, any_db_url, str(go)], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)]
+    for proc in procs:
+        assert proc.stdout.readline() == "ready\n", proc.communicate(timeout=60)
+    go.touch()
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    failed = [err[-1500:] for proc, (_, err) in zip(procs, outputs) if proc.returncode != 0]
+    head = ScriptDirectory(str(store.MIGRATIONS)).get_current_head()
+    engine = create_engine(any_db_url)
+    with engine.connect() as conn:
+        versions = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    engine.dispose()
+    report(capsys, f"concurrency migrate {any_db_url.split(':')[0]}: 8 processes opened one fresh database at once, "
+                   f"{len(failed)} failed, schema version {versions}")
+    assert failed == [], failed[0] if failed else ""
+    assert versions == [head]
+    assert check_store(any_db_url) == []
+
+
 def test_two_ingests_of_different_files_at_once(any_db_url, tmp_path, capsys):
+    """Two files with no item in common, ingested at once: every item of both stored once."""
     race(any_db_url, tmp_path, 8_000, 8_000, 0, capsys, "different files")
 
 
@@ -108,6 +145,7 @@ def test_two_ingests_sharing_items_at_once(any_db_url, tmp_path, capsys):
 
 
 def test_kill_9_in_the_middle_of_an_ingest_then_ingest_again(tmp_path, capsys):
+    """SIGKILL mid-ingest leaves whole batches only; ingesting again completes the file with nothing twice."""
     feed = tmp_path / "large.jsonl"
     ids = generated(feed, 30_000, seed=21)
     database = tmp_path / "killed.sqlite"
