@@ -53,6 +53,7 @@ class AppServer:
     def __init__(self, workdir: Path, db_url: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.db_url = db_url
         self.log_path = workdir / "streamlit.log"
         env = {**os.environ, "MAPDATA_DB_URL": db_url}
         self.log = self.log_path.open("w")
@@ -67,10 +68,13 @@ class AppServer:
                 raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.output()}")
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
-                    if answer.read().decode().strip() == "ok":
-                        return
+                    healthy = answer.read().decode().strip() == "ok"
             except OSError:
-                time.sleep(0.2)
+                healthy = False
+            # ours, not another server that took the port between free_port() and our bind (ours then exits)
+            if healthy and f"127.0.0.1:{self.port}" in self.output() and self.proc.poll() is None:
+                return
+            time.sleep(0.2)  # a poll interval
         self.stop()
         raise RuntimeError(f"streamlit did not answer within 60 s:\n{self.output()}")
 

@@ -1,10 +1,11 @@
 """Hardening, part 3: many writers, one store.
 
-Two `python -m mapdata.cli ingest` processes of different files at the same time, into a fresh SQLite file and a
-fresh PostgreSQL database (both also race to create the schema): every item of both is stored exactly once and
-the store is consistent. An ingest of 30,000 generated lines killed with SIGKILL in the middle: the database
-opens, holds whole batches only (no orphan rows, every item with exactly the rows its tagging gives), and
-running the ingest again completes it with no duplicates.
+Eight processes opening one fresh database at the same moment (SQLite and PostgreSQL): all succeed and the schema
+is made once. Two `python -m mapdata.cli ingest` processes at the same time, into a fresh SQLite file and a fresh
+PostgreSQL database (both race to create the schema), of different files and of files that share 4,000 items:
+every item is stored exactly once and the store is consistent. An ingest of 30,000 generated lines killed with
+SIGKILL in the middle: the database opens, holds whole batches only (no orphan rows, every item with exactly the
+rows its tagging gives), and running the ingest again completes it with no duplicates.
 
 The counts are printed (visible without -s):  HARDENING concurrency: ...
 """
@@ -21,8 +22,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import create_engine, text
+
+from mapdata import store
 
 from conftest import ROOT
 from test_hardening_inputs import check_store, count_items, report
@@ -43,11 +45,13 @@ def generated(path: Path, count: int, seed: int) -> set[str]:
 
 
 def ingest_process(url: str, *paths: Path) -> subprocess.Popen:
+    """`mapdata ingest PATHS` in a child process writing to the database at `url`."""
     return subprocess.Popen([sys.executable, "-m", "mapdata.cli", "ingest", *map(str, paths)], cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "MAPDATA_DB_URL": url})
 
 
 def stored_ids(url: str) -> list[str]:
+    """Every stored item id, duplicates included."""
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -58,7 +62,8 @@ def stored_ids(url: str) -> list[str]:
 
 def race(url: str, tmp_path: Path, each: int, own: int, shared: int, capsys, label: str) -> None:
     """Two CLI ingests at once into a fresh database (both migrate it): `each` generated items in the first file;
-    the second holds the first `shared` of them, then `own` items of its own. Every item must be stored once."""
+    the second holds the first `shared` of them, then `own` items of its own. Every item must be stored once, and
+    each shared item counted new by one ingest and already present by the other."""
     first, second = tmp_path / "east.jsonl", tmp_path / "west.jsonl"
     ids = generated(first, each, seed=11) | generated(second, own, seed=12)
     if shared:
@@ -93,13 +98,54 @@ def race(url: str, tmp_path: Path, each: int, own: int, shared: int, capsys, lab
     assert problems == []
 
 
+OPENER = """
+import os, sys, time
+from mapdata import store
+print("ready", flush=True)
+while not os.path.exists(sys.argv[2]):  # every process is loaded: all open the database at one moment
+    time.sleep(0.001)
+store.open_engine(sys.argv[1]).dispose()
+"""
+
+
+def test_eight_processes_open_one_fresh_database_at_once(any_db_url, tmp_path, capsys):
+    """Eight processes open (and so migrate) one fresh database at the same moment: all succeed, the schema is made
+    once and stamped at the newest revision."""
+    from alembic.script import ScriptDirectory
+
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", OPENER, any_db_url, str(go)], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)]
+    for proc in procs:
+        assert proc.stdout.readline() == "ready\n", proc.communicate(timeout=60)
+    go.touch()
+    outputs = [proc.communicate(timeout=120) for proc in procs]
+    failed = [err[-1500:] for proc, (_, err) in zip(procs, outputs) if proc.returncode != 0]
+    head = ScriptDirectory(str(store.MIGRATIONS)).get_current_head()
+    engine = create_engine(any_db_url)
+    with engine.connect() as conn:
+        versions = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    engine.dispose()
+    report(capsys, f"concurrency migrate {any_db_url.split(':')[0]}: 8 processes opened one fresh database at once, "
+                   f"{len(failed)} failed, schema version {versions}")
+    assert failed == [], failed[0] if failed else ""
+    assert versions == [head]
+    assert check_store(any_db_url) == []
+
+
 def test_two_ingests_of_different_files_at_once(any_db_url, tmp_path, capsys):
-    race(any_db_url, tmp_path, 5_000, 5_000, 0, capsys, "different files")
+    """Two files with no item in common, ingested at once: every item of both stored once."""
+    race(any_db_url, tmp_path, 8_000, 8_000, 0, capsys, "different files")
+
+
+def test_two_ingests_sharing_items_at_once(any_db_url, tmp_path, capsys):
+    """The same 4,000 items written by both at once: a duplicate key, a deadlock or a busy database makes a
+    batch retry, reading the stored ids again; nothing is stored twice or lost."""
+    race(any_db_url, tmp_path, 6_000, 2_000, 4_000, capsys, "shared items")
 
 
 def test_kill_9_in_the_middle_of_an_ingest_then_ingest_again(tmp_path, capsys):
-    from mapdata import store
-
+    """SIGKILL mid-ingest leaves whole batches only; ingesting again completes the file with nothing twice."""
     feed = tmp_path / "large.jsonl"
     ids = generated(feed, 30_000, seed=21)
     database = tmp_path / "killed.sqlite"

@@ -13,21 +13,20 @@ The counts are printed (visible without -s):  HARDENING inputs: ...
 from __future__ import annotations
 
 import codecs
-from concurrent.futures import ThreadPoolExecutor
 import json
 import os
 import random
 import re
-import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import tomllib
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-import threading
 
 import pytest
 from sqlalchemy import create_engine, text

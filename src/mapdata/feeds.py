@@ -194,17 +194,18 @@ def _check_string(value: str, what: str) -> str:
     return value
 
 
-def _field(fields: dict[str, object], *names: str, limit: int | None = None, what: str = "") -> str:
-    """An optional text field of a record (a string or a number), checked like the text; ValueError if unusable."""
+def _field(fields: dict[str, object], *names: str, limit: int | None = None) -> str:
+    """An optional text field of a record (the first of `names` given: a string or a number), checked like the
+    text; ValueError if unusable. An id longer than `limit` is refused, a longer source name is cut."""
     value = next((fields[n] for n in names if fields.get(n) not in (None, "")), "")
-    what = what or names[0]
+    what = names[0]
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{what} is not a string ({type(value).__name__})")
     value = _check_string(str(value).strip(), what)
     if limit is not None and len(value) > limit:
         if what == "id":
             raise ValueError(f"id longer than {limit} characters")
-        value = value[:limit]  # a long source name is cut, as feed titles are
+        value = value[:limit]  # as feed titles are
     return value
 
 

@@ -80,7 +80,7 @@ def _without_id_conflicts(engine: Engine, read: ReadResult, items: list[Item], r
     checked = []
     for start in range(0, len(items), store.BATCH):
         chunk = items[start : start + store.BATCH]
-        query = select(store.items.c.id, store.items.c.text, store.items.c.date).where(store.items.c.id.in_({i.id for i in chunk}))
+        query = select(store.items.c.id, store.items.c.text, store.items.c.date).where(store.items.c.id.in_(list({i.id: None for i in chunk})))
         with engine.connect() as conn:
             stored = {row.id: (row.text, row.date) for row in conn.execute(query)}
         for item in chunk:

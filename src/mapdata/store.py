@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import random
+import sqlite3
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -15,6 +19,7 @@ from alembic.config import Config
 from sqlalchemy import (
     Boolean,
     Column,
+    Connection,
     Date,
     DateTime,
     Engine,
@@ -34,7 +39,7 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, ProgrammingError, SQLAlchemyError
 
 from . import corrections as corr
 from .errors import StoreError
@@ -110,11 +115,34 @@ def database_url() -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # the busy timeout first: switching a fresh file to WAL takes a lock another starting process may hold
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    # pysqlite's own transaction handling begins a transaction only before INSERT/UPDATE/DELETE, so DDL (the
+    # migrations) ran outside any transaction; SQLAlchemy emits every BEGIN instead (_sqlite_begin)
+    dbapi_connection.isolation_level = None
+
+
+WRITE = "mapdata_write"  # execution option marking a write transaction (see writing())
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """BEGIN IMMEDIATE for write transactions: the write lock is taken, waiting up to the busy timeout, before
+    anything is read, so a transaction that reads then writes never finds its WAL snapshot stale (which SQLite
+    reports at once as "database is locked", whatever the timeout). Reads stay deferred and take no write lock."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A connection in a write transaction, committed at the end (rolled back on error); see _sqlite_begin."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            yield conn
 
 
 def open_engine(url: str | None = None) -> Engine:
@@ -126,6 +154,7 @@ def open_engine(url: str | None = None) -> Engine:
         engine = create_engine(url, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         migrate(engine)
     except (SQLAlchemyError, OSError) as err:
         raise StoreError(f"cannot open database {_redact(url)}: {err}") from err
@@ -141,13 +170,33 @@ def _redact(url: str) -> str:
     return f"{scheme}//{credentials.split(':', 1)[0]}:***@{tail}"
 
 
-def migrate(engine: Engine, attempts: int = 5) -> None:
-    """Bring the schema to the newest Alembic revision; safe when several processes start at once."""
+def _pause(attempt: int) -> None:
+    """A short randomized backoff before retrying a transaction, so two colliding processes fall out of step."""
+    time.sleep(random.uniform(0.02, 0.1) * 2 ** min(attempt, 5))
+
+
+def _retryable(err: BaseException) -> bool:
+    """A transaction that failed only because another one ran at the same time: a duplicate key written
+    meanwhile, a deadlock or serialization failure (PostgreSQL), a busy or stale snapshot (SQLite)."""
+    orig = getattr(err, "orig", None) or err
+    if getattr(orig, "sqlstate", None) in ("23505", "40001", "40P01"):  # unique violation, serialization, deadlock
+        return True
+    if isinstance(orig, sqlite3.IntegrityError):
+        return "UNIQUE constraint failed" in str(orig)
+    if isinstance(orig, sqlite3.OperationalError):
+        return "database is locked" in str(orig) or "database is busy" in str(orig)
+    return False
+
+
+def migrate(engine: Engine, attempts: int = 8) -> None:
+    """Bring the schema to the newest Alembic revision; safe when several processes start at once: one migrates
+    while the others wait for its lock (an advisory lock on PostgreSQL, the write lock of BEGIN IMMEDIATE on
+    SQLite, where the DDL now runs inside that transaction), then find the schema current."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     for attempt in range(attempts):
         try:
-            with engine.begin() as conn:
+            with writing(engine) as conn:
                 if conn.dialect.name == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(734219)"))  # one migrator at a time
                 names = set(inspect(conn).get_table_names())
@@ -157,9 +206,11 @@ def migrate(engine: Engine, attempts: int = 5) -> None:
                 command.upgrade(config, "head")
             return
         except (OperationalError, ProgrammingError, IntegrityError):
-            # SQLite: another process created the tables between our look and our create; look again
+            # e.g. PostgreSQL creating the same database objects at once outside the lock; a lock wait that
+            # outlasted the busy timeout: look again after a pause
             if attempt == attempts - 1:
                 raise
+            _pause(attempt)
 
 
 ITEM_COLUMNS = ("id", "date", "text", "source", "url", "origin", "tone", "lead_actor", "added_at")
@@ -184,10 +235,17 @@ def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> No
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     if conn.dialect.name == "postgresql":
-        with conn.connection.dbapi_connection.cursor() as cursor:
-            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            with conn.connection.dbapi_connection.cursor() as cursor:
+                with cursor.copy(statement) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        except dbapi.Error as err:
+            # the raw cursor raises the driver's errors (psycopg.errors.UniqueViolation, ...): give them
+            # SQLAlchemy's classes (IntegrityError, OperationalError, ...) as every other statement has
+            raise DBAPIError.instance(statement, None, err, dbapi.Error, dialect=conn.dialect) from err
         return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})", rows)
@@ -216,22 +274,29 @@ def add_items(engine: Engine, tagged: Iterable[TaggedItem], *, dry_run: bool = F
     return new, present
 
 
-def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = False, attempts: int = 5) -> tuple[int, int]:
-    unique = list({t.item.id: t for t in batch}.values())
+def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = False, attempts: int = 10) -> tuple[int, int]:
+    """Store the items of `batch` not stored yet, in one transaction; returns (new, already present).
+
+    Another process may store some of the same items at the same time. On SQLite the write lock is taken first
+    (writing()), so the ids read are still true when the rows are written. On PostgreSQL the other writer's rows
+    show up as a duplicate key, or a deadlock, when they are written: the transaction is rolled back and run
+    again after a short randomized pause, reading the stored ids afresh, until it writes only fresh items.
+    Rows are written in id order, so two writers of the same ids wait for each other rather than deadlock."""
+    unique = sorted({t.item.id: t for t in batch}.values(), key=lambda t: t.item.id)
     repeated = len(batch) - len(unique)
     for attempt in range(attempts):
         try:
-            with engine.begin() as conn:
+            with engine.connect() if dry_run else writing(engine) as conn:  # a dry run writes nothing: no lock
                 existing = set(conn.scalars(select(items.c.id).where(items.c.id.in_([t.item.id for t in unique]))))
                 fresh = [t for t in unique if t.item.id not in existing]
                 if fresh and not dry_run:
                     now = datetime.now(timezone.utc)
                     _write_rows(conn, [_rows(t, now) for t in fresh])
             return len(fresh), len(existing) + repeated
-        except IntegrityError:
-            # another writer stored some of these ids meanwhile: this transaction rolled back, so read again
-            if attempt == attempts - 1:
+        except DBAPIError as err:
+            if attempt == attempts - 1 or not _retryable(err):
                 raise
+            _pause(attempt)
     raise AssertionError("unreachable")
 
 
@@ -320,7 +385,7 @@ def corrections_of(conn, item_ids: Sequence[str]) -> dict[str, list[corr.Correct
 
 def add_correction(engine: Engine, correction: corr.Correction, tagger: Callable[[Item], TaggedItem]) -> TaggedItem:
     """Store a manual correction and rewrite the item's tags with every correction applied."""
-    with engine.begin() as conn:
+    with writing(engine) as conn:
         row = conn.execute(select(items).where(items.c.id == correction.item_id)).one_or_none()
         if row is None:
             raise StoreError(f"no item with id {correction.item_id!r}")
@@ -381,7 +446,7 @@ def retag(engine: Engine, tagger: Callable[[Item], TaggedItem]) -> RetagReport:
     report = RetagReport()
     for rows in _batches(engine):
         ids = [r.id for r in rows]
-        with engine.begin() as conn:
+        with writing(engine) as conn:
             old_tags: dict[str, set[str]] = {}
             for item_id, actor in conn.execute(select(tags.c.item_id, tags.c.actor).where(tags.c.item_id.in_(ids))):
                 old_tags.setdefault(item_id, set()).add(actor)
