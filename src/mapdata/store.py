@@ -351,6 +351,11 @@ def load_frames(engine: Engine, start: date | None = None, end: date | None = No
         return query.where(table.c.item_id.in_(select(items.c.id).where(*where))) if where else query
 
     with engine.connect() as conn:
+        # one snapshot for the four reads, so that a concurrent ingest never shows tags of unseen items
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        conn.begin()
+        conn.execute(text("SELECT 1 FROM items LIMIT 1"))  # SQLite: the snapshot starts at the first read
         item_df = _read(conn, select(*(items.c[c] for c in item_cols)).where(*where), item_cols)
         tag_df = _read(conn, of_items(tags, tag_cols), tag_cols)
         topic_df = _read(conn, of_items(topics, ["item_id", "topic"]), ["item_id", "topic"])
