@@ -117,21 +117,24 @@ def browser():
         instance.close()
 
 
+def gate(route, blocked: list[str] | None = None) -> None:
+    """Let requests to 127.0.0.1 (and data:, blob:, about:) through, abort every other (noted in `blocked`)."""
+    url = route.request.url
+    host = url.split("/")[2].split(":")[0] if "://" in url else ""
+    if url.startswith(("data:", "blob:", "about:")) or host in ("127.0.0.1", "localhost"):
+        route.continue_()
+    else:
+        if blocked is not None:
+            blocked.append(url)
+        route.abort()
+
+
 @pytest.fixture
 def page(browser):
     """A fresh page whose every request that leaves 127.0.0.1 is aborted; console errors are collected."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     blocked: list[str] = []
-
-    def gate(route):
-        host = route.request.url.split("/")[2] if "://" in route.request.url else ""
-        if route.request.url.startswith(("data:", "blob:", "about:")) or host.split(":")[0] in ("127.0.0.1", "localhost"):
-            route.continue_()
-        else:
-            blocked.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", gate)
+    context.route("**/*", lambda route: gate(route, blocked))
     pg = context.new_page()
     pg.console_errors = []  # type: ignore[attr-defined]
     pg.blocked = blocked  # type: ignore[attr-defined]

@@ -75,11 +75,11 @@ def test_layers_legend_and_fullscreen_controls(app_server, page):
 
 
 def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
-    from conftest import AppServer
+    from conftest import AppServer, gate
 
     server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'upload.sqlite'}")
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url.split("/")[2] else route.abort())
+    context.route("**/*", gate)
     page = context.new_page()
     try:
         page.goto(server.url + "/Data")

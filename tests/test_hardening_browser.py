@@ -28,7 +28,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from conftest import ROOT, AppServer
+from conftest import ROOT, AppServer, gate
 
 pytestmark = pytest.mark.browser
 MAP = 'iframe[title="streamlit_folium.st_folium"]'
@@ -110,16 +110,6 @@ def report(capsys, line: str) -> None:
     """Print one result line past pytest's capture."""
     with capsys.disabled():
         print(f"\nHARDENING {line}")
-
-
-def gate(route) -> None:
-    """Let requests to 127.0.0.1 through, abort every other."""
-    url = route.request.url
-    host = url.split("/")[2].split(":")[0] if "://" in url else ""
-    if url.startswith(("data:", "blob:", "about:")) or host in ("127.0.0.1", "localhost"):
-        route.continue_()
-    else:
-        route.abort()
 
 
 class Session:
