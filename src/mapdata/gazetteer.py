@@ -42,7 +42,7 @@ SOVEREIGN = {
     "VG": "GB", "AI": "GB", "MS": "GB", "TC": "GB", "SH": "GB", "IO": "GB", "PN": "GB", "GS": "GB",
     "JE": "GB", "GG": "GB", "IM": "GB", "AW": "NL", "CW": "NL", "SX": "NL", "BQ": "NL", "SJ": "NO",
     "BV": "NO", "AX": "FI", "HK": "CN", "MO": "CN", "CX": "AU", "CC": "AU", "NF": "AU", "HM": "AU",
-    "TK": "NZ", "CK": "NZ", "NU": "NZ", "EH": "EH", "AQ": "AQ", "AN": "NL", "CS": "RS",
+    "TK": "NZ", "CK": "NZ", "NU": "NZ", "EH": "MA", "AQ": "AQ", "AN": "NL", "CS": "RS",
 }
 
 
