@@ -74,6 +74,13 @@ def test_evidence_spans_point_at_the_phrase():
         ("Türkiye and Czechia signed a deal.", ["CZ", "TR"], []),
         ("NATO and the UN met in Kiev.", ["UA"], ["NATO", "UN"]),
         ("Hungarian and Russian-Belarusian drills.", ["BY", "HU", "RU"], []),
+        # a Nigerian state, unless the item speaks of Niger's state media
+        ("Bandits kidnapped 40 villagers in Niger State, Nigerian police said.", ["NG"], []),
+        ("Floods cut the main road through Niger state.", ["NG"], []),
+        ("Niger state television said the junta had arrested a minister in Niamey.", ["NE"], []),
+        # Western Sahara and its towns count for Morocco, which administers them
+        ("Polisario fighters shelled a post near Smara in Western Sahara.", ["MA"], []),
+        ("Mauritania and Morocco discussed trade through Western Sahara.", ["MA", "MR"], []),
     ],
 )
 def test_hard_cases(text, countries, organisations):
@@ -168,6 +175,9 @@ def test_negation_and_context_cue_labels_are_checked(tmp_path):
     [
         # a reversal cue undoes the cooperation cue after it
         ("Thailand suspended its peace deal with Cambodia.", "conflict"),
+        # an absent event is no relation: neither the buildup nor the troop movement happened
+        ("Latvia's army said it had seen no sign of a military buildup on the Russian side of the border.", "neutral"),
+        ("Kyrgyzstan denied any troop movement toward the Tajik frontier, its border service said.", "neutral"),
         # the relation is in the main clause; the "after ..." clause is the background
         ("Algeria recalled its ambassador from Madrid after Spain reaffirmed its support for Morocco's autonomy plan.", "conflict"),
         # a capitalised tone word inside a sentence is part of a name
@@ -197,3 +207,25 @@ def test_topics_diplomacy_frame_inflections_and_negative_weights():
     assert "sanctions" in blocking.topics and blocking.tone == "conflict"
     # "tear gas" takes back the weight that "gas" gave to trade_energy
     assert tag("Serbian police dispersed protesters in Belgrade with tear gas.").topics == ("domestic_politics",)
+
+
+def test_an_absent_event_counts_a_share_of_its_topic():
+    # the item is still about the military, but an absent buildup cannot carry a topic of its own beside talks
+    assert tag("Latvia's army said it had seen no sign of a military buildup on the Russian side of the border.").topics[0] == "military"
+    talks = tag("Kyrgyzstan and Tajikistan held border talks in Batken, and both denied any troop movement toward the frontier.")
+    assert "military" not in talks.topics
+    # "sign" inside "no sign of" is not a signing
+    assert "diplomacy" not in tag("Finland's border guard found no sign of a Russian troop buildup.").topics
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The United States and China agreed to a 90-day tariff truce after talks in Geneva.",
+        "Washington and Beijing extended their trade truce for another year.",
+        "India and the United States moved to end their tariff war with a ceasefire on steel duties.",
+    ],
+)
+def test_a_truce_in_a_trade_dispute_is_not_military(text):
+    result = tag(text)
+    assert "military" not in result.topics and "trade_energy" in result.topics

@@ -59,6 +59,8 @@ class ScoreParams:
     negated_cooperation: float = 1.0  # "did not agree", "failed to reach a deal": that is the conflict
     reversed_cooperation: float = 0.0  # "suspended its peace deal": the deal no longer counts for cooperation
     hedged_weight: float = 0.25  # "would resume talks", "could impose sanctions": a plan or a threat, not the event
+    absent_weight: float = 0.0  # "no sign of a buildup", "denied any troop movement": the event did not happen
+    absent_topic: float = 0.5  # ... but the item is still about what is said to be absent
     background_weight: float = 0.25  # "... after reports that ...": counts this share when the main clauses carry a tone
     skip_names: bool = True  # a tone word capitalised inside a sentence is part of a name ("Rapid Support Forces")
     lone_cooperation: float = 0.25  # with at most one actor there is no relation to cooperate in ...
@@ -234,7 +236,7 @@ class Lexicon:
                 valid = (
                     (category == "topic" and label in TOPICS)
                     or (category == "tone" and label in TONES)
-                    or (category == "negation" and label in ("-", "reversal", "hedge"))
+                    or (category == "negation" and label in ("-", "reversal", "hedge", "absence"))
                     or (category == "context" and label == "-")
                 )
                 if not raw or not valid or ("~" in raw and raw.endswith("*")):
@@ -280,6 +282,7 @@ class Lexicon:
         """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold."""
         low = text.lower()
         negations = [(s, e, c.label) for s, e, c in hits if c.category == "negation"]
+        absences = [(s, e) for s, e, c in hits if c.category == "negation" and c.label == "absence"]
         backgrounds = [e for s, e, c in hits if c.category == "context"]
         topics: dict[str, float] = defaultdict(float)
         if actors >= 2:
@@ -289,8 +292,13 @@ class Lexicon:
         background: dict[str, float] = defaultdict(float)  # tone cues in "after ...", "amid ...", "while ..."
         lead_end = first_sentence_end(text)
         for start, end, cue in hits:
+            if absences and cue.category in ("topic", "tone") and any(a <= start and end <= b for a, b in absences):
+                continue  # the "sign" in "no sign of" is part of the absence cue
             if cue.category == "topic":
-                topics[cue.label] += cue.weight * (params.topic_first_sentence_weight if start < lead_end else 1.0)
+                weight = cue.weight * (params.topic_first_sentence_weight if start < lead_end else 1.0)
+                if absences and _negation(low, negations, start, params.negation_window) == "absence":
+                    weight *= params.absent_topic
+                topics[cue.label] += weight
             elif cue.category == "tone":
                 if params.skip_names and text[start].isupper() and _in_name(text, start):
                     continue  # "Rapid Support Forces", "Party of Action and Solidarity": a name, not a relation
@@ -302,6 +310,8 @@ class Lexicon:
                 negation = _negation(low, negations, start, params.negation_window)
                 if negation == "hedge":
                     into[cue.label] += weight * params.hedged_weight
+                elif negation == "absence":
+                    into[cue.label] += weight * params.absent_weight
                 elif negation == "reversal":
                     # "suspended its peace deal", "ended trade talks": the cooperation is what was undone;
                     # a conflict cue stays conflict ("halted the offensive" is rare next to "halted talks")
@@ -361,12 +371,16 @@ _CLAUSE_BREAK = re.compile(r"[.;:!?]|, but\b")
 
 
 def _negation(low: str, negations: list[tuple[int, int, str]], start: int, window: int) -> str | None:
-    """The kind ('-', 'reversal' or 'hedge') of a negation cue that governs the word at `start`: one that ends at most
-    `window` characters before it in the same clause."""
+    """The kind ('-', 'reversal', 'hedge' or 'absence') of a negation cue that governs the word at `start`: one that
+    ends at most `window` characters before it in the same clause. An absence cue wins ("no sign of" over "no"),
+    else the first one."""
+    found = None
     for n_start, n_end, kind in negations:
         if n_end <= start <= n_end + window and not _CLAUSE_BREAK.search(low, n_end, start):
-            return kind
-    return None
+            if kind == "absence":
+                return kind
+            found = found or kind
+    return found
 
 
 _SENTENCE_BREAK = re.compile(r"[.;!?]\s")
