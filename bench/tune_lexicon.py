@@ -34,6 +34,7 @@ BASELINE = ScoreParams(
     topic_first_sentence_weight=2.0, diplomacy_prior=0.5, tone_threshold=1.5, first_sentence_weight=3.0,
     conflict_scale=0.8, neutral_scale=1.0, negated_conflict=0.5, negated_cooperation=0.5, reversed_cooperation=1.0,
     hedged_weight=1.0, background_weight=1.0, skip_names=False, lone_cooperation=1.0, lone_conflict=1.0,
+    absent_weight=1.0, absent_topic=1.0,
 )
 
 # the values --search tries for each parameter (topic and tone parameters do not interact, so they are fitted apart)
@@ -45,6 +46,7 @@ TOPIC_GRID = {
     "diplomacy_relative": [0.1, 0.15, 0.2, 0.25, 0.34],
     "third_relative": [0.34, 0.4, 0.5, 0.6, 0.75],
     "topic_first_sentence_weight": [1.0, 1.5, 2.0, 3.0],
+    "absent_topic": [0.0, 0.25, 0.5, 1.0],
 }
 TONE_GRID = {
     "tone_threshold": [1.0, 1.5, 2.0, 2.5, 3.0],
@@ -58,6 +60,7 @@ TONE_GRID = {
     "neutral_scale": [0.0, 0.25, 0.5, 1.0],
     "hedged_weight": [0.25, 0.5, 0.75, 1.0],
     "lone_conflict": [0.25, 0.5, 0.75, 1.0],
+    "absent_weight": [0.0, 0.25, 1.0],
 }
 
 
