@@ -178,6 +178,8 @@ def test_negation_and_context_cue_labels_are_checked(tmp_path):
         # an absent event is no relation: neither the buildup nor the troop movement happened
         ("Latvia's army said it had seen no sign of a military buildup on the Russian side of the border.", "neutral"),
         ("Kyrgyzstan denied any troop movement toward the Tajik frontier, its border service said.", "neutral"),
+        # denying one's part in an event that did happen is still the clash
+        ("Moscow denied any involvement in the sabotage of the Estonian undersea cable.", "conflict"),
         # the relation is in the main clause; the "after ..." clause is the background
         ("Algeria recalled its ambassador from Madrid after Spain reaffirmed its support for Morocco's autonomy plan.", "conflict"),
         # a capitalised tone word inside a sentence is part of a name

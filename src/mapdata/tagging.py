@@ -282,7 +282,10 @@ class Lexicon:
         """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold."""
         low = text.lower()
         negations = [(s, e, c.label) for s, e, c in hits if c.category == "negation"]
-        absences = [(s, e) for s, e, c in hits if c.category == "negation" and c.label == "absence"]
+        # a longer negation that contains an absence cue overrides it ("denied any involvement": the event happened)
+        negations = [n for n in negations if n[2] != "absence" or not any(
+            o[2] != "absence" and o[0] <= n[0] and n[1] <= o[1] and o[1] - o[0] > n[1] - n[0] for o in negations)]
+        absences = [(s, e) for s, e, kind in negations if kind == "absence"]
         backgrounds = [e for s, e, c in hits if c.category == "context"]
         topics: dict[str, float] = defaultdict(float)
         if actors >= 2:
