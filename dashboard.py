@@ -7,7 +7,8 @@ from mapdata import aggregate, mapview
 from pages import current_frames, current_map_rows, current_view, setup, shown_caption, sidebar_filters
 
 PANEL_ITEMS = 100  # items listed after a click; the Items page has them all
-TABLE_ITEMS = 500  # newest filtered items in the table under the map
+LIST_ITEMS = 100  # newest filtered items listed under the map (a list, not a table: the table widget's code
+# takes a second to load in a fresh browser and would hold up the map; the Items page has the table)
 
 setup("Map")
 data = current_frames()
@@ -51,12 +52,12 @@ if selected is not None and not selected.items.empty:
     st.subheader(heading)
     st.caption(f"{total:,} items, newest first{f' (the newest {PANEL_ITEMS} here)' if total > PANEL_ITEMS else ''}; "
                "the phrase behind each tag is highlighted")
-    st.markdown(mapview.item_html(selected, limit=PANEL_ITEMS, more="more: narrow the filters, or see the Items page"),
-                unsafe_allow_html=True)
+    st.html(mapview.item_html(selected, limit=PANEL_ITEMS, more="more: narrow the filters, or see the Items page",
+                              box="clicked-items"))
 else:
     st.info("Click a marker or a line on the map to read its items here.")
 
 st.subheader("Filtered items")
-if len(view.items) > TABLE_ITEMS:
-    st.caption(f"The newest {TABLE_ITEMS:,} of {len(view.items):,}; the Items page lists and downloads them all.")
-st.dataframe(aggregate.item_table(view, TABLE_ITEMS), hide_index=True, width="stretch", key="items_under_map")
+st.caption(f"The newest {min(LIST_ITEMS, len(view.items)):,} of {len(view.items):,}, tagged phrases highlighted; "
+           "the Items page sorts, searches and downloads them all.")
+st.html(mapview.item_html(view, limit=LIST_ITEMS, more="more on the Items page", box="filtered-items"))

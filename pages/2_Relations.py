@@ -46,7 +46,7 @@ pairs = aggregate.pairs(view).head(10)
 for row in pairs.itertuples(index=False):
     border = " · shared land border" if row.border else ""
     with st.expander(f"{label(row.a)} – {label(row.b)}: {row.items} items, {row.tone}{border}"):
-        st.markdown(mapview.item_html(aggregate.items_of_pair(view, row.a, row.b), limit=20), unsafe_allow_html=True)
+        st.html(mapview.item_html(aggregate.items_of_pair(view, row.a, row.b), limit=20))
 
 st.subheader("One actor")
 keys = sorted(set(view.relations["source"]) | set(view.relations["target"]), key=label)

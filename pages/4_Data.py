@@ -122,9 +122,8 @@ item_id = st.selectbox("Item", options, format_func=texts.get, key="correct_item
 row = data.items[data.items["id"] == item_id].iloc[0]
 tags = data.tags[data.tags["item_id"] == item_id]
 topics = sorted(data.topics.loc[data.topics["item_id"] == item_id, "topic"])
-st.markdown(mapview.item_html(store.Frames(data.items[data.items["id"] == item_id], tags,
-                                           data.topics[data.topics["item_id"] == item_id], data.relations.iloc[0:0])),
-            unsafe_allow_html=True)
+st.html(mapview.item_html(store.Frames(data.items[data.items["id"] == item_id], tags,
+                                       data.topics[data.topics["item_id"] == item_id], data.relations.iloc[0:0])))
 keys = sorted(set(tags["actor"]))
 manual = set(tags.loc[tags["manual"].astype(bool), "actor"])
 st.caption("Tags: " + ", ".join(mapview.actor_name(k) + (" (manual)" if k in manual else "") for k in keys)

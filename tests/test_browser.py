@@ -29,7 +29,7 @@ def test_click_marker_reads_items_offline(app_server, page):
     expect(popup.locator("mark").first).to_be_visible()
     # the click reaches the app, which lists that actor's items under the map with the phrase marked
     expect(page.get_by_text("Items involving Belarus (BY)")).to_be_visible(timeout=WAIT)
-    expect(page.locator("div.item mark", has_text="Lukashenka").first).to_be_visible(timeout=WAIT)
+    expect(page.locator("div.clicked-items div.item mark", has_text="Lukashenka").first).to_be_visible(timeout=WAIT)
     assert page.blocked == [] or all("127.0.0.1" not in u for u in page.blocked)
     assert page.console_errors == [], page.console_errors
 

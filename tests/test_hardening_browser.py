@@ -329,7 +329,7 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
             kind = "involving" if len(keys) == 1 else "between"
             expect(heading).to_have_text(re.compile(rf"Items {kind} " + "".join(rf"(?=.*{re.escape(c)}[,)])" for c in codes)),
                                          timeout=WAIT)
-            panel = page.locator("div.item")
+            panel = page.locator("div.clicked-items div.item")
             for i in expected:  # the heading may come before the items of the same run: wait for each
                 expect(panel.filter(has_text=server.texts[i][:60])).to_have_count(1, timeout=WAIT)
             expect(panel).to_have_count(len(expected), timeout=WAIT)

@@ -98,8 +98,9 @@ ITEM_STYLE = (
 )
 
 
-def item_html(frames: Frames, limit: int = POPUP_ITEMS, more: str = "more below the map") -> str:
-    """Newest items of a view as HTML: date, topic chips, text with tagged phrases marked, safe link."""
+def item_html(frames: Frames, limit: int = POPUP_ITEMS, more: str = "more below the map", box: str = "items") -> str:
+    """Newest items of a view as HTML in a `<div class="{box}">`: date, topic chips, text with tagged phrases
+    marked, safe link."""
     frames = indexed(frames)
     items = frames.items.sort_values("newest")
     total = len(items)
@@ -108,7 +109,7 @@ def item_html(frames: Frames, limit: int = POPUP_ITEMS, more: str = "more below 
     parts = [html[int(p)] for p in shown]
     if total > limit:
         parts.append(f'<div class="more">{total - limit:,} {esc(more)}</div>')
-    return ITEM_STYLE + "".join(parts)
+    return f'{ITEM_STYLE}<div class="{esc(box)}">{"".join(parts)}</div>'
 
 
 def actor_name(key: str) -> str:
