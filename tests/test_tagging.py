@@ -78,6 +78,10 @@ def test_evidence_spans_point_at_the_phrase():
         ("Bandits kidnapped 40 villagers in Niger State, Nigerian police said.", ["NG"], []),
         ("Floods cut the main road through Niger state.", ["NG"], []),
         ("Niger state television said the junta had arrested a minister in Niamey.", ["NE"], []),
+        # bare "Congo" is the Republic of the Congo unless the item points at the DRC
+        ("Congo's president Denis Sassou Nguesso opened a port in Pointe-Noire.", ["CG"], []),
+        ("Rwanda and the DRC signed a framework for peace in eastern Congo.", ["CD", "RW"], []),
+        ("Congolese troops retook a town in North Kivu from the rebels.", ["CD"], []),
         # Western Sahara and its towns count for Morocco, which administers them
         ("Polisario fighters shelled a post near Smara in Western Sahara.", ["MA"], []),
         ("Mauritania and Morocco discussed trade through Western Sahara.", ["MA", "MR"], []),
