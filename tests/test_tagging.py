@@ -235,3 +235,8 @@ def test_an_absent_event_counts_a_share_of_its_topic():
 def test_a_truce_in_a_trade_dispute_is_not_military(text):
     result = tag(text)
     assert "military" not in result.topics and "trade_energy" in result.topics
+
+
+def test_a_toll_is_humanitarian_only_beside_civilians_aid_or_a_disaster():
+    assert "humanitarian" not in tag("Israeli jets struck a base in southern Syria, killing four soldiers.").topics
+    assert "humanitarian" in tag("Israeli jets struck a school in Gaza, killing 20 civilians.").topics

@@ -234,7 +234,7 @@ class Lexicon:
                 category, label = (row.get("category") or "").strip(), (row.get("label") or "").strip()
                 raw = fold((row.get("pattern") or "").strip().lower())
                 valid = (
-                    (category == "topic" and label in TOPICS)
+                    (category in ("topic", "casualty") and label in TOPICS)
                     or (category == "tone" and label in TONES)
                     or (category == "negation" and label in ("-", "reversal", "hedge", "absence"))
                     or (category == "context" and label == "-")
@@ -287,6 +287,8 @@ class Lexicon:
             o[2] != "absence" and o[0] <= n[0] and n[1] <= o[1] and o[1] - o[0] > n[1] - n[0] for o in negations)]
         absences = [(s, e) for s, e, kind in negations if kind == "absence"]
         backgrounds = [e for s, e, c in hits if c.category == "context"]
+        # a toll ("killed", "deaths") is humanitarian only beside civilians, refugees, aid or a disaster
+        backed = {c.label for s, e, c in hits if c.category == "topic"}
         topics: dict[str, float] = defaultdict(float)
         if actors >= 2:
             # states and organisations addressing each other is diplomacy unless stronger cues say otherwise
@@ -297,7 +299,7 @@ class Lexicon:
         for start, end, cue in hits:
             if absences and cue.category in ("topic", "tone") and any(a <= start and end <= b for a, b in absences):
                 continue  # the "sign" in "no sign of" is part of the absence cue
-            if cue.category == "topic":
+            if cue.category == "topic" or (cue.category == "casualty" and cue.label in backed):
                 weight = cue.weight * (params.topic_first_sentence_weight if start < lead_end else 1.0)
                 if absences and _negation(low, negations, start, params.negation_window) == "absence":
                     weight *= params.absent_topic
