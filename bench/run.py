@@ -574,6 +574,37 @@ def browser_measurements(db_url: str, workdir: Path, rounds: int, timeout: float
     return out
 
 
+def restart_seconds(db_url: str, workdir: Path, timeout: float) -> float:
+    """Seconds to the first markers from a freshly started server whose frames snapshot is already on disk
+    (written by the first server in the background: waited for here, by polling)."""
+    from playwright.sync_api import sync_playwright
+
+    from mapdata import snapshot, store
+
+    engine = store.open_engine(db_url)
+    try:
+        path = snapshot.path_for(db_url, store.data_version(engine))
+    finally:
+        engine.dispose()
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no snapshot at {path} within {timeout:.0f} s")
+        time.sleep(0.2)
+    server = Dashboard(db_url, workdir)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=60_000)
+            try:
+                context = offline_context(browser)
+                page = context.new_page()
+                return first_map_seconds(page, server.url, timeout * 1000)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
+
+
 # ------------------------------------------------------------------------------------------------ one N
 
 
@@ -661,6 +692,9 @@ def measure_n(n: int, args, workdir: Path, pg_server: str | None) -> Result:
         log(f"N={n:,}: dashboard in Chromium")
         store_value(result, "browser", guarded(
             result, "browser", lambda: browser_measurements(sqlite_url, folder, max(1, min(args.rounds, 3)), args.browser_timeout)))
+        log(f"N={n:,}: dashboard restarted on its snapshot")
+        store_value(result, "restart", guarded(
+            result, "restart", lambda: restart_seconds(sqlite_url, folder, args.browser_timeout)))
     return result
 
 
@@ -772,6 +806,9 @@ def build_rows(results: list[Result], args) -> list[Row]:
 
         row("browser: goto -> first markers, cold server (1st load)", "browser", loads(lambda v: v[:1]),
             "<= 4 s", load_check(lambda v: v[:1]))
+        row("browser: goto -> first markers, restarted server (frames snapshot on disk, 1 run)", "restart", _s,
+            "<= 4 s", lambda v, n: v <= 4)
+
         def later(b):
             if len(b["loads"]) == 1:
                 return "only 1 load (a round took > 60 s)"

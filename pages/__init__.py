@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from mapdata import aggregate, gazetteer, store
+from mapdata import aggregate, gazetteer, snapshot, store
 from mapdata.assets import install_static
 from mapdata.filters import Filters
 from mapdata.ingest import ensure_sample
@@ -37,7 +37,7 @@ def engine(url: str):
 def frames(url: str, version: tuple) -> Frames:
     """All stored items as frames, shared read-only by every session (no copy per rerun); `version` changes
     whenever items, tags or corrections change."""
-    return store.load_frames(engine(url))
+    return snapshot.load(engine(url), url, background=True)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

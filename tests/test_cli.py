@@ -41,14 +41,16 @@ def test_evaluate_prints_the_table():
 
 
 def test_ingest_counts_new_present_rejected(tmp_path):
-    env = {"MAPDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
+    env = {"MAPDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "MAPDATA_CACHE_DIR": str(tmp_path / "cache")}
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"date": "2025-01-01", "text": "Chile and Peru met."}\n{broken\n', encoding="utf-8")
     first = mapdata("ingest", str(SEED), str(bad), env=env)
     assert first.returncode == 1
     assert first.stdout.strip() == "12 new, 0 already present, 1 rejected"
+    assert "map snapshot ready for the dashboard (" in first.stderr  # a note, not part of the summary
+    assert len(list((tmp_path / "cache").glob("frames-*.pickle"))) == 1
     assert f"{bad}, line 2: not valid JSON" in first.stderr
-    again = mapdata("ingest", str(SEED), env=env)
+    again = mapdata("ingest", str(SEED), env=env)  # nothing new: no snapshot to prepare
     assert (again.returncode, again.stdout.strip()) == (0, "0 new, 11 already present, 0 rejected")
 
 

@@ -74,7 +74,7 @@ def test_dry_run_stores_nothing(any_engine):
 
 def test_schema_is_versioned_by_alembic(any_engine):
     with any_engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
     store.migrate(any_engine)  # a second run is a no-op
 
 
@@ -133,3 +133,51 @@ def test_retag_reports_what_changed(any_engine, monkeypatch):
     assert "lost: PL -2" in report.summary()
     frames = store.load_frames(any_engine)
     assert "PL" not in set(frames.tags["actor"])
+
+
+def test_every_write_bumps_the_data_version_even_when_counts_stay(any_engine):
+    from mapdata.corrections import Correction
+    from mapdata.tagging import default_tagger
+
+    start = store.data_version(any_engine)
+    ingest_paths(any_engine, [SEED])
+    ingested = store.data_version(any_engine)
+    assert ingested[0] == start[0] and ingested[1] > start[1]
+    assert store.load_versioned(any_engine)[0] == ingested
+    ingest_paths(any_engine, [SEED])  # nothing new: nothing written
+    assert store.data_version(any_engine) == ingested
+    real = default_tagger().tag
+
+    def calmer(item):  # a re-tag that changes only the tone keeps every row count
+        tagged = real(item)
+        return type(tagged)(tagged.item, tagged.countries, tagged.organisations, tagged.topics, "neutral",
+                            tagged.lead_actor, tagged.evidence, tagged.lead_key)
+
+    counts = store.count_items(any_engine), len(store.load_frames(any_engine).tags)
+    assert store.retag(any_engine, calmer).changed > 0
+    assert (store.count_items(any_engine), len(store.load_frames(any_engine).tags)) == counts
+    retagged = store.data_version(any_engine)
+    assert retagged[1] > ingested[1]
+    item_id = store.load_frames(any_engine).items["id"].iloc[0]
+    store.add_correction(any_engine, Correction(item_id, "tone", "conflict", "set"), real)
+    assert store.data_version(any_engine)[1] > retagged[1]
+
+
+def test_a_database_made_before_the_revision_table_is_migrated(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    engine = store.open_engine(url)
+    ingest_paths(engine, [SEED])
+    config = Config()
+    config.set_main_option("script_location", str(store.MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0001")  # as a database from before migration 0002
+    engine.dispose()
+    engine = store.open_engine(url)
+    instance, n = store.data_version(engine)
+    assert len(instance) == 32 and n == 0
+    assert store.count_items(engine) == 11
+    engine.dispose()

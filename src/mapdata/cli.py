@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -56,6 +57,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     for rejection in result.rejected:
         print(f"rejected: {rejection}", file=sys.stderr)
     print(("dry run, nothing stored: would add " if args.dry_run else "") + result.summary())
+    if result.new and not args.dry_run and not args.no_snapshot:
+        from . import snapshot
+
+        start = time.perf_counter()
+        snapshot.load(engine, store.database_url())
+        print(f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)", file=sys.stderr)
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
@@ -147,6 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("files", nargs="+", help="feed files or http(s) feed URLs: seed text, CSV/TSV, JSON Lines, JSON array, RSS, Atom")
     ing.add_argument("--dry-run", action="store_true", help="read and tag, report what would be added, store nothing")
     ing.add_argument("--progress", action="store_true", help="show progress on long inputs even when not on a terminal")
+    ing.add_argument("--no-snapshot", action="store_true",
+                     help="do not prepare the dashboard's on-disk snapshot of the data afterwards")
     ing.set_defaults(run=_cmd_ingest)
     exp = sub.add_parser("export", help="write the stored items, filtered, as CSV, JSON Lines or GeoJSON")
     exp.add_argument("--format", choices=("csv", "jsonl", "geojson"), default="csv")

@@ -17,6 +17,7 @@ import pandas as pd
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -105,6 +106,13 @@ corrections = Table(
     Column("action", String(8), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Index("ix_corrections_item", "item_id"),
+)
+revision = Table(  # one row (see migration 0002)
+    "revision",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("instance", String(32), nullable=False),
+    Column("n", BigInteger, nullable=False),
 )
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -251,12 +259,19 @@ def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> No
     conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})", rows)
 
 
+def _bump(conn) -> None:
+    """Count one more change of the data, inside the writing transaction. Called after the transaction's other
+    writes: on PostgreSQL the row stays locked until commit, and a writer that takes it last waits for nobody."""
+    conn.execute(update(revision).where(revision.c.id == 1).values(n=revision.c.n + 1))
+
+
 def _write_rows(conn, parts: list[tuple]) -> None:
     """Insert the item, tag, topic and relation rows of several tagged items."""
     _insert(conn, items, ITEM_COLUMNS, [p[0] for p in parts])
     _insert(conn, tags, TAG_COLUMNS, [r for p in parts for r in p[1]])
     _insert(conn, topics, ("item_id", "topic"), [r for p in parts for r in p[2]])
     _insert(conn, relations, ("item_id", "source", "target"), [r for p in parts for r in p[3]])
+    _bump(conn)
 
 
 def add_items(engine: Engine, tagged: Iterable[TaggedItem], *, dry_run: bool = False) -> tuple[int, int]:
@@ -300,18 +315,12 @@ def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = Fals
     raise AssertionError("unreachable")
 
 
-def data_version(engine: Engine) -> tuple[int, int, int]:
-    """Changes whenever items, tags or corrections change: the key of the app's cache."""
+def data_version(engine: Engine) -> tuple[str, int]:
+    """The database's instance id and its revision, which every write of items, tags or corrections bumps: the
+    key of the app's caches and of the frames snapshot."""
     with engine.connect() as conn:
-        return tuple(
-            conn.execute(
-                select(
-                    select(func.count()).select_from(items).scalar_subquery(),
-                    select(func.count()).select_from(tags).scalar_subquery(),
-                    select(func.coalesce(func.max(corrections.c.id), 0)).scalar_subquery(),
-                )
-            ).one()
-        )
+        instance, n = conn.execute(select(revision.c.instance, revision.c.n).where(revision.c.id == 1)).one()
+    return instance, int(n)
 
 
 def count_items(engine: Engine) -> int:
@@ -338,6 +347,11 @@ def _read(conn, query, columns: list[str]) -> pd.DataFrame:
 
 def load_frames(engine: Engine, start: date | None = None, end: date | None = None) -> Frames:
     """Items in a date range (all when open) with their tags, topics and relations, indexed for fast views."""
+    return load_versioned(engine, start, end)[1]
+
+
+def load_versioned(engine: Engine, start: date | None = None, end: date | None = None) -> tuple[tuple[str, int], Frames]:
+    """`load_frames` with the `data_version` of the data it read (both from one snapshot of the database)."""
     where = []
     if start is not None:
         where.append(items.c.date >= start)
@@ -355,7 +369,8 @@ def load_frames(engine: Engine, start: date | None = None, end: date | None = No
         if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")
         conn.begin()
-        conn.execute(text("SELECT 1 FROM items LIMIT 1"))  # SQLite: the snapshot starts at the first read
+        # SQLite: the snapshot starts at the first read
+        instance, n = conn.execute(select(revision.c.instance, revision.c.n).where(revision.c.id == 1)).one()
         item_df = _read(conn, select(*(items.c[c] for c in item_cols)).where(*where), item_cols)
         tag_df = _read(conn, of_items(tags, tag_cols), tag_cols)
         topic_df = _read(conn, of_items(topics, ["item_id", "topic"]), ["item_id", "topic"])
@@ -364,7 +379,7 @@ def load_frames(engine: Engine, start: date | None = None, end: date | None = No
     tag_df["manual"] = tag_df["manual"].astype(bool)
     for column in ("start", "end"):
         tag_df[column] = tag_df[column].astype("int64")
-    return indexed(Frames(item_df, tag_df, topic_df, relation_df))
+    return (instance, int(n)), indexed(Frames(item_df, tag_df, topic_df, relation_df))
 
 
 def _write_tags(conn, tagged: TaggedItem) -> None:
@@ -377,6 +392,7 @@ def _write_tags(conn, tagged: TaggedItem) -> None:
     _insert(conn, tags, TAG_COLUMNS, tag_rows)
     _insert(conn, topics, ("item_id", "topic"), topic_rows)
     _insert(conn, relations, ("item_id", "source", "target"), relation_rows)
+    _bump(conn)
 
 
 def corrections_of(conn, item_ids: Sequence[str]) -> dict[str, list[corr.Correction]]:
