@@ -413,7 +413,8 @@ def measure_map(build: Callable[[], tuple], rounds: int, limit: float, what: str
 
 
 class Dashboard:
-    """`python -m streamlit run dashboard.py` on a free port of 127.0.0.1 over a given database."""
+    """`mapdata serve` (Streamlit with the caches warmed at start, as the README starts it) on a free port of
+    127.0.0.1 over a given database."""
 
     def __init__(self, db_url: str, workdir: Path, timeout: float = 120) -> None:
         self.port = free_port()
@@ -422,8 +423,7 @@ class Dashboard:
         self.log = self.log_path.open("w")
         env = {**os.environ, "MAPDATA_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+            [sys.executable, "-m", "mapdata.cli", "serve", "--headless", "--port", str(self.port), "--address", "127.0.0.1"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         try:

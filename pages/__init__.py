@@ -5,12 +5,16 @@ It lives in the package file of pages/ because Streamlit turns every other file 
 
 from __future__ import annotations
 
+import logging
+import sys
+import threading
+import time
 from datetime import date
 
 import pandas as pd
 import streamlit as st
 
-from mapdata import aggregate, gazetteer, snapshot, store
+from mapdata import aggregate, gazetteer, mapview, snapshot, store
 from mapdata.assets import install_static
 from mapdata.filters import Filters
 from mapdata.ingest import ensure_sample
@@ -182,3 +186,40 @@ def shown_caption(view: Frames, data: Frames) -> str:
     return f"Showing {len(view.items):,} of {len(data.items):,} items"
 
 
+
+
+def warm(url: str | None = None) -> float:
+    """Fill the caches a first visit needs (the stored frames, the unfiltered view, its map rows and the lookups
+    behind the map's layers) and return the seconds it took."""
+    start = time.perf_counter()
+    url = url or store.database_url()
+    key = (url, store.data_version(engine(url)))
+    frames(*key)
+    view = filtered(*key, Filters())
+    actors, pairs = map_rows(*key, Filters())
+    mapview.layers(view, actors, pairs)
+    return time.perf_counter() - start
+
+
+def _warm_in_background() -> None:
+    # Streamlit warns that this thread has no script run; here that is the point (a filter, since Streamlit
+    # resets its loggers' levels when it reads its config)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
+    try:
+        print(f"mapdata: caches warm in {warm():.1f} s", file=sys.stderr, flush=True)
+    except Exception as err:  # the first visit then loads the data itself and shows what is wrong
+        print(f"mapdata: warming the caches failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+
+
+def serve(streamlit_args: list[str]) -> int:
+    """Run `streamlit run dashboard.py` in this process while a background thread warms the caches, so that
+    the first visitor of a fresh server finds the data loaded (a plain `streamlit run` loads it on that visit)."""
+    from streamlit.web import cli
+
+    threading.Thread(target=_warm_in_background, name="mapdata-warm", daemon=True).start()
+    try:
+        cli.main(args=["run", "dashboard.py", *streamlit_args], prog_name="streamlit")
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0

@@ -48,20 +48,23 @@ def free_port() -> int:
 
 
 class AppServer:
-    """A `streamlit run dashboard.py` subprocess with its own database, polled until healthy."""
+    """The dashboard as the README starts it (`mapdata serve`: Streamlit, caches warmed at start) in a subprocess
+    with its own database, polled until healthy; `plain=True` runs `streamlit run dashboard.py` instead."""
 
-    def __init__(self, workdir: Path, db_url: str) -> None:
+    def __init__(self, workdir: Path, db_url: str, plain: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_url = db_url
         self.log_path = workdir / "streamlit.log"
         env = {**os.environ, "MAPDATA_DB_URL": db_url}
         self.log = self.log_path.open("w")
-        self.proc = subprocess.Popen(
+        command = (
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+             "--server.port", str(self.port), "--server.address", "127.0.0.1"]
+            if plain else
+            [sys.executable, "-m", "mapdata.cli", "serve", "--headless", "--port", str(self.port), "--address", "127.0.0.1"]
         )
+        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

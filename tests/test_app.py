@@ -210,3 +210,24 @@ def test_data_page_correction_is_stored_and_shown(app, db_url):
     frames = store.load_frames(store.open_engine(db_url))
     manual = frames.tags[frames.tags["manual"].astype(bool)]
     assert list(manual["actor"]) == ["LT"]
+
+
+def test_warm_loads_what_the_first_visit_reads(app, db_url, monkeypatch):
+    import sys
+
+    monkeypatch.syspath_prepend(str(ROOT))
+    import pages
+    from mapdata import snapshot, store
+
+    seconds = pages.warm()
+    assert seconds > 0
+    assert sys.modules["pages"] is pages  # the module the dashboard imports: the same caches
+
+    def no_second_load(*args, **kwargs):
+        raise AssertionError("the first visit loaded the data again")
+
+    monkeypatch.setattr(store, "load_versioned", no_second_load)
+    monkeypatch.setattr(snapshot, "read", no_second_load)
+    at = app.run()
+    assert not at.exception, at.exception
+    assert "Showing 11 of 11 items" in caption_text(at)

@@ -112,3 +112,25 @@ def test_items_page_downloads_the_filtered_view(app_server, page):
     shown = page.get_by_text("items shown (of 11 stored)").inner_text()
     assert len(lines) - 1 == int(shown.split()[0]) and all("military" in line for line in lines[1:])
     assert page.console_errors == [], page.console_errors
+
+
+def test_serve_warms_the_caches_before_the_first_visit(tmp_path, browser):
+    import time
+
+    from conftest import AppServer, gate
+
+    server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'warm.sqlite'}")  # `mapdata serve`, as the README says
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route("**/*", gate)
+    try:
+        deadline = time.monotonic() + 60
+        while "mapdata: caches warm in" not in server.output():  # nobody has opened the page yet
+            assert "warming the caches failed" not in server.output(), server.output()
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.2)  # a poll interval
+        frame = open_map(context.new_page(), server.url)
+        assert frame.locator("path.mapdata-actor").count() >= 8
+    finally:
+        context.close()
+        server.stop()
+    assert server.proc.returncode is not None  # stopping `mapdata serve` stopped the server itself

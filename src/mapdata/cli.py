@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -132,10 +131,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     install_static()  # before Streamlit starts, so static/ is served from the first request
     root = Path(__file__).resolve().parents[2]
-    command = [sys.executable, "-m", "streamlit", "run", str(root / "dashboard.py"), "--server.port", str(args.port)]
+    options = ["--server.port", str(args.port), "--server.address", args.address]
     if args.headless:
-        command += ["--server.headless", "true"]
-    return subprocess.call(command, cwd=root, env=os.environ.copy())
+        options += ["--server.headless", "true"]
+    # The app's own launcher (pages.serve) runs Streamlit and warms its caches in one process, which replaces
+    # this one: signals (Ctrl-C, a service manager's stop) reach the server itself.
+    launcher = "import sys, pages; sys.exit(pages.serve(sys.argv[1:]))"
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(root)
+    os.execv(sys.executable, [sys.executable, "-c", launcher, *options])
+    return EXIT_FATAL  # not reached: execv returns only by raising
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,8 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="items, date span, top actors and top pairs of the store")
     st.add_argument("--top", type=int, default=10)
     st.set_defaults(run=_cmd_stats)
-    serve = sub.add_parser("serve", help="start the dashboard (streamlit run dashboard.py)")
+    serve = sub.add_parser("serve", help="start the dashboard (streamlit run dashboard.py, with the data loaded at start)")
     serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="127.0.0.1",
+                       help="address to listen on (default: this machine only; 0.0.0.0 shares it on the network)")
     serve.add_argument("--headless", action="store_true", help="do not open a browser")
     serve.set_defaults(run=_cmd_serve)
     return parser
