@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import gazetteer, geocode
-from .frames import Frames, Keys, by_ids, indexed, restrict
+from .frames import Frames, Keys, by_ids, by_position, indexed, mask_of, restrict
 from .models import TONES, split_key
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
@@ -37,13 +37,6 @@ def _tone_counts(codes: np.ndarray, tones: np.ndarray, width: int) -> np.ndarray
     """A (width x 3) matrix: how many rows of each code have each tone."""
     flat = np.bincount(codes.astype(np.int64) * len(TONES) + tones, minlength=width * len(TONES))
     return flat.reshape(width, len(TONES))
-
-
-def _item_tones(frames: Frames, pos: np.ndarray) -> np.ndarray:
-    """The tone code of the item at each of some positions."""
-    by_pos = np.zeros(frames.keys.size, dtype=np.int64)
-    by_pos[frames.items.index.to_numpy()] = frames.items["tone_c"].to_numpy()
-    return by_pos[pos]
 
 
 def _actor_spots(keys: Keys) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -93,7 +86,7 @@ def actors(frames: Frames, min_items: int = 1) -> pd.DataFrame:
     if not first.any():
         return pd.DataFrame(columns=ACTOR_COLUMNS)
     pos, codes = frames.tags["pos"].to_numpy()[first], frames.tags["actor_c"].to_numpy()[first]
-    counts = _tone_counts(codes, _item_tones(frames, pos), len(keys.actors))
+    counts = _tone_counts(codes, by_position(frames, "tone_c")[pos], len(keys.actors))
     totals = counts.sum(axis=1)
     placeable, lat, lon, is_org, names = _actor_spots(keys)
     chosen = np.flatnonzero((totals >= max(min_items, 1)) & placeable)
@@ -139,7 +132,7 @@ def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = Fals
         return pd.DataFrame(columns=PAIR_COLUMNS)
     width = len(keys.pair_a)
     codes = rel["pair_c"].to_numpy()[first]
-    counts = _tone_counts(codes, _item_tones(frames, rel["pos"].to_numpy()[first]), width)
+    counts = _tone_counts(codes, by_position(frames, "tone_c")[rel["pos"].to_numpy()[first]], width)
     totals = counts.sum(axis=1)
     forward = np.bincount(codes, weights=rel["forward"].to_numpy()[first], minlength=width)
     placeable = _actor_spots(keys)[0]
@@ -179,12 +172,6 @@ def _periods(days: np.ndarray, unit: str) -> np.ndarray:
     return days.astype("datetime64[ns]")
 
 
-def _days_by_pos(frames: Frames) -> np.ndarray:
-    day = np.zeros(frames.keys.size, dtype="datetime64[ns]")
-    day[frames.items.index.to_numpy()] = frames.items["day"].to_numpy()
-    return day
-
-
 def timeline(frames: Frames) -> tuple[pd.DataFrame, str]:
     """Item counts per period and topic, by day for spans up to 90 days, else by week (Mondays)."""
     frames = indexed(frames)
@@ -193,7 +180,7 @@ def timeline(frames: Frames) -> tuple[pd.DataFrame, str]:
         return pd.DataFrame(columns=["period", "topic", "items"]), "day"
     days = items["day"].to_numpy()
     unit = "day" if (days.max() - days.min()) <= np.timedelta64(90, "D") else "week"
-    day = _days_by_pos(frames)
+    day = by_position(frames, "day")
     topic_pos = frames.topics["pos"].to_numpy()
     has_topic = np.zeros(frames.keys.size, dtype=bool)
     has_topic[topic_pos] = True
@@ -216,7 +203,7 @@ def country_timeline(frames: Frames, keys: list[str], unit: str) -> pd.DataFrame
     tags = frames.tags
     rows = tags["first"].to_numpy() & np.isin(tags["actor_c"].to_numpy(), codes)
     pos = tags["pos"].to_numpy()[rows]
-    table = pd.DataFrame({"period": _periods(_days_by_pos(frames)[pos], unit),
+    table = pd.DataFrame({"period": _periods(by_position(frames, "day")[pos], unit),
                           "actor": frames.keys.actors[tags["actor_c"].to_numpy()[rows]]})
     counts = table.groupby(["period", "actor"]).size().reset_index(name="items")
     return counts.sort_values(["period", "actor"]).reset_index(drop=True)
@@ -230,7 +217,7 @@ def _directed(frames: Frames) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     forward = rel["forward"].to_numpy()
     a, b = keys.pair_a[pair], keys.pair_b[pair]
     pos = rel["pos"].to_numpy()
-    return np.where(forward, a, b), np.where(forward, b, a), pos, _item_tones(frames, pos)
+    return np.where(forward, a, b), np.where(forward, b, a), pos, by_position(frames, "tone_c")[pos]
 
 
 def _directed_counts(source, target, pos, tones, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -291,15 +278,9 @@ def newest_first(frames: Frames, limit: int | None = None) -> Frames:
     order = frames.items.sort_values("newest")
     if limit is not None and len(order) > limit:
         order = order.head(limit)
-        cut = restrict(frames, _keep(frames.keys.size, order.index.to_numpy()))
+        cut = restrict(frames, mask_of(frames.keys.size, order.index.to_numpy()))
         return Frames(order, cut.tags, cut.topics, cut.relations, cut.keys)
     return Frames(order, frames.tags, frames.topics, frames.relations, frames.keys)
-
-
-def _keep(size: int, positions: np.ndarray) -> np.ndarray:
-    keep = np.zeros(size, dtype=bool)
-    keep[positions] = True
-    return keep
 
 
 def _joined(values: pd.DataFrame, column: str, by: str = "pos") -> pd.Series:
@@ -359,9 +340,7 @@ def items_of_pair(frames: Frames, a: str, b: str) -> Frames:
 
 def _having(frames: Frames, part: pd.DataFrame, rows: np.ndarray) -> Frames:
     """The view narrowed to the items with at least one row of `part` (one of its frames) where `rows` holds."""
-    keep = np.zeros(frames.keys.size, dtype=bool)
-    keep[part["pos"].to_numpy()[rows]] = True
-    return restrict(frames, keep)
+    return restrict(frames, mask_of(frames.keys.size, part["pos"].to_numpy()[rows]))
 
 
 def newest(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str, str]], k: int) -> tuple[dict, dict]:

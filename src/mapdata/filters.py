@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .aggregate import border_pairs
-from .frames import TONE_CODES, Frames, indexed, item_mask, restrict
+from .frames import TONE_CODES, Frames, indexed, item_mask, mask_of, restrict
 from .models import TONES, TOPICS, actor_key
 
 
@@ -132,6 +132,4 @@ class Filters:
 
 def _having(size: int, part: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """A boolean array over item positions: True for items with at least one row of `part` where `rows` holds."""
-    out = np.zeros(size, dtype=bool)
-    out[part["pos"].to_numpy()[rows]] = True
-    return out
+    return mask_of(size, part["pos"].to_numpy()[rows])

@@ -87,12 +87,27 @@ def indexed(frames: Frames) -> Frames:
     return Frames(items, tags, topics, relations, keys)
 
 
+def mask_of(size: int, positions: np.ndarray) -> np.ndarray:
+    """A boolean array over `size` item positions: True at `positions`."""
+    mask = np.zeros(size, dtype=bool)
+    mask[positions] = True
+    return mask
+
+
 def item_mask(frames: Frames) -> np.ndarray:
     """A boolean array over the whole data set's positions: True for the items of this view."""
     frames = indexed(frames)
-    mask = np.zeros(frames.keys.size, dtype=bool)
-    mask[frames.items.index.to_numpy()] = True
-    return mask
+    return mask_of(frames.keys.size, frames.items.index.to_numpy())
+
+
+def by_position(frames: Frames, column: str) -> np.ndarray:
+    """One item column spread over the whole data set's positions (zero where this view has no item), so that
+    rows of the other frames look their item's value up by `pos`."""
+    frames = indexed(frames)
+    values = frames.items[column].to_numpy()
+    out = np.zeros(frames.keys.size, dtype=values.dtype)
+    out[frames.items.index.to_numpy()] = values
+    return out
 
 
 def restrict(frames: Frames, keep: np.ndarray) -> Frames:
@@ -112,6 +127,4 @@ def by_ids(frames: Frames, ids) -> Frames:
     """The view narrowed to some item ids."""
     frames = indexed(frames)
     wanted = frames.items["id"].isin(set(ids)).to_numpy()
-    keep = np.zeros(frames.keys.size, dtype=bool)
-    keep[frames.items.index.to_numpy()[wanted]] = True
-    return restrict(frames, keep)
+    return restrict(frames, mask_of(frames.keys.size, frames.items.index.to_numpy()[wanted]))
