@@ -287,7 +287,8 @@ def _joined(values: pd.DataFrame, column: str, by: str = "pos") -> pd.Series:
     """Per item position: the distinct values of one column, sorted and comma-separated."""
     if values.empty:
         return pd.Series(dtype=object)
-    distinct = values[[by, column]].drop_duplicates().sort_values([by, column])
+    distinct = pd.DataFrame({by: values[by].to_numpy(), column: values[column].to_numpy(dtype=object)})
+    distinct = distinct.drop_duplicates().sort_values([by, column])
     return distinct.groupby(by, sort=False)[column].agg(", ".join)
 
 

@@ -58,7 +58,7 @@ def indexed(frames: Frames) -> Frames:
     newest = np.empty(len(items), dtype=np.int32)  # rank when sorted newest first, then by id
     newest[np.lexsort((items["id"].to_numpy(dtype=str), -day.astype(np.int64)))] = np.arange(len(items), dtype=np.int32)
     items = items.assign(
-        tone_c=items["tone"].map(TONE_CODES).fillna(TONE_CODES["neutral"]).astype(np.int8).to_numpy(),
+        tone_c=items["tone"].astype(object).map(TONE_CODES).fillna(TONE_CODES["neutral"]).astype(np.int8).to_numpy(),
         day=day,
         newest=newest,
     )

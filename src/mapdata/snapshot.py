@@ -21,7 +21,7 @@ from . import store
 from .frames import Frames, Keys
 from .gazetteer import CACHE_DIR
 
-_FORMAT = 1  # bump when Frames or its columns change shape
+_FORMAT = 2  # bump when Frames or its columns change shape
 KEEP = 4  # snapshots kept in the folder (of any database), newest first; each is about 50 MB at 100,000 items
 
 

