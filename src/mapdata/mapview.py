@@ -8,7 +8,7 @@ import json
 import math
 import re
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 import folium
 import numpy as np
@@ -49,7 +49,10 @@ def safe_link(url: str) -> str:
         return ""
     if scheme not in ("http", "https"):
         return ""
-    return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">source</a>'
+    # characters a URL may not hold raw (quotes, <, >, backquotes, braces, spaces) are percent-encoded, as a
+    # browser would send them; HTML sanitizers drop an href that holds them raw
+    href = quote(url, safe="/?:@&=+$,-_.!~*#[]%;")
+    return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">source</a>'
 
 
 def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
