@@ -196,7 +196,7 @@ def hostile_server(tmp_path_factory):
     assert (result.new, result.rejected) == (len(HOSTILE), []), result.summary()
     server = AppServer(workdir, url)
     server.texts = dict(zip(data.items["id"], data.items["text"]))  # type: ignore[attr-defined]
-    server.of_actor = data.tags.groupby("actor")["item_id"].apply(set).to_dict()  # type: ignore[attr-defined]
+    server.of_actor = data.tags.groupby("actor", observed=True)["item_id"].apply(set).to_dict()  # type: ignore[attr-defined]
     pairs: dict[frozenset, set] = {}
     for row in data.relations.itertuples(index=False):
         pairs.setdefault(frozenset((row.source, row.target)), set()).add(row.item_id)

@@ -182,7 +182,11 @@ _FULLSCREEN = """
     onAdd: function() {
       var bar = L.DomUtil.create('div', 'leaflet-bar');
       var link = L.DomUtil.create('a', 'mapdata-fullscreen', bar);
-      link.href = '#'; link.title = 'Full screen'; link.setAttribute('role', 'button'); link.innerHTML = '&#x26F6;';
+      link.href = '#'; link.title = 'Full screen'; link.setAttribute('role', 'button');
+      link.setAttribute('aria-label', 'Full screen');
+      // an inline icon: a font glyph turns into an empty box where the font lacks it
+      link.innerHTML = '<svg width="14" height="14" viewBox="0 0 14 14" style="vertical-align:middle" aria-hidden="true">'
+        + '<path d="M1 5V1h4M9 1h4v4M13 9v4H9M5 13H1V9" stroke="#333" stroke-width="2" fill="none"/></svg>';
       L.DomEvent.on(link, 'click', function(e) {
         L.DomEvent.stop(e);
         var box = map.getContainer();
