@@ -47,6 +47,7 @@ TOPIC_GRID = {
     "third_relative": [0.34, 0.4, 0.5, 0.6, 0.75],
     "topic_first_sentence_weight": [1.0, 1.5, 2.0, 3.0],
     "absent_topic": [0.0, 0.25, 0.5, 1.0],
+    "decisive_weight": [2.0, 2.5, 3.0, float("inf")],
 }
 TONE_GRID = {
     "tone_threshold": [1.0, 1.5, 2.0, 2.5, 3.0],

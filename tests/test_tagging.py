@@ -240,3 +240,18 @@ def test_a_truce_in_a_trade_dispute_is_not_military(text):
 def test_a_toll_is_humanitarian_only_beside_civilians_aid_or_a_disaster():
     assert "humanitarian" not in tag("Israeli jets struck a base in southern Syria, killing four soldiers.").topics
     assert "humanitarian" in tag("Israeli jets struck a school in Gaza, killing 20 civilians.").topics
+
+
+def test_a_decisive_cue_earns_its_topic_beside_a_stronger_one():
+    text = ("Latvia closed two border crossings and its airspace near Daugavpils after drones and smuggling balloons "
+            "crossed from Belarus. Riga said it would push for an EU embargo on Belarusian potash.")
+    result = tag(text)
+    assert result.topics[0] == "border" and "sanctions" in result.topics
+    # without the rule, the border cues outweigh the embargo (a threat in a second sentence) and it is dropped
+    from dataclasses import replace
+
+    from mapdata.tagging import PARAMS, Lexicon, default_tagger
+
+    lexicon = default_tagger().lexicon
+    off = Lexicon.decide(text, lexicon.hits(text), 3, replace(PARAMS, decisive_weight=float("inf")))[0]
+    assert "sanctions" not in off

@@ -47,6 +47,7 @@ class ScoreParams:
     diplomacy_relative: float = 0.15  # diplomacy is often the frame of another topic (a deal, a pact, a row)
     third_relative: float = 0.6  # a third topic must be nearly as strong as the best one
     max_topics: int = 3
+    decisive_weight: float = 2.0  # a single cue this strong ("embargo", "sanctions") earns its topic beside stronger ones
     topic_first_sentence_weight: float = 2.0
     diplomacy_prior: float = 0.5  # added when two or more states or organisations are named
     # tone: cooperation against conflict, each summed (times first_sentence_weight in the first sentence)
@@ -344,9 +345,12 @@ class Lexicon:
         if topics:
             ranked = sorted(topics.items(), key=lambda kv: (-kv[1], _TOPIC_ORDER[kv[0]]))
             top = ranked[0][1]
+            decisive = {c.label for _, _, c in hits if c.category == "topic" and c.weight >= params.decisive_weight}
             for topic, weight in ranked:
                 share = params.diplomacy_relative if topic == "diplomacy" else params.topic_relative
-                if len(chosen) == 2:
+                if topic in decisive:
+                    share = 0.0
+                elif len(chosen) == 2:
                     share = max(share, params.third_relative)
                 if weight >= params.topic_threshold and weight >= share * top:
                     chosen += (topic,)
