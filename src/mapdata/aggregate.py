@@ -348,10 +348,13 @@ def newest(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str, str
     """The positions of the `k` newest items of each actor and of each actor pair (newest first), for popups."""
     frames = indexed(frames)
     keys = frames.keys
-    if "codes" not in keys.derived:
-        keys.derived["codes"] = {key: code for code, key in enumerate(keys.actors)}
-        keys.derived["pairs"] = {(int(a), int(b)): code for code, (a, b) in enumerate(zip(keys.pair_a, keys.pair_b))}
-    codes, pair_index = keys.derived["codes"], keys.derived["pairs"]
+    if "lookup" not in keys.derived:
+        # one entry, set whole: sessions share these keys, and another thread may look between two assignments
+        keys.derived["lookup"] = (
+            {key: code for code, key in enumerate(keys.actors)},
+            {(int(a), int(b)): code for code, (a, b) in enumerate(zip(keys.pair_a, keys.pair_b))},
+        )
+    codes, pair_index = keys.derived["lookup"]
     rank = np.zeros(keys.size, dtype=np.int32)
     rank[frames.items.index.to_numpy()] = frames.items["newest"].to_numpy()
 

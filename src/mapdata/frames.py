@@ -26,7 +26,8 @@ class Keys:
     actors: np.ndarray  # actor key by actor code
     pair_a: np.ndarray  # actor code of the first (alphabetically smaller) side of each pair, by pair code
     pair_b: np.ndarray  # and of the other side
-    derived: dict = field(default_factory=dict, compare=False, repr=False)  # per-actor/pair arrays, made on first use
+    # per-actor/pair arrays made on first use; sessions share them, so each entry is set whole, in one assignment
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
