@@ -888,6 +888,8 @@ def main() -> int:
     started = time.perf_counter()
     load_before = load_average()
     workdir = Path(tempfile.mkdtemp(prefix="mapdata-bench-"))
+    # the dashboards' snapshots of the generated databases stay in the bench's folder, out of the user's cache
+    os.environ["MAPDATA_SNAPSHOT_DIR"] = str(workdir / "snapshots")
     results: list[Result] = []
     try:
         with contextlib.ExitStack() as stack:

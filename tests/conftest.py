@@ -24,6 +24,19 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_snapshot_folder(tmp_path_factory: pytest.TempPathFactory):
+    """Snapshots of test databases go to a folder of this run (servers started by tests inherit it), never into
+    the user's cache, where they would push out the snapshots of real databases."""
+    before = os.environ.get("MAPDATA_SNAPSHOT_DIR")
+    os.environ["MAPDATA_SNAPSHOT_DIR"] = str(tmp_path_factory.mktemp("snapshots"))
+    yield
+    if before is None:
+        os.environ.pop("MAPDATA_SNAPSHOT_DIR", None)
+    else:
+        os.environ["MAPDATA_SNAPSHOT_DIR"] = before
+
+
 @pytest.fixture
 def db_url(tmp_path: Path) -> str:
     """A SQLAlchemy URL to a fresh SQLite file in the test's temporary folder."""
@@ -51,12 +64,12 @@ class AppServer:
     """The dashboard as the README starts it (`mapdata serve`: Streamlit, caches warmed at start) in a subprocess
     with its own database, polled until healthy; `plain=True` runs `streamlit run dashboard.py` instead."""
 
-    def __init__(self, workdir: Path, db_url: str, plain: bool = False) -> None:
+    def __init__(self, workdir: Path, db_url: str, plain: bool = False, env: dict | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_url = db_url
         self.log_path = workdir / "streamlit.log"
-        env = {**os.environ, "MAPDATA_DB_URL": db_url}
+        env = {**os.environ, "MAPDATA_DB_URL": db_url, **(env or {})}
         self.log = self.log_path.open("w")
         command = (
             [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",

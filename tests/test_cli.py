@@ -41,7 +41,7 @@ def test_evaluate_prints_the_table():
 
 
 def test_ingest_counts_new_present_rejected(tmp_path):
-    env = {"MAPDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "MAPDATA_CACHE_DIR": str(tmp_path / "cache")}
+    env = {"MAPDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}", "MAPDATA_SNAPSHOT_DIR": str(tmp_path / "cache")}
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"date": "2025-01-01", "text": "Chile and Peru met."}\n{broken\n', encoding="utf-8")
     first = mapdata("ingest", str(SEED), str(bad), env=env)

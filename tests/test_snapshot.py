@@ -19,24 +19,24 @@ def same(a, b) -> None:
 def test_load_writes_a_snapshot_and_reads_it_back(engine, db_url, tmp_path):
     folder = tmp_path / "cache"
     ingest_paths(engine, [SEED])
-    first = snapshot.load(engine, db_url, folder=folder)
+    first = snapshot.load(engine, db_url, where=folder)
     written = snapshot.path_for(db_url, store.data_version(engine), folder)
     assert written.exists()
     again = snapshot.read(db_url, store.data_version(engine), folder)
     assert again is not None and again is not first
     same(first, again)
-    same(snapshot.load(engine, db_url, folder=folder), first)
+    same(snapshot.load(engine, db_url, where=folder), first)
 
 
 def test_a_write_to_the_database_makes_the_snapshot_stale(engine, db_url, tmp_path):
     folder = tmp_path / "cache"
     ingest_paths(engine, [SEED])
     old_version = store.data_version(engine)
-    assert len(snapshot.load(engine, db_url, folder=folder).items) == 11
+    assert len(snapshot.load(engine, db_url, where=folder).items) == 11
     later = tmp_path / "later.txt"
     later.write_text("date 2025-11-05 Japan and South Korea held talks in Busan.\n", encoding="utf-8")
     ingest_paths(engine, [later])
-    assert len(snapshot.load(engine, db_url, folder=folder).items) == 12
+    assert len(snapshot.load(engine, db_url, where=folder).items) == 12
     # the old snapshot is gone, the new one is the only one of this database
     assert snapshot.read(db_url, old_version, folder) is None
     assert [p.name for p in folder.glob("frames-*.pickle")] == [snapshot.path_for(db_url, store.data_version(engine), folder).name]
@@ -47,13 +47,13 @@ def test_another_database_at_the_same_url_never_reads_the_old_snapshot(tmp_path)
     url = f"sqlite:///{tmp_path / 'same.sqlite'}"
     engine = store.open_engine(url)
     ingest_paths(engine, [SEED])
-    snapshot.load(engine, url, folder=folder)
+    snapshot.load(engine, url, where=folder)
     version = store.data_version(engine)
     engine.dispose()
     (tmp_path / "same.sqlite").unlink()
     engine = store.open_engine(url)  # a new, empty database at the same path: a new instance
     assert store.data_version(engine)[0] != version[0]
-    assert len(snapshot.load(engine, url, folder=folder).items) == 0
+    assert len(snapshot.load(engine, url, where=folder).items) == 0
     engine.dispose()
 
 
@@ -64,7 +64,7 @@ def test_a_broken_or_foreign_file_is_a_miss(engine, db_url, tmp_path):
     folder.mkdir()
     snapshot.path_for(db_url, version, folder).write_bytes(b"\x80\x05not a pickle")
     assert snapshot.read(db_url, version, folder) is None
-    assert len(snapshot.load(engine, db_url, folder=folder).items) == 11  # and it is rewritten whole
+    assert len(snapshot.load(engine, db_url, where=folder).items) == 11  # and it is rewritten whole
     assert snapshot.read(db_url, version, folder) is not None
 
 
@@ -73,7 +73,7 @@ def test_only_the_newest_snapshots_are_kept(tmp_path):
     for number in range(snapshot.KEEP + 2):
         url = f"sqlite:///{tmp_path / f'db{number}.sqlite'}"
         engine = store.open_engine(url)
-        snapshot.load(engine, url, folder=folder)
+        snapshot.load(engine, url, where=folder)
         engine.dispose()
     assert len(list(folder.glob("frames-*.pickle"))) == snapshot.KEEP
 
@@ -83,4 +83,4 @@ def test_an_unwritable_cache_folder_still_loads(engine, db_url, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     assert snapshot.write(store.load_frames(engine), db_url, store.data_version(engine), blocker / "cache") is None
-    assert len(snapshot.load(engine, db_url, folder=blocker / "cache").items) == 11
+    assert len(snapshot.load(engine, db_url, where=blocker / "cache").items) == 11

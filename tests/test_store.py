@@ -74,7 +74,7 @@ def test_dry_run_stores_nothing(any_engine):
 
 def test_schema_is_versioned_by_alembic(any_engine):
     with any_engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0002"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
     store.migrate(any_engine)  # a second run is a no-op
 
 
@@ -177,7 +177,85 @@ def test_a_database_made_before_the_revision_table_is_migrated(tmp_path):
         command.downgrade(config, "0001")  # as a database from before migration 0002
     engine.dispose()
     engine = store.open_engine(url)
-    instance, n = store.data_version(engine)
-    assert len(instance) == 32 and n == 0
+    instance, n, token = store.data_version(engine)
+    assert len(instance) == 32 and n == 0 and len(token) == 32
     assert store.count_items(engine) == 11
     engine.dispose()
+
+
+def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
+    """A correction of an item that a running re-tag has yet to reach: each writer takes the revision row only
+    at the end of its transaction, so neither holds it while waiting for the other (PostgreSQL once reported a
+    deadlock here; on SQLite the correction simply waits for the re-tag's batch)."""
+    import threading
+
+    from mapdata.corrections import Correction
+    from mapdata.tagging import default_tagger
+
+    engine = store.open_engine(any_db_url)
+    ingest_paths(engine, [SEED])
+    real = default_tagger().tag
+    ids = sorted(store.load_frames(engine).items["id"])
+    go, done = threading.Event(), threading.Event()
+    calls = []
+
+    def changing(item):  # changes every item's tone; on the second item, lets the correction run first
+        calls.append(item.id)
+        if len(calls) == 2:
+            go.set()
+            done.wait(timeout=5)  # a maximum: on SQLite the correction waits for this batch instead
+        tagged = real(item)
+        tone = "conflict" if tagged.tone != "conflict" else "neutral"
+        return type(tagged)(tagged.item, tagged.countries, tagged.organisations, tagged.topics, tone,
+                            tagged.lead_actor, tagged.evidence, tagged.lead_key)
+
+    failures = []
+
+    def correct():
+        go.wait(timeout=30)
+        try:
+            store.add_correction(engine, Correction(ids[-1], "tone", "cooperation", "set"), real)
+        except Exception as err:  # reported below, with the re-tag's outcome
+            failures.append(f"correction: {type(err).__name__}: {err}")
+        done.set()
+
+    worker = threading.Thread(target=correct)
+    worker.start()
+    try:
+        report = store.retag(engine, changing)
+    except Exception as err:
+        failures.append(f"retag: {type(err).__name__}: {err}")
+        report = None
+    worker.join(timeout=60)
+    engine.dispose()
+    assert not failures, failures
+    assert report is not None and report.items == 11
+
+
+def test_a_restored_backup_never_reads_the_snapshot_of_discarded_data(tmp_path):
+    import shutil
+
+    from mapdata import snapshot
+
+    folder = tmp_path / "cache"
+    path = tmp_path / "db.sqlite"
+    url = f"sqlite:///{path}"
+    engine = store.open_engine(url)
+    ingest_paths(engine, [SEED])
+    engine.dispose()
+    shutil.copy(path, tmp_path / "backup.sqlite")
+    first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+    first.write_text("date 2025-11-03 Chile and Peru signed a fisheries pact in Lima.\n", encoding="utf-8")
+    second.write_text("date 2025-11-03 Japan and South Korea held talks in Busan.\n", encoding="utf-8")
+    engine = store.open_engine(url)
+    ingest_paths(engine, [first])
+    assert "CL" in set(snapshot.load(engine, url, where=folder).tags["actor"])
+    engine.dispose()
+    shutil.copy(tmp_path / "backup.sqlite", path)  # the backup comes back: the same instance, the same counter
+    for name in ("db.sqlite-wal", "db.sqlite-shm"):
+        (tmp_path / name).unlink(missing_ok=True)
+    engine = store.open_engine(url)
+    ingest_paths(engine, [second])  # counts up to the same number as the discarded write
+    actors = set(snapshot.load(engine, url, where=folder).tags["actor"])
+    engine.dispose()
+    assert "JP" in actors and "CL" not in actors

@@ -60,8 +60,10 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         from . import snapshot
 
         start = time.perf_counter()
-        snapshot.load(engine, store.database_url())
-        print(f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)", file=sys.stderr)
+        made = snapshot.prepare(engine, store.database_url())
+        print(f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)" if made else
+              f"map snapshot not written: {snapshot.folder()} is not writable (the dashboard reads the database)",
+              file=sys.stderr)
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
@@ -131,12 +133,16 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     install_static()  # before Streamlit starts, so static/ is served from the first request
     root = Path(__file__).resolve().parents[2]
-    options = ["--server.port", str(args.port), "--server.address", args.address]
+    options = []  # only what is given: Streamlit's own config (.streamlit/config.toml, STREAMLIT_SERVER_*) otherwise
+    if args.port is not None:
+        options += ["--server.port", str(args.port)]
+    if args.address is not None:
+        options += ["--server.address", args.address]
     if args.headless:
         options += ["--server.headless", "true"]
     # The app's own launcher (pages.serve) runs Streamlit and warms its caches in one process, which replaces
     # this one: signals (Ctrl-C, a service manager's stop) reach the server itself.
-    launcher = "import sys, pages; sys.exit(pages.serve(sys.argv[1:]))"
+    launcher = f"import sys; sys.path.insert(0, {str(root)!r}); import pages; sys.exit(pages.serve(sys.argv[1:]))"
     sys.stdout.flush()
     sys.stderr.flush()
     os.chdir(root)
@@ -180,9 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("--top", type=int, default=10)
     st.set_defaults(run=_cmd_stats)
     serve = sub.add_parser("serve", help="start the dashboard (streamlit run dashboard.py, with the data loaded at start)")
-    serve.add_argument("--port", type=int, default=8501)
-    serve.add_argument("--address", default="127.0.0.1",
-                       help="address to listen on (default: this machine only; 0.0.0.0 shares it on the network)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8501)")
+    serve.add_argument("--address", help="address to listen on (default, from .streamlit/config.toml: 127.0.0.1, "
+                                         "this machine only; 0.0.0.0 shares it on the network)")
     serve.add_argument("--headless", action="store_true", help="do not open a browser")
     serve.set_defaults(run=_cmd_serve)
     return parser

@@ -1,47 +1,55 @@
 """A snapshot of the indexed frames on disk, keyed on the database and its revision, so that a restarted app
 reads 100,000 items in about half a second instead of querying and indexing them again (about 3 s).
 
-The snapshot sits in the per-user cache folder next to the gazetteer index. It is only ever read for the exact
-(database, instance, revision) it was written for: every write to the database bumps the revision, so a stale
-snapshot is never used; older snapshots of the same database are removed when a new one is written.
+A snapshot is only ever read for the exact database (URL and instance id) and data version (counter and random
+token, both changed by every write) it was made from, and by the same code and library versions: a stale one is
+never used. It sits in the cache folder (`MAPDATA_SNAPSHOT_DIR`, else `MAPDATA_CACHE_DIR`, else
+~/.cache/mapdata); older snapshots of the same database are removed when a newer one is written.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import pickle
+import tempfile
 import threading
+import time
+from importlib import metadata
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from . import store
 from .frames import Frames, Keys
-from .gazetteer import CACHE_DIR
 
-_FORMAT = 2  # bump when Frames or its columns change shape
 KEEP = 4  # snapshots kept in the folder (of any database), newest first; each is about 50 MB at 100,000 items
+STALE_TEMPORARY = 3600  # seconds after which a half-written file (a writer killed mid-way) is removed
 
 
-def load(engine: Engine, url: str, *, background: bool = False, folder: Path | None = None) -> Frames:
-    """The stored data as frames: from the snapshot when it is current, else from the database, then written
-    as the new snapshot (in a background thread when `background`, so the caller need not wait for it)."""
-    found = read(url, store.data_version(engine), folder)
-    if found is not None:
-        return found
-    version, frames = store.load_versioned(engine)
-    if background:
-        threading.Thread(target=write, args=(frames, url, version, folder), name="mapdata-snapshot", daemon=True).start()
-    else:
-        write(frames, url, version, folder)
-    return frames
+def folder() -> Path:
+    """Where snapshots are kept, read at each call so that a test or a bench can point it elsewhere."""
+    return Path(os.environ.get("MAPDATA_SNAPSHOT_DIR") or os.environ.get("MAPDATA_CACHE_DIR")
+                or Path.home() / ".cache" / "mapdata")
+
+
+@functools.lru_cache(maxsize=1)
+def _code_key() -> str:
+    """Changes with the code that shapes the frames and with the libraries that pickle them."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in ("frames.py", "store.py", "snapshot.py"):
+        digest.update((here / name).read_bytes())
+    for package in ("pandas", "numpy"):
+        digest.update(f"{package}={metadata.version(package)}".encode())
+    return digest.hexdigest()[:12]
 
 
 def _stem(url: str) -> str:
     """The file-name prefix of one database's snapshots."""
-    return "frames-" + hashlib.sha256(f"{_FORMAT}|{url}".encode()).hexdigest()[:16]
+    return "frames-" + hashlib.sha256(f"{_code_key()}|{url}".encode()).hexdigest()[:16]
 
 
 def _mtime(path: Path) -> float:
@@ -51,45 +59,82 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
-def path_for(url: str, version: tuple, folder: Path | None = None) -> Path:
+def path_for(url: str, version: tuple, where: Path | None = None) -> Path:
     """Where the snapshot of this database at this version lives."""
-    instance, n = version
-    return (folder or CACHE_DIR) / f"{_stem(url)}-{instance}-{n}.pickle"
+    return (where or folder()) / f"{_stem(url)}-{'-'.join(str(part) for part in version)}.pickle"
 
 
-def read(url: str, version: tuple, folder: Path | None = None) -> Frames | None:
+def load(engine: Engine, url: str, *, background: bool = False, where: Path | None = None) -> Frames:
+    """The stored data as frames: from the snapshot when it is current, else from the database, then written
+    as the new snapshot (in a background thread when `background`, so the caller need not wait for it)."""
+    found = read(url, store.data_version(engine), where)
+    if found is not None:
+        return found
+    version, frames = store.load_versioned(engine)
+    if background:
+        threading.Thread(target=write, args=(frames, url, version, where), name="mapdata-snapshot", daemon=True).start()
+    else:
+        write(frames, url, version, where)
+    return frames
+
+
+def prepare(engine: Engine, url: str, where: Path | None = None) -> Path | None:
+    """Make sure a current snapshot exists (after an ingest); returns its path, None when it cannot be written."""
+    version = store.data_version(engine)
+    path = path_for(url, version, where)
+    if path.exists():
+        return path
+    version, frames = store.load_versioned(engine)
+    return write(frames, url, version, where)
+
+
+def read(url: str, version: tuple, where: Path | None = None) -> Frames | None:
     """The frames stored for exactly this database and version, or None when there is no usable snapshot."""
     try:
-        with path_for(url, version, folder).open("rb") as handle:
+        with path_for(url, version, where).open("rb") as handle:
             frames = pickle.load(handle)
-    except Exception:  # missing, half-copied or from other library versions: a cache miss, never an error
+    except Exception:  # missing, half-copied or unreadable: a cache miss, never an error
         return None
-    return frames if isinstance(frames, Frames) and frames.keys is not None else None
+    return frames if isinstance(frames, Frames) and isinstance(frames.keys, Keys) else None
 
 
-def write(frames: Frames, url: str, version: tuple, folder: Path | None = None) -> Path | None:
+def write(frames: Frames, url: str, version: tuple, where: Path | None = None) -> Path | None:
     """Store the frames for this database and version (atomically), drop its older snapshots; returns the path,
-    or None when the cache folder cannot be written (the app then simply reads the database next time)."""
-    folder = folder or CACHE_DIR
-    target = path_for(url, version, folder)
+    or None when the folder cannot be written (the app then simply reads the database next time)."""
+    where = where or folder()
+    target = path_for(url, version, where)
     keys = frames.keys
     # without the lookups aggregate fills in lazily: another thread may be adding to them while this one writes
     bare = Frames(frames.items, frames.tags, frames.topics, frames.relations,
                   Keys(keys.size, keys.actors, keys.pair_a, keys.pair_b) if keys is not None else None)
-    temporary = target.with_suffix(f".{os.getpid()}.tmp")
+    temporary = None
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with temporary.open("wb") as handle:
-            pickle.dump(bare, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        where.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=where, prefix="frames-", suffix=".tmp")
+        temporary = Path(name)
+        with os.fdopen(handle, "wb") as out:
+            pickle.dump(bare, out, protocol=pickle.HIGHEST_PROTOCOL)
         temporary.replace(target)  # a reader never sees half a file
-        for old in folder.glob(f"{_stem(url)}-*.pickle"):
-            if old != target:
-                old.unlink(missing_ok=True)
-        others = sorted(folder.glob("frames-*.pickle"), key=_mtime, reverse=True)
-        for old in others[KEEP:]:
-            old.unlink(missing_ok=True)
     except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
         return None
+    finally:
+        if temporary is not None and temporary.exists():
+            with contextlib.suppress(OSError):
+                temporary.unlink()  # failed or interrupted (also by KeyboardInterrupt): leave nothing behind
+    _prune(where, url, target)
     return target
+
+
+def _prune(where: Path, url: str, written: Path) -> None:
+    """Remove this database's snapshots older than the one just written, the oldest beyond KEEP of all, and
+    half-written files that a killed writer left."""
+    newest = _mtime(written)
+    with contextlib.suppress(OSError):
+        for old in where.glob(f"{_stem(url)}-*.pickle"):
+            if old != written and _mtime(old) <= newest:  # a newer one, written meanwhile by another process, stays
+                old.unlink(missing_ok=True)
+        for old in sorted(where.glob("frames-*.pickle"), key=_mtime, reverse=True)[KEEP:]:
+            old.unlink(missing_ok=True)
+        for old in where.glob("frames-*.tmp"):
+            if time.time() - _mtime(old) > STALE_TEMPORARY:
+                old.unlink(missing_ok=True)

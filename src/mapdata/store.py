@@ -6,6 +6,7 @@ import os
 import random
 import sqlite3
 import time
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -113,6 +114,7 @@ revision = Table(  # one row (see migration 0002)
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("instance", String(32), nullable=False),
     Column("n", BigInteger, nullable=False),
+    Column("token", String(32), nullable=False, server_default=""),  # migration 0003
 )
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -260,9 +262,10 @@ def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> No
 
 
 def _bump(conn) -> None:
-    """Count one more change of the data, inside the writing transaction. Called after the transaction's other
-    writes: on PostgreSQL the row stays locked until commit, and a writer that takes it last waits for nobody."""
-    conn.execute(update(revision).where(revision.c.id == 1).values(n=revision.c.n + 1))
+    """Count one more change of the data and draw a new token, inside the writing transaction. Called once, after
+    the transaction's other writes: on PostgreSQL the row stays locked until commit, and a writer that takes it
+    last waits for nobody."""
+    conn.execute(update(revision).where(revision.c.id == 1).values(n=revision.c.n + 1, token=uuid.uuid4().hex))
 
 
 def _write_rows(conn, parts: list[tuple]) -> None:
@@ -315,12 +318,15 @@ def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = Fals
     raise AssertionError("unreachable")
 
 
-def data_version(engine: Engine) -> tuple[str, int]:
-    """The database's instance id and its revision, which every write of items, tags or corrections bumps: the
-    key of the app's caches and of the frames snapshot."""
+_VERSION = (revision.c.instance, revision.c.n, revision.c.token)
+
+
+def data_version(engine: Engine) -> tuple[str, int, str]:
+    """The database's instance id, its revision counter and the token that every write of items, tags or
+    corrections draws anew: the key of the app's caches and of the frames snapshot."""
     with engine.connect() as conn:
-        instance, n = conn.execute(select(revision.c.instance, revision.c.n).where(revision.c.id == 1)).one()
-    return instance, int(n)
+        instance, n, token = conn.execute(select(*_VERSION).where(revision.c.id == 1)).one()
+    return instance, int(n), token
 
 
 def count_items(engine: Engine) -> int:
@@ -350,7 +356,7 @@ def load_frames(engine: Engine, start: date | None = None, end: date | None = No
     return load_versioned(engine, start, end)[1]
 
 
-def load_versioned(engine: Engine, start: date | None = None, end: date | None = None) -> tuple[tuple[str, int], Frames]:
+def load_versioned(engine: Engine, start: date | None = None, end: date | None = None) -> tuple[tuple[str, int, str], Frames]:
     """`load_frames` with the `data_version` of the data it read (both from one snapshot of the database)."""
     where = []
     if start is not None:
@@ -370,7 +376,7 @@ def load_versioned(engine: Engine, start: date | None = None, end: date | None =
             conn.execution_options(isolation_level="REPEATABLE READ")
         conn.begin()
         # SQLite: the snapshot starts at the first read
-        instance, n = conn.execute(select(revision.c.instance, revision.c.n).where(revision.c.id == 1)).one()
+        instance, n, token = conn.execute(select(*_VERSION).where(revision.c.id == 1)).one()
         item_df = _read(conn, select(*(items.c[c] for c in item_cols)).where(*where), item_cols)
         tag_df = _read(conn, of_items(tags, tag_cols), tag_cols)
         topic_df = _read(conn, of_items(topics, ["item_id", "topic"]), ["item_id", "topic"])
@@ -385,7 +391,7 @@ def load_versioned(engine: Engine, start: date | None = None, end: date | None =
     tag_df = tag_df.astype({"actor": "category", "kind": "category"})
     topic_df["topic"] = topic_df["topic"].astype("category")
     relation_df = relation_df.astype({"source": "category", "target": "category"})
-    return (instance, int(n)), indexed(Frames(item_df, tag_df, topic_df, relation_df))
+    return (instance, int(n), token), indexed(Frames(item_df, tag_df, topic_df, relation_df))
 
 
 def _write_tags(conn, tagged: TaggedItem) -> None:
@@ -398,7 +404,6 @@ def _write_tags(conn, tagged: TaggedItem) -> None:
     _insert(conn, tags, TAG_COLUMNS, tag_rows)
     _insert(conn, topics, ("item_id", "topic"), topic_rows)
     _insert(conn, relations, ("item_id", "source", "target"), relation_rows)
-    _bump(conn)
 
 
 def corrections_of(conn, item_ids: Sequence[str]) -> dict[str, list[corr.Correction]]:
@@ -424,6 +429,7 @@ def add_correction(engine: Engine, correction: corr.Correction, tagger: Callable
         )
         fixed = corr.apply(tagger(_item(row)), corrections_of(conn, [correction.item_id]).get(correction.item_id, []))
         _write_tags(conn, fixed)
+        _bump(conn)
     return fixed
 
 
@@ -474,6 +480,7 @@ def retag(engine: Engine, tagger: Callable[[Item], TaggedItem]) -> RetagReport:
     for rows in _batches(engine):
         ids = [r.id for r in rows]
         with writing(engine) as conn:
+            changed = False
             old_tags: dict[str, set[str]] = {}
             for item_id, actor in conn.execute(select(tags.c.item_id, tags.c.actor).where(tags.c.item_id.in_(ids))):
                 old_tags.setdefault(item_id, set()).add(actor)
@@ -494,6 +501,9 @@ def retag(engine: Engine, tagger: Callable[[Item], TaggedItem]) -> RetagReport:
                 report.added.update(after - before)
                 report.removed.update(before - after)
                 _write_tags(conn, new)
+                changed = True
+            if changed:
+                _bump(conn)  # once, last: a correction waiting on an item of this batch never holds it
     return report
 
 
