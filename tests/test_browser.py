@@ -119,7 +119,8 @@ def test_serve_warms_the_caches_before_the_first_visit(tmp_path, browser):
 
     from conftest import AppServer, gate
 
-    server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'warm.sqlite'}")  # `mapdata serve`, as the README says
+    # `mapdata serve`, as the README says; with PYTHONSAFEPATH the current folder is not on sys.path
+    server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'warm.sqlite'}", env={"PYTHONSAFEPATH": "1"})
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.route("**/*", gate)
     try:

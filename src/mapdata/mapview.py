@@ -43,6 +43,7 @@ def esc(value: object) -> str:
 
 def safe_link(url: str) -> str:
     """An <a> for http(s) URLs only, opened safely; anything else (javascript:, data:) is dropped."""
+    url = url.strip()
     try:
         scheme = urlparse(url).scheme.lower()
     except ValueError:
