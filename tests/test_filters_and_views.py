@@ -38,6 +38,15 @@ def test_filters_narrow_the_view(frames):
     assert len(Filters(countries=("KP",)).apply(frames).items) == 1
 
 
+def test_search_on_a_view_first_then_on_everything(frames):
+    # the casefolded texts are kept per data set only when made from all its items, never from a view's
+    border = Filters(topics=("border",)).apply(frames)
+    assert 0 < len(Filters(search="belarus").apply(border).items) < len(border.items) + 1
+    everything = Filters(search="BELARUS").apply(frames)
+    assert len(everything.items) == frames.items["text"].str.casefold().str.contains("belarus").sum() == 10
+    assert len(Filters(search="kherson").apply(frames).items) == 1
+
+
 def test_actor_and_pair_aggregates(frames):
     actors = aggregate.actors(frames)
     by = actors[actors["actor"] == "BY"].iloc[0]

@@ -116,7 +116,8 @@ class Filters:
             rows &= np.isin(items["tone_c"].to_numpy(), [TONE_CODES[t] for t in self.tones])
         if self.search:
             needle = self.search.casefold()
-            rows &= np.fromiter((needle in text.casefold() for text in items["text"]), dtype=bool, count=len(items))
+            folded = _folded_texts(frames)[items.index.to_numpy()]
+            rows &= np.fromiter((needle in text for text in folded), dtype=bool, count=len(items))
         keep[items.index.to_numpy()[~rows]] = False
         if self.topics:
             keep &= _having(frames.keys.size, frames.topics, frames.topics["topic"].isin(self.topics).to_numpy())
@@ -128,6 +129,17 @@ class Filters:
             bordering = border_pairs(frames.keys)[frames.relations["pair_c"].to_numpy()]
             keep &= _having(frames.keys.size, frames.relations, bordering)
         return restrict(frames, keep)
+
+
+def _folded_texts(frames: Frames) -> np.ndarray:
+    """The items' texts casefolded, by position; kept for the data set once made from all of its items."""
+    folded = frames.keys.derived.get("folded")
+    if folded is None:
+        folded = np.empty(frames.keys.size, dtype=object)
+        folded[frames.items.index.to_numpy()] = [text.casefold() for text in frames.items["text"]]
+        if len(frames.items) == frames.keys.size:  # a view would leave the other items' texts out
+            frames.keys.derived["folded"] = folded  # one assignment: sessions share the keys
+    return folded
 
 
 def _having(size: int, part: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
