@@ -1,4 +1,4 @@
-"""The `mapdata` command: tag, evaluate, ingest, serve. It parses arguments and hands over to the library."""
+"""The `mapdata` command: tag, evaluate, learn, ingest, serve. It parses arguments and hands over to the library."""
 
 from __future__ import annotations
 
@@ -38,6 +38,34 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.show_errors:
         for miss in misses:
             print(json.dumps(miss, ensure_ascii=False))
+    return EXIT_OK
+
+
+def _cmd_learn(args: argparse.Namespace) -> int:
+    from .classify import cross_validate, learn
+    from .evaluate import labelled_examples
+    from .tagging import WEIGHTS_FILE, Tagger
+
+    tagger = Tagger(learned=False)
+    sets = {Path(name).name: labelled_examples(name, tagger) for name in args.gold}
+    if args.cross_validate:
+        def fmt(value: float | None) -> str:
+            return "   n/a" if value is None else f"{value:6.3f}"
+
+        print(f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}")
+        for row in cross_validate(sets):
+            print(f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
+                  f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}")
+        return EXIT_OK
+    examples = [e for group in sets.values() for e in group]
+    if not examples:
+        raise InputError("no labelled topics or tone in the given files", ", ".join(args.gold))
+    out = Path(args.output) if args.output else WEIGHTS_FILE
+    model = learn(examples)
+    tmp = out.with_name(out.name + ".tmp")
+    model.to_file(tmp)
+    os.replace(tmp, out)
+    print(f"learned from {len(examples)} briefs, {len(model.vocabulary)} words: {out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -162,6 +190,12 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("gold", help="JSON Lines with text and gold countries (organisations, topics, tone, lead_actor optional)")
     ev.add_argument("--show-errors", action="store_true", help="also print every item whose countries or organisations differ")
     ev.set_defaults(run=_cmd_evaluate)
+    lrn = sub.add_parser("learn", help="learn the topic and tone weights (data/learned_weights.csv) from labelled files")
+    lrn.add_argument("gold", nargs="+", help="JSON Lines with text and gold topics and/or tone")
+    lrn.add_argument("--output", "-o", help="weights file to write (default: the one the tagger reads)")
+    lrn.add_argument("--cross-validate", action="store_true",
+                     help="write nothing; score each file with weights learned from the other files, beside the rules alone")
+    lrn.set_defaults(run=_cmd_learn)
     ing = sub.add_parser("ingest", help="tag feed files and add their items to the database at MAPDATA_DB_URL")
     ing.add_argument("files", nargs="+", help="feed files or http(s) feed URLs: seed text, CSV/TSV, JSON Lines, JSON array, RSS, Atom")
     ing.add_argument("--dry-run", action="store_true", help="read and tag, report what would be added, store nothing")

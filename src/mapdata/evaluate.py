@@ -8,7 +8,9 @@ from pathlib import Path
 
 from .errors import InputError
 from .feeds import read_json_lines, split_lines
-from .tagging import Tagger, default_tagger
+from .classify import Example
+from .models import TONES, TOPICS, Item
+from .tagging import Tagger, default_tagger, involved
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,23 +54,48 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return precision, recall, f1
 
 
-def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, list[dict]]:
-    """Tag every text of a gold file and score it; also returns the items that were not exactly right."""
-    tagger = tagger or default_tagger()
+def _read_gold(path: str | Path) -> tuple[list[dict], list[Item]]:
+    """The labelled records of a JSON Lines file and their items; a bad line is an InputError with its line."""
     path = Path(path)
     try:
         lines = split_lines(path.read_text(encoding="utf-8"))
     except OSError as err:
         raise InputError(f"cannot read file ({err.strerror})", str(path)) from err
-    golds = [json.loads(line) for line in lines if line.strip()]
     read = read_json_lines(iter(lines), str(path))
     if read.rejected:
         raise InputError(read.rejected[0].reason, str(path), read.rejected[0].line)
+    numbered = [(number, json.loads(line)) for number, line in enumerate(lines, start=1) if line.strip()]
+    for number, gold in numbered:
+        if gold.get("topics") is not None and not set(gold["topics"]) <= set(TOPICS):
+            raise InputError(f"unknown topic in {gold['topics']}", str(path), number)
+        if gold.get("tone") and gold["tone"] not in TONES:
+            raise InputError(f"unknown tone {gold['tone']!r}", str(path), number)
+    return [gold for _, gold in numbered], read.items
+
+
+def labelled_examples(path: str | Path, tagger: Tagger) -> list[Example]:
+    """The briefs of a gold file with topics or tone, as examples for `classify.learn`."""
+    examples = []
+    for gold, item in zip(*_read_gold(path), strict=True):
+        if gold.get("topics") is None and not gold.get("tone"):
+            continue
+        countries, organisations = involved(tagger.actors.tag(item.text))
+        actors = len(countries) + len(organisations)
+        folded, topic_scores, tone_scores, verdict = tagger.scores(item.text, actors)
+        topics = frozenset(gold["topics"]) if gold.get("topics") is not None else None
+        examples.append(Example(folded, topic_scores, tone_scores, actors, verdict, topics, gold.get("tone") or None))
+    return examples
+
+
+def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, list[dict]]:
+    """Tag every text of a gold file and score it; also returns the items that were not exactly right."""
+    tagger = tagger or default_tagger()
+    golds, items = _read_gold(path)
     counts = {"c": [0, 0, 0], "o": [0, 0, 0], "t": [0, 0, 0]}
     exact = tone_ok = tone_n = lead_ok = lead_n = 0
     has_orgs = has_topics = False
     misses = []
-    for gold, item in zip(golds, read.items, strict=True):
+    for gold, item in zip(golds, items, strict=True):
         result = tagger.tag(item)
         for key, field, predicted in (("c", "countries", result.countries), ("o", "organisations", result.organisations), ("t", "topics", result.topics)):
             if field not in gold or gold[field] is None:

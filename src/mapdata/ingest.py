@@ -31,10 +31,10 @@ class IngestResult:
 
 
 def _tagged(tagger: Tagger, items: list[Item], progress: Progress | None) -> Iterator[TaggedItem]:
-    for done, item in enumerate(items, start=1):
-        yield tagger.tag(item)
-        if progress and (done % 1000 == 0 or done == len(items)):
-            progress(done, len(items))
+    for start in range(0, len(items), 1000):
+        yield from tagger.tag_many(items[start:start + 1000])
+        if progress:
+            progress(min(start + 1000, len(items)), len(items))
 
 
 def ingest_result(

@@ -7,18 +7,20 @@ import functools
 import itertools
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import ahocorasick_rs
 
 from . import gazetteer
+from .classify import Classifier
 from .errors import DataFileError
 from .gazetteer import Entry, Gazetteer
 from .models import TONES, TOPICS, Item, TaggedItem, Tag
 from .textfold import fold
 
+WEIGHTS_FILE = gazetteer.DATA_DIR / "learned_weights.csv"
 TITLES = frozenset({"Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Dr", "Dr.", "Miss", "Sir", "Lady", "Coach"})
 # A capitalised word after a first name that still makes a place ("Jordan Valley", "Chad Basin").
 PLACE_WORDS = frozenset(
@@ -426,35 +428,69 @@ def lead_actor(text: str, tags: list[Tag]) -> Tag | None:
     return first[0]
 
 
+def involved(tags: list[Tag]) -> tuple[list[str], list[str]]:
+    """The sorted country codes and organisation codes that a list of tags names."""
+    countries = sorted({t.actor for t in tags if t.kind != "organisation"})
+    organisations = sorted({t.actor for t in tags if t.kind == "organisation"})
+    return countries, organisations
+
+
 class Tagger:
     """The whole tagging stage: actors with evidence, topics, tone, lead actor."""
 
-    def __init__(self, gaz: Gazetteer | None = None, lexicon: Lexicon | None = None) -> None:
+    def __init__(self, gaz: Gazetteer | None = None, lexicon: Lexicon | None = None,
+                 classifier: Classifier | None = None, learned: bool = True) -> None:
         self.gaz = gaz or gazetteer.load()
         self.actors = ActorTagger(self.gaz)
         self.lexicon = lexicon or Lexicon.from_file()
+        # learned=False leaves topics and tone to the lexicon's rules alone (what `mapdata learn` starts from)
+        self.classifier = classifier or (Classifier.from_file(WEIGHTS_FILE) if learned else None)
+
+    def scores(self, text: str, actors: int) -> tuple[str, dict[str, float], dict[str, float], tuple[tuple[str, ...], str]]:
+        """The folded lower-case text, the lexicon's topic and tone scores, and the verdict of its rules alone."""
+        hits = self.lexicon.hits(text)
+        topic_scores, tone_scores = Lexicon.tally(text, hits, actors)
+        return fold(text).lower(), topic_scores, tone_scores, Lexicon.decide(text, hits, actors)
+
+    def topics_and_tone(self, text: str, actors: int) -> tuple[tuple[str, ...], str]:
+        """Topics (likeliest first) and tone of a text that names `actors` countries and organisations."""
+        return self._topics_and_tones([(text, actors)])[0]
+
+    def _topics_and_tones(self, texts: Sequence[tuple[str, int]]) -> list[tuple[tuple[str, ...], str]]:
+        if self.classifier is None:
+            return [self.lexicon.score(text, actors) for text, actors in texts]
+        features = []
+        for text, actors in texts:
+            topic_scores, tone_scores = Lexicon.tally(text, self.lexicon.hits(text), actors)
+            features.append((fold(text).lower(), topic_scores, tone_scores, actors))
+        return self.classifier.predict_many(features)
 
     def tag(self, item: Item) -> TaggedItem:
         """Tag one item."""
-        tags = self.actors.tag(item.text)
-        countries = sorted({t.actor for t in tags if t.kind != "organisation"})
-        organisations = sorted({t.actor for t in tags if t.kind == "organisation"})
-        topics, tone = self.lexicon.score(item.text, len(countries) + len(organisations))
-        lead = lead_actor(item.text, tags)
-        return TaggedItem(
-            item=item,
-            countries=tuple(countries),
-            organisations=tuple(organisations),
-            topics=topics,
-            tone=tone,
-            lead_actor=lead.actor if lead else None,
-            evidence=tuple(tags),
-            lead_key=lead.key if lead else None,
-        )
+        return self.tag_many([item])[0]
 
-    def tag_many(self, items: Iterable[Item]) -> list[TaggedItem]:
-        """Tag a batch of items."""
-        return [self.tag(item) for item in items]
+    def tag_many(self, items: Sequence[Item]) -> list[TaggedItem]:
+        """Tag a batch of items (the learned layer scores a batch at once, so this is faster than one by one)."""
+        found = []
+        for item in items:
+            tags = self.actors.tag(item.text)
+            countries, organisations = involved(tags)
+            found.append((item, tags, countries, organisations))
+        verdicts = self._topics_and_tones([(item.text, len(c) + len(o)) for item, _, c, o in found])
+        out = []
+        for (item, tags, countries, organisations), (topics, tone) in zip(found, verdicts):
+            lead = lead_actor(item.text, tags)
+            out.append(TaggedItem(
+                item=item,
+                countries=tuple(countries),
+                organisations=tuple(organisations),
+                topics=topics,
+                tone=tone,
+                lead_actor=lead.actor if lead else None,
+                evidence=tuple(tags),
+                lead_key=lead.key if lead else None,
+            ))
+        return out
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,0 +1,271 @@
+"""Topics and tone from learned word weights on top of the lexicon's scores.
+
+The hand-written lexicon (data/lexicon.csv) gives every topic and tone a score. A logistic layer weighs
+those scores together with the words of the item; its weights are learned from labelled briefs by
+`mapdata learn` and stored, one row per feature, in data/learned_weights.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DataFileError
+from .models import TONES, TOPICS
+
+LABELS: tuple[str, ...] = TOPICS + TONES
+# the dense features: the lexicon's score of each topic and tone, how many actors are named, and a bias
+DENSE: tuple[str, ...] = tuple(f"lexicon:{label}" for label in LABELS) + ("actors", "bias")
+WORD_PREFIX = "word:"
+_TOKEN = re.compile(r"[a-z]+")
+# bytes.translate table for the same words as _TOKEN: every byte but a-z becomes a space
+_LETTERS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    """One labelled brief as the learner sees it: its folded lower-case text, the lexicon's scores and verdict, the gold labels."""
+
+    folded: str
+    topic_scores: Mapping[str, float]
+    tone_scores: Mapping[str, float]
+    actors: int
+    lexicon: tuple[tuple[str, ...], str]
+    topics: frozenset[str] | None
+    tone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class LearnParams:
+    """How the weights are fitted and used; chosen by leave-one-set-out cross-validation (`mapdata learn --cross-validate`)."""
+
+    topic_l2: float = 0.003
+    tone_l2: float = 0.001
+    steps: int = 400  # full-batch gradient steps from zero: few enough to act as extra regularisation
+    rate: float = 0.5
+    min_count: int = 2  # a word must occur in this many training briefs to get weights
+    topic_threshold: float = 0.4  # a topic is kept at this probability (the likeliest is always kept)
+    max_topics: int = 3
+    decimals: int = 3  # weights are stored, and so used, rounded to this many decimals
+
+
+LEARN = LearnParams()
+
+
+def words(folded_lower: str) -> set[str]:
+    """The distinct words (runs of a-z) of a folded, lower-cased text."""
+    return set(folded_lower.encode("ascii", "replace").translate(_LETTERS).decode("ascii").split())
+
+
+def _dense(topic_scores: Mapping[str, float], tone_scores: Mapping[str, float], actors: int) -> np.ndarray:
+    values = [topic_scores.get(t, 0.0) for t in TOPICS] + [tone_scores.get(t, 0.0) for t in TONES]
+    return np.array(values + [min(actors, 4) / 2.0, 1.0])
+
+
+class Classifier:
+    """Learned weights: one row of topic and tone weights per dense feature and per known word."""
+
+    def __init__(self, dense: np.ndarray, vocabulary: Sequence[str], word_weights: np.ndarray, params: LearnParams = LEARN) -> None:
+        if dense.shape != (len(DENSE), len(LABELS)) or word_weights.shape != (len(vocabulary), len(LABELS)):
+            raise ValueError("weights do not match the features and labels")
+        self.dense = dense
+        self.word_weights = word_weights
+        self.params = params
+        self.vocabulary = {word: i for i, word in enumerate(vocabulary)}
+        # one stacked matrix, so that an item's logits are one gather and one dot product
+        self._weights = np.vstack([dense, word_weights])
+        self._rows = {word.encode("ascii"): len(DENSE) + i for i, word in enumerate(vocabulary)}
+        self._score_rows = {label: i for i, label in enumerate(LABELS)}
+        self._actors_row, self._bias_row = DENSE.index("actors"), DENSE.index("bias")
+        self._cut = math.log(params.topic_threshold / (1.0 - params.topic_threshold))
+
+    def _features(self, folded_lower: str, topic_scores: Mapping[str, float], tone_scores: Mapping[str, float], actors: int,
+                  rows: list[int], values: list[float]) -> None:
+        """Append the weight rows of one item's features, and their values, to `rows` and `values`."""
+        rows += (self._bias_row, self._actors_row)
+        values += (1.0, min(actors, 4) / 2.0)
+        score_rows = self._score_rows
+        for scores in (topic_scores, tone_scores):
+            for label, value in scores.items():
+                if value:
+                    rows.append(score_rows[label])
+                    values.append(value)
+        word_rows = self._rows
+        found = [row for row in map(word_rows.get, set(folded_lower.encode("ascii", "replace").translate(_LETTERS).split())) if row is not None]
+        rows += found
+        values += [1.0] * len(found)
+
+    def logits_many(self, items: Sequence[tuple[str, Mapping[str, float], Mapping[str, float], int]]) -> np.ndarray:
+        """The raw score of every label (columns: topics, then tones) for each (folded text, topic scores,
+        tone scores, actors); one gather and one sum for the whole batch."""
+        rows: list[int] = []
+        values: list[float] = []
+        starts = []
+        for item in items:
+            starts.append(len(rows))
+            self._features(*item, rows, values)
+        if not items:
+            return np.zeros((0, len(LABELS)))
+        gathered = self._weights[rows] * np.asarray(values)[:, None]
+        return np.add.reduceat(gathered, starts, axis=0)
+
+    def predict_many(self, items: Sequence[tuple[str, Mapping[str, float], Mapping[str, float], int]]) -> list[tuple[tuple[str, ...], str]]:
+        """Topics (1 to max_topics, likeliest first) and tone of each (folded text, topic scores, tone scores, actors)."""
+        n, cut, most = len(TOPICS), self._cut, self.params.max_topics
+        out = []
+        for z in self.logits_many(items).tolist():
+            above = [i for i in range(n) if z[i] >= cut]
+            if len(above) > 1:
+                above.sort(key=lambda i: -z[i])  # stable: ties keep the taxonomy's order
+            chosen = tuple(TOPICS[i] for i in above[:most]) or (TOPICS[z.index(max(z[:n]))],)
+            tones = z[n:]
+            out.append((chosen, TONES[tones.index(max(tones))]))
+        return out
+
+    def predict(self, folded_lower: str, topic_scores: Mapping[str, float], tone_scores: Mapping[str, float], actors: int) -> tuple[tuple[str, ...], str]:
+        """Topics (1 to max_topics, likeliest first) and tone of one item."""
+        return self.predict_many([(folded_lower, topic_scores, tone_scores, actors)])[0]
+
+    @classmethod
+    def from_file(cls, path: str | Path, params: LearnParams = LEARN) -> "Classifier":
+        """Read the weights CSV: a `feature` column, then one column per topic and tone."""
+        path = Path(path)
+        dense = np.zeros((len(DENSE), len(LABELS)))
+        seen: set[str] = set()
+        vocabulary: list[str] = []
+        rows: list[list[float]] = []
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                reader = csv.DictReader(handle)
+                if reader.fieldnames is None or list(reader.fieldnames) != ["feature", *LABELS]:
+                    raise DataFileError(f"{path}: the header must be feature,{','.join(LABELS)}")
+                for line, row in enumerate(reader, start=2):
+                    feature = (row["feature"] or "").strip()
+                    try:
+                        values = [float(row[label]) for label in LABELS]
+                    except (TypeError, ValueError) as err:
+                        raise DataFileError(f"{path}, line {line}: a weight is not a number") from err
+                    if feature in seen:
+                        raise DataFileError(f"{path}, line {line}: {feature!r} appears twice")
+                    seen.add(feature)
+                    if feature in DENSE:
+                        dense[DENSE.index(feature)] = values
+                    elif feature.startswith(WORD_PREFIX) and _TOKEN.fullmatch(feature[len(WORD_PREFIX):]):
+                        vocabulary.append(feature[len(WORD_PREFIX):])
+                        rows.append(values)
+                    else:
+                        raise DataFileError(f"{path}, line {line}: unknown feature {feature!r}")
+        except OSError as err:
+            raise DataFileError(f"{path}: cannot read ({err.strerror})") from err
+        missing = [f for f in DENSE if f not in seen]
+        if missing:
+            raise DataFileError(f"{path}: missing rows {', '.join(missing)}")
+        return cls(dense, vocabulary, np.array(rows).reshape(len(rows), len(LABELS)), params)
+
+    def to_file(self, path: str | Path) -> None:
+        """Write the weights CSV, dense features first, then the words in alphabetical order."""
+        digits = self.params.decimals
+        with open(path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(["feature", *LABELS])
+            for name, values in zip(DENSE, self.dense):
+                writer.writerow([name, *(_number(v, digits) for v in values)])
+            for word in sorted(self.vocabulary):
+                writer.writerow([WORD_PREFIX + word, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])])
+
+
+def _number(value: float, digits: int) -> str:
+    text = f"{value:.{digits}f}"
+    return "0" if float(text) == 0 else text
+
+
+def _fit(x: np.ndarray, y: np.ndarray, l2: float, params: LearnParams, softmax: bool) -> np.ndarray:
+    """L2-regularised logistic regression (one-vs-rest, or softmax) by full-batch gradient descent."""
+    w = np.zeros((x.shape[1], y.shape[1]))
+    for _ in range(params.steps):
+        z = x @ w
+        if softmax:
+            z = np.exp(z - z.max(axis=1, keepdims=True))
+            p = z / z.sum(axis=1, keepdims=True)
+        else:
+            p = 1.0 / (1.0 + np.exp(-z))
+        w -= params.rate * (x.T @ (p - y) / len(y) + l2 * w)
+    return w
+
+
+def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifier:
+    """Fit topic and tone weights to labelled examples (each needs topics, tone, or both)."""
+    tokens = [words(e.folded) for e in examples]
+    counts = Counter(w for ws in tokens for w in ws)
+    vocabulary = sorted(w for w, n in counts.items() if n >= params.min_count)
+    index = {w: i for i, w in enumerate(vocabulary)}
+    x = np.zeros((len(examples), len(DENSE) + len(vocabulary)))
+    for row, (example, ws) in enumerate(zip(examples, tokens)):
+        x[row, : len(DENSE)] = _dense(example.topic_scores, example.tone_scores, example.actors)
+        for w in ws:
+            if w in index:
+                x[row, len(DENSE) + index[w]] = 1.0
+    weights = np.zeros((x.shape[1], len(LABELS)))
+    labelled = [i for i, e in enumerate(examples) if e.topics is not None]
+    if labelled:
+        y = np.array([[t in examples[i].topics for t in TOPICS] for i in labelled], dtype=float)
+        weights[:, : len(TOPICS)] = _fit(x[labelled], y, params.topic_l2, params, softmax=False)
+    labelled = [i for i, e in enumerate(examples) if e.tone is not None]
+    if labelled:
+        y = np.array([[examples[i].tone == t for t in TONES] for i in labelled], dtype=float)
+        weights[:, len(TOPICS):] = _fit(x[labelled], y, params.tone_l2, params, softmax=True)
+    weights = np.round(weights, params.decimals)
+    return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE):], params)
+
+
+def score(predictions: Iterable[tuple[Example, tuple[Sequence[str], str]]]) -> tuple[float | None, float | None]:
+    """Topic micro-F1 and tone accuracy of (example, (topics, tone)) pairs."""
+    tp = fp = fn = right = toned = 0
+    for example, (topics, tone) in predictions:
+        if example.topics is not None:
+            tp += len(example.topics & set(topics))
+            fp += len(set(topics) - example.topics)
+            fn += len(example.topics - set(topics))
+        if example.tone is not None:
+            toned += 1
+            right += tone == example.tone
+    f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
+    return f1, (right / toned if toned else None)
+
+
+@dataclass(frozen=True, slots=True)
+class FoldScore:
+    """Scores on one labelled set: learned from the other sets only, and the lexicon's rules alone."""
+
+    name: str
+    items: int
+    topic_f1: float | None
+    tone_accuracy: float | None
+    lexicon_topic_f1: float | None
+    lexicon_tone_accuracy: float | None
+
+
+def cross_validate(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> list[FoldScore]:
+    """Leave one set out: learn from the others, score on it; the last row pools every set's predictions."""
+    rows = []
+    pooled: list[tuple[Example, tuple[Sequence[str], str]]] = []
+    for name, held in sets.items():
+        model = learn([e for other, group in sets.items() if other != name for e in group], params)
+        predictions = [(e, model.predict(e.folded, e.topic_scores, e.tone_scores, e.actors)) for e in held]
+        pooled.extend(predictions)
+        rows.append(_fold(name, predictions))
+    rows.append(_fold("all", pooled))
+    return rows
+
+
+def _fold(name: str, predictions: list[tuple[Example, tuple[Sequence[str], str]]]) -> FoldScore:
+    topic_f1, tone_accuracy = score(predictions)
+    lexicon_f1, lexicon_tone = score((e, e.lexicon) for e, _ in predictions)
+    return FoldScore(name, len(predictions), topic_f1, tone_accuracy, lexicon_f1, lexicon_tone)

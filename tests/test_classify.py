@@ -1,0 +1,145 @@
+"""The learned topic and tone layer: its weights file, how it is learned, and that it beats the rules out of set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import SEED_GOLD
+from test_cli import mapdata
+
+from mapdata.classify import DENSE, LABELS, Classifier, cross_validate, learn
+from mapdata.errors import DataFileError
+from mapdata.evaluate import labelled_examples
+from mapdata.models import TONES, TOPICS
+from mapdata.tagging import WEIGHTS_FILE, Tagger
+
+DATA = Path(__file__).parent / "data"
+SETS = [DATA / f"{name}_briefs.jsonl" for name in ("dev", "dev2", "dev3", "dev4", "holdout")]
+
+
+@pytest.fixture(scope="module")
+def rules() -> Tagger:
+    return Tagger(learned=False)
+
+
+@pytest.fixture(scope="module")
+def labelled(rules: Tagger) -> dict[str, list]:
+    return {path.name: labelled_examples(path, rules) for path in SETS}
+
+
+def test_committed_weights_are_what_mapdata_learn_makes(labelled):
+    # data/learned_weights.csv is generated: after the lexicon or a labelled set changes, run the
+    # `mapdata learn` command in data/README.md again; hand edits to the weights fail here
+    made = learn([e for group in labelled.values() for e in group])
+    committed = Classifier.from_file(WEIGHTS_FILE)
+    assert list(made.vocabulary) == list(committed.vocabulary)
+    np.testing.assert_allclose(made.dense, committed.dense, atol=0.0015)
+    np.testing.assert_allclose(made.word_weights, committed.word_weights, atol=0.0015)
+
+
+def test_learned_layer_beats_the_rules_on_sets_it_did_not_learn_from(labelled):
+    rows = {row.name: row for row in cross_validate(labelled)}
+    pooled = rows["all"]
+    assert pooled.items == sum(len(group) for group in labelled.values())
+    assert pooled.topic_f1 > pooled.lexicon_topic_f1 + 0.01
+    assert pooled.tone_accuracy >= pooled.lexicon_tone_accuracy
+    # the sets the rules' parameters were never chosen on
+    for name in ("dev4_briefs.jsonl", "holdout_briefs.jsonl"):
+        assert rows[name].topic_f1 > rows[name].lexicon_topic_f1
+        assert rows[name].tone_accuracy > rows[name].lexicon_tone_accuracy
+
+
+def test_weights_file_round_trip_keeps_every_prediction(labelled, tmp_path):
+    examples = labelled["dev3_briefs.jsonl"]
+    model = learn(examples)
+    model.to_file(tmp_path / "w.csv")
+    again = Classifier.from_file(tmp_path / "w.csv")
+    for e in labelled["dev4_briefs.jsonl"]:
+        assert model.predict(e.folded, e.topic_scores, e.tone_scores, e.actors) == again.predict(e.folded, e.topic_scores, e.tone_scores, e.actors)
+
+
+def test_predictions_keep_the_taxonomy_shape(labelled):
+    model = Classifier.from_file(WEIGHTS_FILE)
+    for e in labelled["holdout_briefs.jsonl"]:
+        topics, tone = model.predict(e.folded, e.topic_scores, e.tone_scores, e.actors)
+        assert 1 <= len(topics) <= 3 and len(set(topics)) == len(topics) and set(topics) <= set(TOPICS)
+        assert tone in TONES
+    # nothing the lexicon or the words know still gets one topic and a tone
+    assert model.predict("", {}, {}, 0)[0][0] in TOPICS
+
+
+def test_the_tagger_uses_the_learned_layer(labelled):
+    tagger = Tagger()
+    differ = 0
+    for line in (DATA / "dev4_briefs.jsonl").read_text(encoding="utf-8").splitlines():
+        gold = json.loads(line)
+        text = gold["text"]
+        actors = len(gold["countries"]) + len(gold.get("organisations") or [])
+        learned = tagger.topics_and_tone(text, actors)
+        folded, topic_scores, tone_scores, rules = tagger.scores(text, actors)
+        assert learned == tagger.classifier.predict(folded, topic_scores, tone_scores, actors)
+        differ += learned != rules
+    assert differ >= 5
+
+
+def test_rules_alone_when_asked(rules):
+    text = "Poland closed two border crossings with Belarus after migrants tried to force the fence."
+    assert rules.classifier is None
+    assert rules.topics_and_tone(text, 2) == rules.lexicon.score(text, 2)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("feature,diplomacy\nbias,1\n", "the header must be"),
+        ("HEADER\n" + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE) + "\nword:talks,x" + ",0" * (len(LABELS) - 1) + "\n",
+         f"line {len(DENSE) + 2}: a weight is not a number"),
+        ("HEADER\n" + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE) + "\nbias," + ",".join("0" for _ in LABELS) + "\n",
+         "'bias' appears twice"),
+        ("HEADER\n" + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE) + "\nphrase:peace talks," + ",".join("0" for _ in LABELS) + "\n",
+         "unknown feature 'phrase:peace talks'"),
+        ("HEADER\nbias," + ",".join("0" for _ in LABELS) + "\n", "missing rows lexicon:diplomacy"),
+    ],
+)
+def test_a_bad_weights_file_says_what_and_where(tmp_path, body, message):
+    path = tmp_path / "learned_weights.csv"
+    path.write_text(body.replace("HEADER", "feature," + ",".join(LABELS)), encoding="utf-8")
+    with pytest.raises(DataFileError, match=message):
+        Classifier.from_file(path)
+
+
+def test_mapdata_learn_writes_weights_the_tagger_reads(tmp_path):
+    out = tmp_path / "weights.csv"
+    run = mapdata("learn", str(SETS[2]), str(SETS[3]), "-o", str(out))
+    assert run.returncode == 0, run.stderr
+    assert "learned from 159 briefs" in run.stderr
+    model = Classifier.from_file(out)
+    assert "sanctions" in model.vocabulary
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_mapdata_learn_cross_validate_prints_each_held_out_set():
+    run = mapdata("learn", "--cross-validate", str(SETS[2]), str(SETS[3]), str(SEED_GOLD))
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].split()[:2] == ["held-out", "set"]
+    assert [line.split()[0] for line in lines[1:]] == ["dev3_briefs.jsonl", "dev4_briefs.jsonl", "seed_gold.jsonl", "all"]
+    assert lines[-1].split()[1] == str(75 + 84 + 11)
+
+
+def test_mapdata_learn_names_the_file_and_line_of_a_bad_label(tmp_path):
+    gold = tmp_path / "gold.jsonl"
+    good = {"id": "a", "date": "2025-11-01", "text": "Chile and Peru signed a trade deal.", "countries": ["CL", "PE"], "topics": ["trade_energy"], "tone": "cooperation"}
+    gold.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "topics": ["trade"]}) + "\n", encoding="utf-8")
+    run = mapdata("learn", str(gold), "-o", str(tmp_path / "w.csv"))
+    assert run.returncode == 2
+    assert "gold.jsonl" in run.stderr and "line 2" in run.stderr and "unknown topic" in run.stderr
+    assert not (tmp_path / "w.csv").exists()
+    unlabelled = tmp_path / "plain.jsonl"
+    unlabelled.write_text(json.dumps({"id": "a", "date": "2025-11-01", "text": "Chile and Peru met."}) + "\n", encoding="utf-8")
+    run = mapdata("learn", str(unlabelled), "-o", str(tmp_path / "w.csv"))
+    assert run.returncode == 2 and "no labelled topics or tone" in run.stderr
