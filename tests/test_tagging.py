@@ -71,6 +71,11 @@ def test_evidence_spans_point_at_the_phrase():
         ("A summit in Busan ended.", ["KR"], []),
         ("Georgia's governor signed the bill in Atlanta.", ["US"], []),
         ("Georgia and Armenia reopened a border crossing.", ["AM", "GE"], []),
+        # a US immigration raid or a car plant puts Georgia in the US even with no US town named
+        ("US immigration agents raided a battery plant in Georgia, detaining South Korean workers.", ["KR", "US"], []),
+        ("Georgia and the United States discussed visa rules in Tbilisi.", ["GE", "US"], []),
+        # a river shared by several countries places none of them
+        ("Netanyahu said there would be no Palestinian state west of the Jordan River.", ["IL", "PS"], []),
         ("Türkiye and Czechia signed a deal.", ["CZ", "TR"], []),
         ("NATO and the UN met in Kiev.", ["UA"], ["NATO", "UN"]),
         ("Hungarian and Russian-Belarusian drills.", ["BY", "HU", "RU"], []),
