@@ -74,6 +74,14 @@ def test_evidence_spans_point_at_the_phrase():
         # a US immigration raid or a car plant puts Georgia in the US even with no US town named
         ("US immigration agents raided a battery plant in Georgia, detaining South Korean workers.", ["KR", "US"], []),
         ("Georgia and the United States discussed visa rules in Tbilisi.", ["GE", "US"], []),
+        # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
+        ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
+        ("Burkina Faso's army said it retook a town in the Sahel Region.", ["BF"], []),
+        # the Blue Nile is a river unless the item speaks of Sudan's Blue Nile state
+        ("Ethiopia inaugurated its dam on the Blue Nile.", ["ET"], []),
+        ("Clashes erupted in Blue Nile state, the SPLM-N said.", ["SD"], []),
+        # a hospital's name
+        ("The RSF killed patients at El Fasher's Saudi Hospital.", ["SD"], []),
         # a river shared by several countries places none of them
         ("Netanyahu said there would be no Palestinian state west of the Jordan River.", ["IL", "PS"], []),
         ("Türkiye and Czechia signed a deal.", ["CZ", "TR"], []),
@@ -112,6 +120,25 @@ def test_relations_are_a_star_from_the_lead_actor():
     result = tag("Poland will close its border with Belarus due to Russian exercises.")
     assert result.lead_actor == "PL"
     assert set(result.relations()) == {("PL", "BY"), ("PL", "RU")}
+
+
+@pytest.mark.parametrize(
+    ("text", "countries", "lead"),
+    [
+        ("KYIV — A Russian missile hit a children's hospital in Ukraine's capital.", ["RU", "UA"], "RU"),
+        ("BEIRUT (AP) — Israel struck a building in the southern suburbs.", ["IL", "LB"], "IL"),
+        ("WASHINGTON, Nov 3 (Reuters) - China said it would buy more American soybeans.", ["CN", "US"], "CN"),
+        ("KUALA LUMPUR — Cambodian and Thai leaders signed a ceasefire declaration.", ["KH", "MY", "TH"], "KH"),
+        # a dateline with no other actor still leads
+        ("MOSCOW — Talks on the ceasefire resumed on Monday.", ["RU"], "RU"),
+        # not a dateline: a sentence that starts with an acronym
+        ("US and Canadian officials met in Ottawa.", ["CA", "US"], "US"),
+    ],
+)
+def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countries, lead):
+    result = tag(text)
+    assert list(result.countries) == countries
+    assert result.lead_actor == lead
 
 
 def test_first_sentence_ignores_abbreviations():

@@ -33,6 +33,8 @@ NOT_SUBJECT = frozenset(
     "than like inside outside within upon".split()
 )
 _ABBREVIATIONS = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Lt|Col|Sgt|Jr|Sr|No|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Ft|Mt|vs|etc)\.)$")
+# "KYIV — ", "BEIRUT (AP) — ", "WASHINGTON, Nov 3 (Reuters) - ": a wire dateline before the first sentence
+_DATELINE = re.compile(r"\s*[A-Z][A-Z'’.\- ]*[A-Z.](?:, [^—–()\n]{1,30}?)?(?: \([^()\n]{1,40}\))?\s*(?:—|–|--| - )\s*")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
 _WORD = re.compile(r"[\w.'’-]+")
 
@@ -416,7 +418,10 @@ def lead_actor(text: str, tags: list[Tag]) -> Tag | None:
     if not tags:
         return None
     end = first_sentence_end(text)
-    first = [t for t in tags if t.start < end] or tags
+    dateline = _DATELINE.match(text)
+    # the dateline city ("KYIV — A Russian missile ...") is where the news was filed, not who acts
+    after = [t for t in tags if t.start >= dateline.end()] if dateline else tags
+    first = [t for t in after if t.start < end] or after or tags
     for tag in first:
         before = text[: tag.start].rstrip(" \"'“‘(")
         words = before.rsplit(None, 2)[-2:]
