@@ -11,7 +11,7 @@ import pytest
 from conftest import SEED_GOLD
 from test_cli import mapdata
 
-from mapdata.classify import DENSE, LABELS, Classifier, cross_validate, learn
+from mapdata.classify import DENSE, LABELS, Classifier, Features, cross_validate, learn
 from mapdata.errors import DataFileError
 from mapdata.evaluate import labelled_examples
 from mapdata.models import TONES, TOPICS
@@ -59,17 +59,17 @@ def test_weights_file_round_trip_keeps_every_prediction(labelled, tmp_path):
     model.to_file(tmp_path / "w.csv")
     again = Classifier.from_file(tmp_path / "w.csv")
     for e in labelled["dev4_briefs.jsonl"]:
-        assert model.predict(e.folded, e.topic_scores, e.tone_scores, e.actors) == again.predict(e.folded, e.topic_scores, e.tone_scores, e.actors)
+        assert model.predict(e.features) == again.predict(e.features)
 
 
 def test_predictions_keep_the_taxonomy_shape(labelled):
     model = Classifier.from_file(WEIGHTS_FILE)
     for e in labelled["holdout_briefs.jsonl"]:
-        topics, tone = model.predict(e.folded, e.topic_scores, e.tone_scores, e.actors)
+        topics, tone = model.predict(e.features)
         assert 1 <= len(topics) <= 3 and len(set(topics)) == len(topics) and set(topics) <= set(TOPICS)
         assert tone in TONES
     # nothing the lexicon or the words know still gets one topic and a tone
-    assert model.predict("", {}, {}, 0)[0][0] in TOPICS
+    assert model.predict(Features("", {}, {}, 0))[0][0] in TOPICS
 
 
 def test_the_tagger_uses_the_learned_layer(labelled):
@@ -80,8 +80,8 @@ def test_the_tagger_uses_the_learned_layer(labelled):
         text = gold["text"]
         actors = len(gold["countries"]) + len(gold.get("organisations") or [])
         learned = tagger.topics_and_tone(text, actors)
-        folded, topic_scores, tone_scores, rules = tagger.scores(text, actors)
-        assert learned == tagger.classifier.predict(folded, topic_scores, tone_scores, actors)
+        features, rules = tagger.features(text, actors)
+        assert learned == tagger.classifier.predict(features)
         differ += learned != rules
     assert differ >= 5
 

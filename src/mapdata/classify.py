@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +30,21 @@ _TOKEN = re.compile(r"[a-z]+")
 _LETTERS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 
 
+class Features(NamedTuple):
+    """What the learned layer reads of one item."""
+
+    words: str  # folded lower-case text, with what absence cues govern blanked (tagging.words_text)
+    topic_scores: Mapping[str, float]  # the lexicon's score of each topic ...
+    tone_scores: Mapping[str, float]  # ... and of each tone
+    actors: int  # countries and organisations named
+    absent: bool = False  # an absence cue ("no sign of") and no tone cue: nothing happened between the actors
+
+
 @dataclass(frozen=True, slots=True)
 class Example:
-    """One labelled brief as the learner sees it: its folded lower-case text, the lexicon's scores and verdict, the gold labels."""
+    """One labelled brief as the learner sees it: its features, the lexicon rules' verdict, the gold labels."""
 
-    folded: str
-    topic_scores: Mapping[str, float]
-    tone_scores: Mapping[str, float]
-    actors: int
+    features: Features
     lexicon: tuple[tuple[str, ...], str]
     topics: frozenset[str] | None
     tone: str | None
@@ -64,9 +72,13 @@ def words(folded_lower: str) -> set[str]:
     return set(folded_lower.encode("ascii", "replace").translate(_LETTERS).decode("ascii").split())
 
 
-def _dense(topic_scores: Mapping[str, float], tone_scores: Mapping[str, float], actors: int) -> np.ndarray:
-    values = [topic_scores.get(t, 0.0) for t in TOPICS] + [tone_scores.get(t, 0.0) for t in TONES]
-    return np.array(values + [min(actors, 4) / 2.0, 1.0])
+def _actors_value(actors: int) -> float:
+    return min(actors, 4) / 2.0
+
+
+def _dense(features: Features) -> np.ndarray:
+    values = [features.topic_scores.get(t, 0.0) for t in TOPICS] + [features.tone_scores.get(t, 0.0) for t in TONES]
+    return np.array(values + [_actors_value(features.actors), 1.0])
 
 
 class Classifier:
@@ -86,52 +98,52 @@ class Classifier:
         self._actors_row, self._bias_row = DENSE.index("actors"), DENSE.index("bias")
         self._cut = math.log(params.topic_threshold / (1.0 - params.topic_threshold))
 
-    def _features(self, folded_lower: str, topic_scores: Mapping[str, float], tone_scores: Mapping[str, float], actors: int,
-                  rows: list[int], values: list[float]) -> None:
+    def _rows_of(self, features: Features, rows: list[int], values: list[float]) -> None:
         """Append the weight rows of one item's features, and their values, to `rows` and `values`."""
         rows += (self._bias_row, self._actors_row)
-        values += (1.0, min(actors, 4) / 2.0)
+        values += (1.0, _actors_value(features.actors))
         score_rows = self._score_rows
-        for scores in (topic_scores, tone_scores):
+        for scores in (features.topic_scores, features.tone_scores):
             for label, value in scores.items():
                 if value:
                     rows.append(score_rows[label])
                     values.append(value)
         word_rows = self._rows
-        found = [row for row in map(word_rows.get, set(folded_lower.encode("ascii", "replace").translate(_LETTERS).split())) if row is not None]
+        found = [row for row in map(word_rows.get, set(features.words.encode("ascii", "replace").translate(_LETTERS).split())) if row is not None]
         rows += found
         values += [1.0] * len(found)
 
-    def logits_many(self, items: Sequence[tuple[str, Mapping[str, float], Mapping[str, float], int]]) -> np.ndarray:
-        """The raw score of every label (columns: topics, then tones) for each (folded text, topic scores,
-        tone scores, actors); one gather and one sum for the whole batch."""
+    def logits_many(self, items: Sequence[Features]) -> np.ndarray:
+        """The raw score of every label (columns: topics, then tones) for each item; one gather and one sum for the batch."""
         rows: list[int] = []
         values: list[float] = []
         starts = []
-        for item in items:
+        for features in items:
             starts.append(len(rows))
-            self._features(*item, rows, values)
+            self._rows_of(features, rows, values)
         if not items:
             return np.zeros((0, len(LABELS)))
         gathered = self._weights[rows] * np.asarray(values)[:, None]
         return np.add.reduceat(gathered, starts, axis=0)
 
-    def predict_many(self, items: Sequence[tuple[str, Mapping[str, float], Mapping[str, float], int]]) -> list[tuple[tuple[str, ...], str]]:
-        """Topics (1 to max_topics, likeliest first) and tone of each (folded text, topic scores, tone scores, actors)."""
+    def predict_many(self, items: Sequence[Features]) -> list[tuple[tuple[str, ...], str]]:
+        """Topics (1 to max_topics, likeliest first) and tone of each item."""
         n, cut, most = len(TOPICS), self._cut, self.params.max_topics
         out = []
-        for z in self.logits_many(items).tolist():
+        for features, z in zip(items, self.logits_many(items).tolist()):
             above = [i for i in range(n) if z[i] >= cut]
             if len(above) > 1:
                 above.sort(key=lambda i: -z[i])  # stable: ties keep the taxonomy's order
             chosen = tuple(TOPICS[i] for i in above[:most]) or (TOPICS[z.index(max(z[:n]))],)
             tones = z[n:]
-            out.append((chosen, TONES[tones.index(max(tones))]))
+            # the rules' verdict on an absent event stands: what did not happen is no relation
+            tone = "neutral" if features.absent else TONES[tones.index(max(tones))]
+            out.append((chosen, tone))
         return out
 
-    def predict(self, folded_lower: str, topic_scores: Mapping[str, float], tone_scores: Mapping[str, float], actors: int) -> tuple[tuple[str, ...], str]:
+    def predict(self, features: Features) -> tuple[tuple[str, ...], str]:
         """Topics (1 to max_topics, likeliest first) and tone of one item."""
-        return self.predict_many([(folded_lower, topic_scores, tone_scores, actors)])[0]
+        return self.predict_many([features])[0]
 
     @classmethod
     def from_file(cls, path: str | Path, params: LearnParams = LEARN) -> "Classifier":
@@ -202,13 +214,13 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float, params: LearnParams, softmax: 
 
 def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifier:
     """Fit topic and tone weights to labelled examples (each needs topics, tone, or both)."""
-    tokens = [words(e.folded) for e in examples]
+    tokens = [words(e.features.words) for e in examples]
     counts = Counter(w for ws in tokens for w in ws)
     vocabulary = sorted(w for w, n in counts.items() if n >= params.min_count)
     index = {w: i for i, w in enumerate(vocabulary)}
     x = np.zeros((len(examples), len(DENSE) + len(vocabulary)))
     for row, (example, ws) in enumerate(zip(examples, tokens)):
-        x[row, : len(DENSE)] = _dense(example.topic_scores, example.tone_scores, example.actors)
+        x[row, : len(DENSE)] = _dense(example.features)
         for w in ws:
             if w in index:
                 x[row, len(DENSE) + index[w]] = 1.0
@@ -258,7 +270,7 @@ def cross_validate(sets: Mapping[str, Sequence[Example]], params: LearnParams = 
     pooled: list[tuple[Example, tuple[Sequence[str], str]]] = []
     for name, held in sets.items():
         model = learn([e for other, group in sets.items() if other != name for e in group], params)
-        predictions = [(e, model.predict(e.folded, e.topic_scores, e.tone_scores, e.actors)) for e in held]
+        predictions = list(zip(held, model.predict_many([e.features for e in held])))
         pooled.extend(predictions)
         rows.append(_fold(name, predictions))
     rows.append(_fold("all", pooled))

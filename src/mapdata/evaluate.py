@@ -81,9 +81,9 @@ def labelled_examples(path: str | Path, tagger: Tagger) -> list[Example]:
             continue
         countries, organisations = involved(tagger.actors.tag(item.text))
         actors = len(countries) + len(organisations)
-        folded, topic_scores, tone_scores, verdict = tagger.scores(item.text, actors)
+        features, verdict = tagger.features(item.text, actors)
         topics = frozenset(gold["topics"]) if gold.get("topics") is not None else None
-        examples.append(Example(folded, topic_scores, tone_scores, actors, verdict, topics, gold.get("tone") or None))
+        examples.append(Example(features, verdict, topics, gold.get("tone") or None))
     return examples
 
 

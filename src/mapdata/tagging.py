@@ -14,7 +14,7 @@ from typing import NamedTuple
 import ahocorasick_rs
 
 from . import gazetteer
-from .classify import Classifier
+from .classify import Classifier, Features
 from .errors import DataFileError
 from .gazetteer import Entry, Gazetteer
 from .models import TONES, TOPICS, Item, TaggedItem, Tag
@@ -286,10 +286,7 @@ class Lexicon:
     def tally(text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS) -> tuple[dict[str, float], dict[str, float]]:
         """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold."""
         low = text.lower()
-        negations = [(s, e, c.label) for s, e, c in hits if c.category == "negation"]
-        # a longer negation that contains an absence cue overrides it ("denied any involvement": the event happened)
-        negations = [n for n in negations if n[2] != "absence" or not any(
-            o[2] != "absence" and o[0] <= n[0] and n[1] <= o[1] and o[1] - o[0] > n[1] - n[0] for o in negations)]
+        negations = _negations(hits)
         absences = [(s, e) for s, e, kind in negations if kind == "absence"]
         backgrounds = [e for s, e, c in hits if c.category == "context"]
         # a toll ("killed", "deaths") is humanitarian only beside civilians, refugees, aid or a disaster
@@ -383,6 +380,33 @@ def _in_name(text: str, start: int) -> bool:
 _CLAUSE_BREAK = re.compile(r"[.;:!?]|, but\b")
 
 
+def _negations(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, str]]:
+    """The negation cues among the hits, as (start, end, kind); a longer negation that contains an absence cue
+    overrides it ("denied any involvement": the event happened)."""
+    negations = [(s, e, c.label) for s, e, c in hits if c.category == "negation"]
+    return [n for n in negations if n[2] != "absence" or not any(
+        o[2] != "absence" and o[0] <= n[0] and n[1] <= o[1] and o[1] - o[0] > n[1] - n[0] for o in negations)]
+
+
+def words_text(text: str, hits: list[tuple[int, int, Cue]], window: int = PARAMS.negation_window) -> str:
+    """The folded lower-case text whose words the learned layer weighs, with every absence cue and what it governs
+    blanked: "no sign of a buildup" names no event, so its words must not vote for a tone."""
+    low = fold(text).lower()
+    absences = [(s, e) for s, e, kind in _negations(hits) if kind == "absence"]
+    if not absences:
+        return low
+    chars = list(low)
+    for start, end in absences:
+        stop = min(len(low), end + window)
+        brk = _CLAUSE_BREAK.search(low, end, stop)
+        if brk:
+            stop = brk.start()
+        while stop < len(low) and low[stop].isalnum():
+            stop += 1  # a word that starts inside the window is governed whole
+        chars[start:stop] = " " * (stop - start)
+    return "".join(chars)
+
+
 def _negation(low: str, negations: list[tuple[int, int, str]], start: int, window: int) -> str | None:
     """The kind ('-', 'reversal', 'hedge' or 'absence') of a negation cue that governs the word at `start`: one that
     ends at most `window` characters before it in the same clause. An absence cue wins ("no sign of" over "no"),
@@ -451,11 +475,17 @@ class Tagger:
         # learned=False leaves topics and tone to the lexicon's rules alone (what `mapdata learn` starts from)
         self.classifier = classifier or (Classifier.from_file(WEIGHTS_FILE) if learned else None)
 
-    def scores(self, text: str, actors: int) -> tuple[str, dict[str, float], dict[str, float], tuple[tuple[str, ...], str]]:
-        """The folded lower-case text, the lexicon's topic and tone scores, and the verdict of its rules alone."""
+    def features(self, text: str, actors: int) -> tuple[Features, tuple[tuple[str, ...], str]]:
+        """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules alone."""
         hits = self.lexicon.hits(text)
+        return self._features(text, hits, actors), Lexicon.decide(text, hits, actors)
+
+    @staticmethod
+    def _features(text: str, hits: list[tuple[int, int, Cue]], actors: int) -> Features:
         topic_scores, tone_scores = Lexicon.tally(text, hits, actors)
-        return fold(text).lower(), topic_scores, tone_scores, Lexicon.decide(text, hits, actors)
+        absent = (not tone_scores.get("cooperation") and not tone_scores.get("conflict")
+                  and any(kind == "absence" for _, _, kind in _negations(hits)))
+        return Features(words_text(text, hits), topic_scores, tone_scores, actors, absent)
 
     def topics_and_tone(self, text: str, actors: int) -> tuple[tuple[str, ...], str]:
         """Topics (likeliest first) and tone of a text that names `actors` countries and organisations."""
@@ -464,11 +494,7 @@ class Tagger:
     def _topics_and_tones(self, texts: Sequence[tuple[str, int]]) -> list[tuple[tuple[str, ...], str]]:
         if self.classifier is None:
             return [self.lexicon.score(text, actors) for text, actors in texts]
-        features = []
-        for text, actors in texts:
-            topic_scores, tone_scores = Lexicon.tally(text, self.lexicon.hits(text), actors)
-            features.append((fold(text).lower(), topic_scores, tone_scores, actors))
-        return self.classifier.predict_many(features)
+        return self.classifier.predict_many([self._features(text, self.lexicon.hits(text), actors) for text, actors in texts])
 
     def tag(self, item: Item) -> TaggedItem:
         """Tag one item."""
