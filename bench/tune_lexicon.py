@@ -7,8 +7,9 @@
 The fit is coordinate ascent over the grids below, from the baseline and from a few random points, and keeps
 the best on the training folds. The default files are the dev sets: tests/data/dev_briefs.jsonl (written
 together with the lexicon), tests/data/dev2_briefs.jsonl and tests/data/dev3_briefs.jsonl (labelled before the
-tagger ran on them). The hold-out set is never read here: it is the honest estimate and is checked with
-`mapdata evaluate` only.
+tagger ran on them). The other labelled sets are never read here. These parameters shape the lexicon's own
+scores (Tagger(learned=False)); the tagger's final topics and tone come from the learned layer on top of them,
+whose out-of-set figures `mapdata learn --cross-validate` prints (data/README.md).
 """
 
 from __future__ import annotations
