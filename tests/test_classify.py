@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -143,3 +146,27 @@ def test_mapdata_learn_names_the_file_and_line_of_a_bad_label(tmp_path):
     unlabelled.write_text(json.dumps({"id": "a", "date": "2025-11-01", "text": "Chile and Peru met."}) + "\n", encoding="utf-8")
     run = mapdata("learn", str(unlabelled), "-o", str(tmp_path / "w.csv"))
     assert run.returncode == 2 and "no labelled topics or tone" in run.stderr
+
+
+def test_the_verdict_does_not_depend_on_the_process_hash_seed(tmp_path):
+    # the ingest and a later re-tag run in different processes; a set's order follows the hash seed, and
+    # summing word weights in that order once flipped a near tie between two tones
+    script = tmp_path / "logits.py"
+    script.write_text(
+        "import hashlib, json, sys\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[1] / 'bench')!r})\n"
+        "from generate import items\n"
+        "from mapdata.tagging import default_tagger\n"
+        "tagger = default_tagger()\n"
+        "texts = [r['text'] for r in items(3000, seed=21)]\n"
+        "features = [tagger._features(t, tagger.lexicon.hits(t), 2) for t in texts]\n"
+        "print(hashlib.sha1(tagger.classifier.logits_many(features).tobytes()).hexdigest())\n",
+        encoding="utf-8",
+    )
+    digests = set()
+    for seed in ("1", "2", "3"):
+        run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                             env={**os.environ, "PYTHONHASHSEED": seed})
+        assert run.returncode == 0, run.stderr
+        digests.add(run.stdout.strip())
+    assert len(digests) == 1

@@ -110,6 +110,9 @@ class Classifier:
                     values.append(value)
         word_rows = self._rows
         found = [row for row in map(word_rows.get, set(features.words.encode("ascii", "replace").translate(_LETTERS).split())) if row is not None]
+        # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
+        # two tones must not flip between the ingest and a later re-tag
+        found.sort()
         rows += found
         values += [1.0] * len(found)
 
