@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 from importlib import metadata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -305,7 +306,12 @@ def build() -> Gazetteer:
     by_name: dict[str, list[tuple[str, int]]] = {}
     for city in cache.get_cities().values():
         # one entry per folded name: "Los Angeles" (US) and "Los Ángeles" (CL) are the same phrase in news
-        by_name.setdefault(fold(city["name"]), []).append((sovereign(city["countrycode"]), int(city["population"])))
+        name, place = fold(city["name"]), (sovereign(city["countrycode"]), int(city["population"]))
+        by_name.setdefault(name, []).append(place)
+        # GeoNames writes the Russian soft sign as an apostrophe ("Ryazan'", "Arkhangel'sk"); English news drops it
+        plain = _SOFT_SIGN.sub("", name)
+        if plain != name:
+            by_name.setdefault(plain, []).append(place)
     for name, places in by_name.items():
         if len(name) < 3:
             continue
@@ -316,6 +322,9 @@ def build() -> Gazetteer:
         candidates = tuple(best.items())
         gaz.add(name, Entry(candidates[0][0], "place", candidates, weak=name in weak or is_common_word(name)))
     return gaz
+
+
+_SOFT_SIGN = re.compile(r"'(?=[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]|$)")
 
 
 def _first_level_regions(countries: set[str]) -> dict[str, str]:

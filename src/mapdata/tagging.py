@@ -33,6 +33,7 @@ NOT_SUBJECT = frozenset(
     "than like inside outside within upon".split()
 )
 _ABBREVIATIONS = re.compile(r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|Gen|Gov|Sen|Rep|Lt|Col|Sgt|Jr|Sr|No|Jan|Feb|Mar|Apr|Aug|Sept|Sep|Oct|Nov|Dec|Ft|Mt|vs|etc)\.)$")
+_NAME_PREFIX = re.compile(r"(?<![A-Za-z])(?:[Aa]l|[Ee]l|[Nn]on|NON)-\Z")
 # "KYIV — ", "BEIRUT (AP) — ", "WASHINGTON, Nov 3 (Reuters) - ": a wire dateline before the first sentence
 _DATELINE = re.compile(r"\s*[A-Z][A-Z'’.\- ]*[A-Z.](?:, [^—–()\n]{1,30}?)?(?: \([^()\n]{1,40}\))?\s*(?:—|–|--| - )\s*")
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
@@ -140,6 +141,8 @@ class ActorTagger:
             start, end, key, entry = hit
             if (key in first_names and _is_person(folded, start, end)) or (entry.exact and text[start:end] != entry.exact):
                 continue
+            if start > 2 and folded[start - 1] == "-" and _NAME_PREFIX.search(folded, max(0, start - 5), start):
+                continue  # "al-Sabah", "al-Sudani": a family name; "non-NATO ally", "non-EU citizens": not that actor
             if entry.candidates or key in lookalikes:
                 later.append(hit)
             elif entry.actor is not None:
