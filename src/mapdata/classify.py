@@ -25,6 +25,8 @@ LABELS: tuple[str, ...] = TOPICS + TONES
 # the dense features: the lexicon's score of each topic and tone, how many actors are named, and a bias
 DENSE: tuple[str, ...] = tuple(f"lexicon:{label}" for label in LABELS) + ("actors", "bias")
 WORD_PREFIX = "word:"
+_SCORE_ROWS = {label: i for i, label in enumerate(LABELS)}  # the lexicon:<label> rows come first, in LABELS order
+_ACTORS_ROW, _BIAS_ROW = DENSE.index("actors"), DENSE.index("bias")
 _TOKEN = re.compile(r"[a-z]+")
 # bytes.translate table for the same words as _TOKEN: every byte but a-z becomes a space
 _LETTERS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
@@ -67,18 +69,32 @@ class LearnParams:
 LEARN = LearnParams()
 
 
-def words(folded_lower: str) -> set[str]:
-    """The distinct words (runs of a-z) of a folded, lower-cased text."""
-    return set(folded_lower.encode("ascii", "replace").translate(_LETTERS).decode("ascii").split())
+def _tokens(text: str) -> set[bytes]:
+    """The distinct words (runs of a-z) of a folded, lower-cased text, as ASCII bytes."""
+    return set(text.encode("ascii", "replace").translate(_LETTERS).split())
 
 
-def _actors_value(actors: int) -> float:
-    return min(actors, 4) / 2.0
+def _word_rows(vocabulary: Sequence[str]) -> dict[bytes, int]:
+    """Each known word's feature index: after the DENSE features, in vocabulary order."""
+    return {word.encode("ascii"): len(DENSE) + i for i, word in enumerate(vocabulary)}
 
 
-def _dense(features: Features) -> np.ndarray:
-    values = [features.topic_scores.get(t, 0.0) for t in TOPICS] + [features.tone_scores.get(t, 0.0) for t in TONES]
-    return np.array(values + [_actors_value(features.actors), 1.0])
+def _feature_rows(features: Features, word_rows: Mapping[bytes, int], rows: list[int], values: list[float]) -> None:
+    """Append one item's feature indices (DENSE first, then word_rows' indices) and their values to `rows` and
+    `values`: the one encoding that learning and prediction share."""
+    rows += (_BIAS_ROW, _ACTORS_ROW)
+    values += (1.0, min(features.actors, 4) / 2.0)
+    for scores in (features.topic_scores, features.tone_scores):
+        for label, value in scores.items():
+            if value:
+                rows.append(_SCORE_ROWS[label])
+                values.append(value)
+    found = [row for row in map(word_rows.get, _tokens(features.words)) if row is not None]
+    # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
+    # two tones must not flip between the ingest and a later re-tag
+    found.sort()
+    rows += found
+    values += [1.0] * len(found)
 
 
 class Classifier:
@@ -93,28 +109,8 @@ class Classifier:
         self.vocabulary = {word: i for i, word in enumerate(vocabulary)}
         # one stacked matrix, so that an item's logits are one gather and one dot product
         self._weights = np.vstack([dense, word_weights])
-        self._rows = {word.encode("ascii"): len(DENSE) + i for i, word in enumerate(vocabulary)}
-        self._score_rows = {label: i for i, label in enumerate(LABELS)}
-        self._actors_row, self._bias_row = DENSE.index("actors"), DENSE.index("bias")
+        self._rows = _word_rows(vocabulary)
         self._cut = math.log(params.topic_threshold / (1.0 - params.topic_threshold))
-
-    def _rows_of(self, features: Features, rows: list[int], values: list[float]) -> None:
-        """Append the weight rows of one item's features, and their values, to `rows` and `values`."""
-        rows += (self._bias_row, self._actors_row)
-        values += (1.0, _actors_value(features.actors))
-        score_rows = self._score_rows
-        for scores in (features.topic_scores, features.tone_scores):
-            for label, value in scores.items():
-                if value:
-                    rows.append(score_rows[label])
-                    values.append(value)
-        word_rows = self._rows
-        found = [row for row in map(word_rows.get, set(features.words.encode("ascii", "replace").translate(_LETTERS).split())) if row is not None]
-        # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
-        # two tones must not flip between the ingest and a later re-tag
-        found.sort()
-        rows += found
-        values += [1.0] * len(found)
 
     def logits_many(self, items: Sequence[Features]) -> np.ndarray:
         """The raw score of every label (columns: topics, then tones) for each item; one gather and one sum for the batch."""
@@ -123,7 +119,7 @@ class Classifier:
         starts = []
         for features in items:
             starts.append(len(rows))
-            self._rows_of(features, rows, values)
+            _feature_rows(features, self._rows, rows, values)
         if not items:
             return np.zeros((0, len(LABELS)))
         gathered = self._weights[rows] * np.asarray(values)[:, None]
@@ -217,16 +213,15 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float, params: LearnParams, softmax: 
 
 def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifier:
     """Fit topic and tone weights to labelled examples (each needs topics, tone, or both)."""
-    tokens = [words(e.features.words) for e in examples]
-    counts = Counter(w for ws in tokens for w in ws)
-    vocabulary = sorted(w for w, n in counts.items() if n >= params.min_count)
-    index = {w: i for i, w in enumerate(vocabulary)}
+    counts = Counter(w for e in examples for w in _tokens(e.features.words))
+    vocabulary = sorted(w.decode("ascii") for w, n in counts.items() if n >= params.min_count)
+    word_rows = _word_rows(vocabulary)
     x = np.zeros((len(examples), len(DENSE) + len(vocabulary)))
-    for row, (example, ws) in enumerate(zip(examples, tokens)):
-        x[row, : len(DENSE)] = _dense(example.features)
-        for w in ws:
-            if w in index:
-                x[row, len(DENSE) + index[w]] = 1.0
+    for row, example in enumerate(examples):
+        columns: list[int] = []
+        values: list[float] = []
+        _feature_rows(example.features, word_rows, columns, values)
+        x[row, columns] = values
     weights = np.zeros((x.shape[1], len(LABELS)))
     labelled = [i for i, e in enumerate(examples) if e.topics is not None]
     if labelled:

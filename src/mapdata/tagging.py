@@ -391,11 +391,10 @@ def _negations(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, str]]:
         o[2] != "absence" and o[0] <= n[0] and n[1] <= o[1] and o[1] - o[0] > n[1] - n[0] for o in negations)]
 
 
-def words_text(text: str, hits: list[tuple[int, int, Cue]], window: int = PARAMS.negation_window) -> str:
-    """The folded lower-case text whose words the learned layer weighs, with every absence cue and what it governs
-    blanked: "no sign of a buildup" names no event, so its words must not vote for a tone."""
+def words_text(text: str, absences: list[tuple[int, int]], window: int = PARAMS.negation_window) -> str:
+    """The folded lower-case text whose words the learned layer weighs, with every absence cue (start, end) and
+    what it governs blanked: "no sign of a buildup" names no event, so its words must not vote for a tone."""
     low = fold(text).lower()
-    absences = [(s, e) for s, e, kind in _negations(hits) if kind == "absence"]
     if not absences:
         return low
     chars = list(low)
@@ -486,9 +485,9 @@ class Tagger:
     @staticmethod
     def _features(text: str, hits: list[tuple[int, int, Cue]], actors: int) -> Features:
         topic_scores, tone_scores = Lexicon.tally(text, hits, actors)
-        absent = (not tone_scores.get("cooperation") and not tone_scores.get("conflict")
-                  and any(kind == "absence" for _, _, kind in _negations(hits)))
-        return Features(words_text(text, hits), topic_scores, tone_scores, actors, absent)
+        absences = [(s, e) for s, e, kind in _negations(hits) if kind == "absence"]
+        absent = bool(absences) and not tone_scores.get("cooperation") and not tone_scores.get("conflict")
+        return Features(words_text(text, absences), topic_scores, tone_scores, actors, absent)
 
     def topics_and_tone(self, text: str, actors: int) -> tuple[tuple[str, ...], str]:
         """Topics (likeliest first) and tone of a text that names `actors` countries and organisations."""
