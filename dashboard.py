@@ -1,63 +1,20 @@
-"""The dashboard's map page: actor markers and relation lines of the filtered items; click one to read its items."""
+"""mapdata's dashboard: the frame every page shares. It draws the navigation and the sidebar filters once, then
+runs the chosen page, which only renders (pages/). Start it with `mapdata serve`."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
-from mapdata import aggregate, mapview
-from pages import current_frames, current_map_rows, current_view, setup, shown_caption, sidebar_filters
+from pages import sidebar, state
 
-PANEL_ITEMS = 100  # items listed after a click; the Items page has them all
-LIST_ITEMS = 100  # newest filtered items listed under the map (a list, not a table: the table widget's code
-# takes a second to load in a fresh browser and would hold up the map; the Items page has the table)
+st.set_page_config(page_title="mapdata", page_icon="🗺️", layout="wide")
 
-setup("Map")
-data = current_frames()
-filters = sidebar_filters(data)
-view = current_view(filters)
-actors, pairs = current_map_rows(filters)
-drawn = min(len(pairs), mapview.MAX_LINES)
-
-st.title("Who acts on whom")
-st.caption(
-    f"{shown_caption(view, data)} · {len(actors):,} actors · {len(pairs):,} relations"
-    + (f" (the {drawn:,} busiest drawn; raise *Minimum items per actor* or narrow the filters to see others)"
-       if drawn < len(pairs) else "")
-    + ". Click a marker or a line to read its items. Layers (top right) add a choropleth and a density view."
-)
-
-# The base map's script is the same on every run (st_folium mutates the object, so it is built afresh), so the
-# component is not remounted when filters change: only the data layers are swapped, and the view is kept.
-clicked = st_folium(
-    mapview.base_map(),
-    feature_group_to_add=mapview.layers(view, actors, pairs),
-    layer_control=mapview.layer_control(),
-    key="map",
-    height=600,
-    use_container_width=True,
-    returned_objects=["last_object_clicked", "last_object_clicked_tooltip"],
-)
-
-keys = mapview.keys_in((clicked or {}).get("last_object_clicked_tooltip"))
-if len(keys) == 2:
-    selected = aggregate.items_of_pair(view, *keys)
-    heading = f"Items between {' and '.join(mapview.actor_name(k) for k in keys)}"
-elif len(keys) == 1:
-    selected = aggregate.items_of_actor(view, keys[0])
-    heading = f"Items involving {mapview.actor_name(keys[0])}"
-else:
-    selected, heading = None, None
-
-if selected is not None and not selected.items.empty:
-    total = len(selected.items)
-    st.subheader(heading)
-    st.caption(f"{total:,} items, newest first{f' (the newest {PANEL_ITEMS} here)' if total > PANEL_ITEMS else ''}; "
-               "the phrase behind each tag is highlighted")
-    st.html(mapview.item_html(selected, limit=PANEL_ITEMS, more="more: narrow the filters, or see the Items page",
-                              box="clicked-items"))
-else:
-    st.info("Click a marker or a line on the map to read its items here.")
-
-st.subheader("Filtered items")
-st.caption(f"The newest {min(LIST_ITEMS, len(view.items)):,} of {len(view.items):,}, tagged phrases highlighted; "
-           "the Items page sorts, searches and downloads them all.")
-st.html(mapview.item_html(view, limit=LIST_ITEMS, more="more on the Items page", box="filtered-items"))
+page = st.navigation([
+    st.Page("pages/map.py", title="Map", default=True),
+    st.Page("pages/timeline.py", title="Timeline", url_path="timeline"),
+    st.Page("pages/relations.py", title="Relations", url_path="relations"),
+    st.Page("pages/items.py", title="Items", url_path="items"),
+    st.Page("pages/data.py", title="Data", url_path="data"),
+])
+sidebar.draw(state.frames(*state.stored()))
+view = state.current()  # after the widgets: a first run reads the filters a URL gives them
+sidebar.footer(view.caption(), view.filters.active, view.data)
+page.run()

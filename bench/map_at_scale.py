@@ -10,13 +10,13 @@ The first line is cold (per-data-set lookups are made then); the rest are what a
 import sys
 import time
 
-from mapdata import aggregate, mapview, store
+from mapdata import aggregate, mapview, settings, store
 from mapdata.filters import Filters
 
 
 def main() -> None:
     """Print load time, then per filter: apply + aggregate seconds, map build + render seconds, HTML bytes."""
-    url = sys.argv[1] if len(sys.argv) > 1 else store.database_url()
+    url = sys.argv[1] if len(sys.argv) > 1 else settings.database_url()
     started = time.perf_counter()
     frames = store.load_frames(store.open_engine(url))
     print(f"load_frames {time.perf_counter() - started:.2f} s, {len(frames.items):,} items")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import run as bench  # noqa: E402  (bench/run.py: generation, ingest and map helpers)
+import run as bench
 
 STEPS = ("ingest", "aggregate", "map", "page")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import importlib.util
 import json
 import os
@@ -29,7 +30,7 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,7 +140,7 @@ def machine_facts() -> str:
     total = re.search(r"MemTotal:\s+(\d+) kB", meminfo)
     memory = f"{int(total.group(1)) / 1024 ** 2:.1f} GiB RAM" if total else "RAM ?"
     return (f"CPU {model}, {os.cpu_count()} cores, {memory}, Python {platform.python_version()} "
-            f"({platform.machine()}, {sys.platform}), {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC")
+            f"({platform.machine()}, {sys.platform}), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
 
 
 def median_seconds(run: Callable[[], object], rounds: int, budget: float = 15.0) -> float:
@@ -338,7 +339,8 @@ def aggregation_times(frames, rounds: int) -> dict[str, float]:
     from mapdata.filters import Filters
 
     filtered_aggregates(frames, Filters(**FILTERS["topic military"]))  # warm-up: gazetteer, places, caches
-    return {name: median_seconds(lambda f=Filters(**kw): filtered_aggregates(frames, f), rounds) for name, kw in FILTERS.items()}
+    return {name: median_seconds(functools.partial(filtered_aggregates, frames, Filters(**kw)), rounds)
+            for name, kw in FILTERS.items()}
 
 
 # ------------------------------------------------------------------------------------------------ maps
@@ -364,7 +366,7 @@ def naive_map(view, cap: int) -> tuple[float, float, int, int, int]:
     import folium
 
     from mapdata import geocode
-    from mapdata.mapview import esc
+    from mapdata.markup import esc
 
     start = time.perf_counter()
     items = view.items.head(cap)
@@ -648,7 +650,7 @@ def measure_n(n: int, args, workdir: Path, pg_server: str | None) -> Result:
     times = []
     for k in range(ingest_runs(args.rounds)):
         url = f"sqlite:///{folder / f'ingest-{k}.sqlite'}"
-        outcome = guarded(result, "ingest_sqlite", lambda: ingest_seconds(url, jsonl))
+        outcome = guarded(result, "ingest_sqlite", functools.partial(ingest_seconds, url, jsonl))
         if outcome is None:
             break
         times.append(outcome[0])

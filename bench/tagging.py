@@ -1,9 +1,11 @@
 """Country tagging: throughput and accuracy of mapdata against geotext and flashgeotext, same items, same run.
 
-    python bench/tagging.py [--rounds 7] [--full]
+    python bench/tagging.py [--rounds 7] [--corpora DIR [--full]]
 
 Prints one table: items per second in one process (and the ratio to mapdata), and countries F1 / exact-set
-accuracy on each labelled file. Needs the bench extra (pip install -e '.[bench]').
+accuracy on each labelled file: the project's own labelled sets (tests/data), and, with --corpora, the public
+corpora of a folder that holds geowebnews/, lgl/ and tr-news/, each with items_short.jsonl (and items.jsonl,
+read with --full). Needs the bench extra (pip install -e '.[bench]').
 """
 
 from __future__ import annotations
@@ -18,20 +20,20 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+LABELLED = ROOT / "tests" / "data"
 
 
-def corpora(full: bool) -> dict[str, list[dict]]:
-    """Labelled files by short name: the seed gold, the dev briefs and the three public corpora."""
+def corpora(folder: Path | None, full: bool) -> dict[str, list[dict]]:
+    """Labelled files by short name: the seed, the dev and holdout briefs, and the public corpora of `folder`."""
     files = {
-        "seed": SHARED / "eval" / "seed_gold.jsonl",
-        "dev": ROOT / "tests" / "data" / "dev_briefs.jsonl",
-        "holdout": ROOT / "tests" / "data" / "holdout_briefs.jsonl",
+        "seed": LABELLED / "seed_briefs.jsonl",
+        "dev": LABELLED / "dev_briefs.jsonl",
+        "holdout": LABELLED / "holdout_briefs.jsonl",
     }
-    for name in ("geowebnews", "lgl", "tr-news"):
-        files[f"{name}-short"] = SHARED / "datasets" / name / "items_short.jsonl"
+    for name in ("geowebnews", "lgl", "tr-news") if folder else ():
+        files[f"{name}-short"] = folder / name / "items_short.jsonl"
         if full:
-            files[f"{name}-full"] = SHARED / "datasets" / name / "items.jsonl"
+            files[f"{name}-full"] = folder / name / "items.jsonl"
     out = {}
     for name, path in files.items():
         if path.exists():
@@ -114,9 +116,11 @@ def throughputs(tools: dict[str, Callable[[str], set[str]]], texts: list[str], r
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="timed passes over all items per tool (median reported)")
-    parser.add_argument("--full", action="store_true", help="also score the full-article files")
+    parser.add_argument("--corpora", type=Path, metavar="DIR",
+                        help="a folder with geowebnews/, lgl/ and tr-news/ (items_short.jsonl, items.jsonl) to score too")
+    parser.add_argument("--full", action="store_true", help="also score the corpora's full-article files")
     args = parser.parse_args()
-    data = corpora(args.full)
+    data = corpora(args.corpora, args.full)
     texts = [item["text"] for name, items in data.items() if not name.endswith("-full") for item in items]
     chars = sum(map(len, texts)) / len(texts)
     tools = {"mapdata": mapdata_tool(), "geotext": geotext_tool(), "flashgeotext": flashgeotext_tool()}

@@ -1,31 +1,32 @@
-"""Shared fixtures: the real seed file, a real SQLite file, and a real Streamlit server on a free port."""
+"""Fixtures: a real SQLite file, a real PostgreSQL server, the dashboard served on a free port, Debian's Chromium.
+
+In CI (CI set) a missing browser or database fails the test instead of skipping it. The helpers these fixtures
+use are in support.py.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
+import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-SEED = ROOT / "data" / "sample_news_2025-11-01.txt"
-SEED_GOLD = SHARED / "eval" / "seed_gold.jsonl"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+from support import CHROMIUM, CHROMIUM_ARGS, AppServer, gate, postgres_bin
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A browser test starts a dashboard and Chromium: it belongs to the slow tier too."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)
-def own_snapshot_folder(tmp_path_factory: pytest.TempPathFactory):
+def own_cache_folders(tmp_path_factory: pytest.TempPathFactory):
     """Snapshots of test databases go to a folder of this run (servers started by tests inherit it), never into
     the user's cache, where they would push out the snapshots of real databases."""
     before = os.environ.get("MAPDATA_SNAPSHOT_DIR")
@@ -53,62 +54,6 @@ def engine(db_url: str):
     eng.dispose()
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class AppServer:
-    """The dashboard as the README starts it (`mapdata serve`: Streamlit, caches warmed at start) in a subprocess
-    with its own database, polled until healthy; `plain=True` runs `streamlit run dashboard.py` instead."""
-
-    def __init__(self, workdir: Path, db_url: str, plain: bool = False, env: dict | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.db_url = db_url
-        self.log_path = workdir / "streamlit.log"
-        env = {**os.environ, "MAPDATA_DB_URL": db_url, **(env or {})}
-        self.log = self.log_path.open("w")
-        command = (
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1"]
-            if plain else
-            [sys.executable, "-m", "mapdata.cli", "serve", "--headless", "--port", str(self.port), "--address", "127.0.0.1"]
-        )
-        self.proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
-                    healthy = answer.read().decode().strip() == "ok"
-            except OSError:
-                healthy = False
-            # ours, not another server that took the port between free_port() and our bind (ours then exits)
-            if healthy and f"127.0.0.1:{self.port}" in self.output() and self.proc.poll() is None:
-                return
-            time.sleep(0.2)  # a poll interval
-        self.stop()
-        raise RuntimeError(f"streamlit did not answer within 60 s:\n{self.output()}")
-
-    def output(self) -> str:
-        """What the server printed so far."""
-        self.log.flush()
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        """Stop the server and close its log."""
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-
-
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory: pytest.TempPathFactory):
     """The dashboard served on a free port over a fresh database (the sample feed is ingested on first start)."""
@@ -133,18 +78,6 @@ def browser():
         instance.close()
 
 
-def gate(route, blocked: list[str] | None = None) -> None:
-    """Let requests to 127.0.0.1 (and data:, blob:, about:) through, abort every other (noted in `blocked`)."""
-    url = route.request.url
-    host = url.split("/")[2].split(":")[0] if "://" in url else ""
-    if url.startswith(("data:", "blob:", "about:")) or host in ("127.0.0.1", "localhost"):
-        route.continue_()
-    else:
-        if blocked is not None:
-            blocked.append(url)
-        route.abort()
-
-
 @pytest.fixture
 def page(browser):
     """A fresh page whose every request that leaves 127.0.0.1 is aborted; console errors are collected."""
@@ -160,13 +93,6 @@ def page(browser):
     context.close()
 
 
-def _postgres_bin() -> Path | None:
-    for folder in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
-            return folder
-    return None
-
-
 @pytest.fixture(scope="session")
 def pg_server():
     """A throwaway PostgreSQL cluster on a free port of 127.0.0.1 (Debian's server binaries), polled until
@@ -175,15 +101,16 @@ def pg_server():
     if given:
         yield given.rstrip("/") + "/"
         return
-    bindir = _postgres_bin()
+    bindir = postgres_bin()
     if bindir is None:
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL server binaries are missing in CI: .ci/run must install postgresql")
         pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
     import pwd
-    import tempfile
 
     import psycopg
+
+    from support import free_port
 
     root = Path(tempfile.mkdtemp(prefix="mapdata-pg-"))
     run_as: list[str] = []
@@ -207,7 +134,7 @@ def pg_server():
         except psycopg.OperationalError:
             if time.monotonic() > deadline:
                 raise
-            time.sleep(0.2)
+            time.sleep(0.2)  # a poll interval
     yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/"
     subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
     shutil.rmtree(root, ignore_errors=True)

@@ -8,22 +8,49 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from conftest import ROOT
+from support import ROOT
+
+PAGES = ["pages/timeline.py", "pages/relations.py", "pages/items.py", "pages/data.py"]
 
 
 @pytest.fixture
 def app(db_url, monkeypatch):
+    """The dashboard under AppTest. AppTest shows the frame's output (the sidebar) for a session's first run only:
+    later runs list the page's elements alone. Tests that read the sidebar set the filters before the first run."""
     monkeypatch.setenv("MAPDATA_DB_URL", db_url)
     monkeypatch.chdir(ROOT)
     return AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
 
 
-COUNTRY_MARKER = '"mapdata-actor actor-'
+def with_filters(app, **values):
+    """The first run of a session whose filter widgets hold these values (by key), as if the user had chosen them."""
+    for key, value in values.items():
+        app.session_state[key] = value
+    return app.run()
 
 
 def map_component(at):
     (comp,) = [c for c in at.get("component_instance") if c.proto.component_name == "streamlit_folium.st_folium"]
     return comp, json.loads(comp.proto.json_args)
+
+
+def layer_rows(args: dict, function: str) -> list:
+    """The rows a data layer of the map draws (the options of its mapdata.js call)."""
+    start = args["feature_group"].index(f"window.mapdata.{function}(")
+    start = args["feature_group"].index("{", start)
+    return json.JSONDecoder().raw_decode(args["feature_group"], start)[0]["rows"]
+
+
+def markers(at) -> list[str]:
+    """The actor keys of the map's markers."""
+    return [row[0] for row in layer_rows(map_component(at)[1], "actors")]
+
+
+def click(at, key: str):
+    """What streamlit-folium reports when a marker or a line is clicked: the feature mapdata.js gave the layer."""
+    comp, _ = map_component(at)
+    at.session_state[comp.key] = {"last_active_drawing": {"type": "Feature", "properties": {"key": key}}}
+    return at.run()
 
 
 def caption_text(at) -> str:
@@ -42,24 +69,23 @@ def test_map_page_runs_and_draws_every_actor(app):
     assert not at.exception
     assert "Showing 11 of 11 items" in caption_text(at)
     _, args = map_component(at)
-    layer = args["feature_group"]
-    assert layer.count(COUNTRY_MARKER) == 11  # countries; EU and NATO are diamond markers
-    assert layer.count("mapdata-org actor-org-") == 2
-    assert layer.count('"mapdata-pair pair-') >= 15
-    assert "window.mapdata.basemap(" in args["script"]  # the drawing code comes with the base map
-    assert "Lukashenka" in layer
-    assert "/app/static/leaflet/leaflet.js" in args["js_links"]
+    actors = layer_rows(args, "actors")
+    assert len([r for r in actors if not r[5]]) == 11  # countries; EU and NATO are diamond markers
+    assert sorted(r[0] for r in actors if r[5]) == ["org:EU", "org:NATO"]
+    assert len(layer_rows(args, "lines")) >= 15
+    assert "window.mapdata.basemap(" in args["script"]  # the basemap comes with the base map
+    assert "Lukashenka" in args["feature_group"]
+    assert any(link.startswith("/app/static/leaflet/leaflet.js") for link in args["js_links"])
+    assert any(link.startswith("/app/static/mapdata/mapdata.js") for link in args["js_links"])
     assert all(link.startswith("/app/static/") for link in args["js_links"] + args["css_links"])
     assert listed_items(at) == 11
 
 
 def test_topic_filter_changes_markers_table_and_url(app):
-    at = app.run()
-    at.sidebar.multiselect(key="topics").select("travel_consular").run()
+    at = with_filters(app, topics=["travel_consular"])
     assert not at.exception
     assert "Showing 1 of 11 items" in caption_text(at)
-    _, args = map_component(at)
-    assert args["feature_group"].count(COUNTRY_MARKER) == 2
+    assert len([k for k in markers(at) if not k.startswith("org:")]) == 2
     assert listed_items(at) == 1
     assert at.query_params["topics"] in ("travel_consular", ["travel_consular"])
 
@@ -81,7 +107,7 @@ def test_date_range_filter_from_url_leaves_nothing_outside(app, tmp_path):
     engine = store.open_engine()
     ensure_sample(engine)
     ingest_paths(engine, [feed])
-    app.query_params["from"] = "2025-11-02"
+    app.query_params["dates"] = ["2025-11-02", "2025-11-05"]
     at = app.run()
     assert not at.exception
     assert "Showing 1 of 12 items" in caption_text(at)
@@ -89,26 +115,20 @@ def test_date_range_filter_from_url_leaves_nothing_outside(app, tmp_path):
 
 
 def test_click_on_a_marker_lists_its_items(app):
-    at = app.run()
-    comp, _ = map_component(at)
-    at.session_state[comp.key] = {"last_object_clicked": {"lat": 53.5, "lng": 28.0}, "last_object_clicked_tooltip": "Belarus (BY) · 11 items"}
-    at.run()
+    at = click(app.run(), "BY")
     assert not at.exception
     assert any("Items involving Belarus (BY)" in s.value for s in at.subheader)
     assert any("<mark" in h.value and "Lukashenka</mark>" in h.value for h in at.get("html"))
 
 
 def test_click_on_a_line_lists_the_pair(app):
-    at = app.run()
-    comp, _ = map_component(at)
-    at.session_state[comp.key] = {"last_object_clicked_tooltip": "Belarus (BY) – European Union (EU, org.) · 1 item"}
-    at.run()
+    at = click(app.run(), "BY|org:EU")
     assert any("Items between Belarus (BY) and European Union (EU, org.)" in s.value for s in at.subheader)
 
 
 def test_items_page_search_and_download(app):
     at = app.run()
-    at.switch_page("pages/3_Items.py").run()
+    at.switch_page("pages/items.py").run()
     assert not at.exception
     assert len(at.dataframe[0].value) == 11
     at.text_input(key="item_search").input("embassy").run()
@@ -117,57 +137,77 @@ def test_items_page_search_and_download(app):
     assert at.get("download_button")
 
 
-PAGES = ["pages/1_Timeline.py", "pages/2_Relations.py", "pages/3_Items.py", "pages/4_Data.py"]
-
-
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_runs_without_exception(app, page):
-    at = app.run()
+    at = with_filters(app, topics=["border", "military"])
+    assert at.sidebar.multiselect(key="topics").value == ["border", "military"]
     at.switch_page(page).run()
     assert not at.exception, at.exception
-    assert at.title and at.sidebar.multiselect(key="topics") is not None
+    assert at.title
 
 
-def test_every_sidebar_filter_and_reset(app):
-    at = app.run()
-    at.sidebar.multiselect(key="countries").select("PL").run()
-    assert "Showing 2 of 11 items" in caption_text(at)
-    at.sidebar.multiselect(key="tones").select("cooperation").run()
-    assert "Showing 0 of 11 items" in caption_text(at)
-    at.sidebar.multiselect(key="tones").unselect("cooperation").run()
-    at.sidebar.text_input(key="search").input("Zapad").run()
-    assert "Showing 1 of 11 items" in caption_text(at)
-    assert at.query_params["countries"] in ("PL", ["PL"])
-    at.sidebar.button(key="reset").click().run()
-    assert "Showing 11 of 11 items" in caption_text(at)
-    assert at.sidebar.multiselect(key="countries").value == []
-    at.sidebar.checkbox(key="border_only").check().run()
-    border = caption_text(at)
+@pytest.mark.parametrize(("values", "shown"), [
+    ({"countries": ["PL"]}, 2),
+    ({"countries": ["PL"], "tone": ["cooperation"]}, 0),
+    ({"countries": ["PL"], "q": "Zapad"}, 1),
+    ({"orgs": ["NATO"]}, 1),
+    ({"dates": (date(2025, 11, 1), date(2025, 11, 1))}, 11),
+])
+def test_every_sidebar_filter(app, values, shown):
+    at = with_filters(app, **values)
+    assert not at.exception
+    assert f"Showing {shown} of 11 items" in caption_text(at)
+
+
+def test_border_only_and_minimum_items(app):
+    border = caption_text(with_filters(app, border=True))
     assert "Showing 11 of 11" not in border and "Showing 0 of" not in border
-    at.sidebar.checkbox(key="border_only").uncheck().run()
-    at.sidebar.number_input(key="min_items").set_value(3).run()
-    _, args = map_component(at)
-    assert args["feature_group"].count(COUNTRY_MARKER) == 4  # BY, RU, US, UA have 3 items or more
+    at = with_filters(app, border=False, min=3)
+    assert sorted(markers(at)) == ["BY", "RU", "UA", "US"]  # the actors with 3 items or more
+
+
+def test_reset_clears_every_filter(app):
+    at = with_filters(app, countries=["PL"], q="Zapad", min=2)
+    assert "Showing 1 of 11 items" in caption_text(at)
+    at.sidebar.button(key="reset").click().run()
+    assert not at.exception
+    assert "Showing 11 of 11 items" in caption_text(at)
+    assert at.session_state["countries"] == [] and at.session_state["q"] == "" and at.session_state["min"] == 1
 
 
 def test_url_with_unknown_actor_is_ignored_not_fatal(app):
-    app.query_params["countries"] = "PL,ZZ"
+    # a bound multiselect writes its options' labels into the URL; an unknown one is dropped, never fatal
+    app.query_params["countries"] = ["Poland (PL)", "Ruritania (ZZ)"]
     app.query_params["min"] = "not-a-number"
     at = app.run()
     assert not at.exception
     assert at.sidebar.multiselect(key="countries").value == ["PL"]
 
 
-def test_timeline_narrows_every_view(app):
+def test_timeline_narrows_every_view(app, tmp_path):
+    from mapdata import store
+    from mapdata.ingest import ensure_sample, ingest_paths
+
+    feed = tmp_path / "later.txt"
+    feed.write_text("date 2025-11-05 Japan and South Korea held talks in Busan.\n", encoding="utf-8")
+    engine = store.open_engine()
+    ensure_sample(engine)
+    ingest_paths(engine, [feed])
     at = app.run()
-    at.switch_page("pages/1_Timeline.py").run()
+    at.switch_page("pages/timeline.py").run()
     assert not at.exception
     assert any("Items per day" in c.value for c in at.caption)
+    at.select_slider(key="period_slider").set_range(date(2025, 11, 5), date(2025, 11, 5)).run()
+    at.button(key="narrow").click().run()
+    assert not at.exception
+    assert at.session_state["dates"] == (date(2025, 11, 5), date(2025, 11, 5))
+    at.switch_page("pages/map.py").run()  # the period holds on every page
+    assert "Showing 1 of 12 items" in caption_text(at) and sorted(markers(at)) == ["JP", "KR"]
 
 
 def test_relations_page_matrix_pairs_and_ego(app):
     at = app.run()
-    at.switch_page("pages/2_Relations.py").run()
+    at.switch_page("pages/relations.py").run()
     assert not at.exception
     assert at.dataframe  # the matrix and the ego tables
     assert any("Belarus (BY)" in e.label for e in at.expander)
@@ -177,14 +217,14 @@ def test_relations_page_matrix_pairs_and_ego(app):
 
 def test_items_page_has_three_downloads(app):
     at = app.run()
-    at.switch_page("pages/3_Items.py").run()
+    at.switch_page("pages/items.py").run()
     labels = {b.proto.label for b in at.get("download_button")}
     assert labels == {"Download CSV", "Download JSON Lines", "Download GeoJSON (map layers)"}
 
 
 def test_data_page_paste_preview_and_add(app, db_url):
     at = app.run()
-    at.switch_page("pages/4_Data.py").run()
+    at.switch_page("pages/data.py").run()
     at.text_area(key="paste_text").input("Chile and Peru signed a trade agreement.\n\ndate 2025-13-45 Broken date.").run()
     assert not at.exception
     assert any("1 items to add, 1 rejected" in m.value for m in at.markdown)
@@ -198,7 +238,7 @@ def test_data_page_paste_preview_and_add(app, db_url):
 
 def test_data_page_correction_is_stored_and_shown(app, db_url):
     at = app.run()
-    at.switch_page("pages/4_Data.py").run()
+    at.switch_page("pages/data.py").run()
     at.text_input(key="correct_search").input("Zapad").run()
     at.selectbox(key="add_country").select("LT").run()
     at.button(key="do_add_country").click().run()
@@ -216,12 +256,12 @@ def test_warm_loads_what_the_first_visit_reads(app, db_url, monkeypatch):
     import sys
 
     monkeypatch.syspath_prepend(str(ROOT))
-    import pages
     from mapdata import snapshot, store
+    from pages import state
 
-    seconds = pages.warm()
+    seconds = state.warm()
     assert seconds > 0
-    assert sys.modules["pages"] is pages  # the module the dashboard imports: the same caches
+    assert sys.modules["pages.state"] is state  # the module the dashboard imports: the same caches
 
     def no_second_load(*args, **kwargs):
         raise AssertionError("the first visit loaded the data again")

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from support import MAP, WAIT, choose
+
 pytestmark = pytest.mark.browser
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
-WAIT = 60_000  # a maximum, not a sleep: Streamlit reruns are slow on 2 busy cores
 
 
 def open_map(page, url: str):
@@ -23,7 +24,7 @@ def open_map(page, url: str):
 def test_click_marker_reads_items_offline(app_server, page):
     frame = open_map(page, app_server.url)
     assert frame.locator("path.mapdata-actor").count() >= 8
-    frame.locator("path.actor-BY").dispatch_event("click")
+    frame.locator('path.mapdata-actor[data-key="BY"]').dispatch_event("click")
     popup = frame.locator(".leaflet-popup-content")
     expect(popup).to_contain_text("Belarus (BY)", timeout=WAIT)
     expect(popup.locator("mark").first).to_be_visible()
@@ -36,7 +37,7 @@ def test_click_marker_reads_items_offline(app_server, page):
 
 def test_click_relation_line(app_server, page):
     frame = open_map(page, app_server.url)
-    line = frame.locator("path.pair-BY-PL")
+    line = frame.locator('path.mapdata-relation[data-key="BY|PL"]')
     expect(line).to_be_attached(timeout=WAIT)
     line.dispatch_event("click")
     expect(frame.locator(".leaflet-popup-content")).to_contain_text("Poland (PL)", timeout=WAIT)
@@ -47,9 +48,7 @@ def test_topic_filter_changes_markers_and_url(app_server, page):
     frame = open_map(page, app_server.url)
     before = frame.locator("path.mapdata-actor").count()
     sidebar = page.get_by_test_id("stSidebar")
-    sidebar.get_by_role("combobox", name="Topics").click()
-    page.get_by_role("option", name="travel_consular").click()
-    page.keyboard.press("Escape")
+    choose(page, "Topics", "travel_consular")
     expect(sidebar.get_by_text("Showing 1 of 11 items")).to_be_visible(timeout=WAIT)
     frame = page.frame_locator(MAP)
     expect(frame.locator("path.mapdata-actor")).to_have_count(2, timeout=WAIT)
@@ -75,14 +74,14 @@ def test_layers_legend_and_fullscreen_controls(app_server, page):
 
 
 def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
-    from conftest import AppServer, gate
+    from support import AppServer, gate
 
     server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'upload.sqlite'}")
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.route("**/*", gate)
     page = context.new_page()
     try:
-        page.goto(server.url + "/Data")
+        page.goto(server.url + "/data")
         feed = tmp_path / "mine.csv"
         feed.write_text("date,text\n2025-11-02,Chile and Peru signed a fisheries agreement in Lima.\n", encoding="utf-8")
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(feed), timeout=WAIT)
@@ -91,8 +90,9 @@ def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
         expect(page.get_by_text("1 new, 0 already present")).to_be_visible(timeout=WAIT)
         page.goto(server.url)
         frame = page.frame_locator(MAP)
-        expect(frame.locator("path.actor-CL")).to_be_attached(timeout=WAIT)
-        frame.locator("path.actor-CL").dispatch_event("click")
+        chile = frame.locator('path.mapdata-actor[data-key="CL"]')
+        expect(chile).to_be_attached(timeout=WAIT)
+        chile.dispatch_event("click")
         expect(frame.locator(".leaflet-popup-content")).to_contain_text("fisheries agreement", timeout=WAIT)
     finally:
         context.close()
@@ -100,14 +100,14 @@ def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
 
 
 def test_items_page_downloads_the_filtered_view(app_server, page):
-    page.goto(app_server.url + "/?topics=military")  # opening /Items directly makes Streamlit probe /Items/_stcore (404)
+    page.goto(app_server.url + "/?topics=military")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_text(re.compile(r"Showing [1-9] of 11 items"))).to_be_visible(timeout=WAIT)
     page.get_by_test_id("stSidebarNav").get_by_text("Items").click()
     expect(page.get_by_text(re.compile(r"^[1-9] items shown \(of 11 stored\)"))).to_be_visible(timeout=WAIT)
     with page.expect_download(timeout=WAIT) as download:
         page.get_by_role("button", name="Download CSV").click()
-    lines = open(download.value.path(), encoding="utf-8").read().splitlines()
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("date,topics,countries,organisations,tone,lead_actor,text")
     shown = page.get_by_text("items shown (of 11 stored)").inner_text()
     assert len(lines) - 1 == int(shown.split()[0]) and all("military" in line for line in lines[1:])
@@ -117,7 +117,7 @@ def test_items_page_downloads_the_filtered_view(app_server, page):
 def test_serve_warms_the_caches_before_the_first_visit(tmp_path, browser):
     import time
 
-    from conftest import AppServer, gate
+    from support import AppServer, gate
 
     # `mapdata serve`, as the README says; with PYTHONSAFEPATH the current folder is not on sys.path
     server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'warm.sqlite'}", env={"PYTHONSAFEPATH": "1"})
@@ -135,3 +135,48 @@ def test_serve_warms_the_caches_before_the_first_visit(tmp_path, browser):
         context.close()
         server.stop()
     assert server.proc.returncode is not None  # stopping `mapdata serve` stopped the server itself
+
+
+def test_the_pages_are_named_and_keep_the_filters(app_server, page):
+    open_map(page, app_server.url + "/?topics=border")
+    nav = page.get_by_test_id("stSidebarNav")
+    expect(nav.get_by_role("link")).to_have_count(5, timeout=WAIT)
+    assert [name.strip() for name in nav.get_by_role("link").all_inner_texts()] == ["Map", "Timeline", "Relations", "Items", "Data"]
+    sidebar = page.get_by_test_id("stSidebar")
+    shown = sidebar.get_by_text(re.compile(r"Showing \d+ of 11 items")).inner_text()
+    for name in ("Timeline", "Relations", "Items", "Data", "Map"):
+        nav.get_by_role("link", name=name).click()
+        expect(page.get_by_role("heading", level=1).first).to_be_visible(timeout=WAIT)
+        expect(sidebar.get_by_text(shown)).to_be_visible(timeout=WAIT)  # the same filters on every page
+        assert "topics=border" in page.url
+    assert page.console_errors == [], page.console_errors
+
+
+SESSIONS = 6
+
+
+def test_a_choice_made_while_the_first_run_streams_sticks(app_server, browser):
+    """Each session picks a topic the moment the box appears, before its first run has drawn the map: the choice
+    stays chosen and the view follows it (the widgets were once seeded from the URL by the script, and a first
+    run could overwrite a choice the browser had already made)."""
+    from support import gate
+
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 900}) for _ in range(SESSIONS)]
+    try:
+        pages = []
+        for context in contexts:
+            context.route("**/*", gate)
+            pages.append(context.new_page())
+        for pg in pages:
+            pg.goto(app_server.url, wait_until="commit")
+        for pg in pages:  # as soon as each box can be used, not after the map
+            choose(pg, "Topics", "travel_consular")
+        for pg in pages:
+            sidebar = pg.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text("Showing 1 of 11 items")).to_be_visible(timeout=WAIT)
+            expect(pg.frame_locator(MAP).locator("path.mapdata-actor")).to_have_count(2, timeout=WAIT)
+            expect(sidebar.get_by_role("button", name="Remove travel_consular", exact=True)).to_have_count(1)
+            assert "topics=travel_consular" in pg.url
+    finally:
+        for context in contexts:
+            context.close()

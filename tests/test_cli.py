@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
-from conftest import SEED, SEED_GOLD
+import pytest
 
-
-def mapdata(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mapdata.cli", *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=120)
+from support import SEED, SEED_GOLD, mapdata
 
 
 def test_tag_seed_prints_one_record_per_item():
@@ -28,7 +23,7 @@ def test_tag_seed_prints_one_record_per_item():
 def test_tag_json_lines_keeps_ids_and_ignores_gold_fields():
     out = mapdata("tag", str(SEED_GOLD))
     records = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["id"] for r in records][:2] == ["s01", "s02"]
+    assert [r["id"] for r in records][:2] == ["seed01", "seed02"]
 
 
 def test_evaluate_prints_the_table():
@@ -61,6 +56,7 @@ def test_unreadable_file_is_a_clear_error(tmp_path):
     assert "Traceback" not in out.stderr
 
 
+@pytest.mark.slow
 def test_export_stats_retag_round_trip(tmp_path):
     env = {"MAPDATA_DB_URL": f"sqlite:///{tmp_path / 'cli.sqlite'}"}
     mapdata("ingest", str(SEED), env=env)

@@ -10,12 +10,13 @@ import tracemalloc
 from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
-from conftest import free_port
 from mapdata.errors import InputError
 from mapdata.feeds import Rejection, detect_format, fetch, parse_date, read_file, read_source
+from support import free_port
 
 RSS = """<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
@@ -230,12 +231,11 @@ print("feedparser:", sum(len(e.get("title", "")) for e in parsed.entries), round
 def test_billion_laughs_neither_blows_up_memory_nor_hangs(tmp_path):
     feed = write(tmp_path / "laughs.rss", BILLION_LAUGHS)
     tracemalloc.start()
-    started = time.monotonic()
     with pytest.raises(InputError):
         read_file(feed)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < 2 * 2**20 and time.monotonic() - started < 2
+    assert peak < 2 * 2**20  # refused before anything is expanded
     # in a child with 384 MB of address space (a billion laughs needs gigabytes) and a time limit
     out = subprocess.run([sys.executable, "-c", BOMB_CHILD, str(feed)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -418,10 +418,10 @@ def test_dates_up_to_a_day_ahead_are_accepted():
 
 
 class _Routes(BaseHTTPRequestHandler):
-    routes: dict[str, tuple[int, str, bytes, float]] = {}
-    seen: list[str] = []
+    routes: ClassVar[dict[str, tuple[int, str, bytes, float]]] = {}
+    seen: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server name)
+    def do_GET(self) -> None:
         self.seen.append(self.path)
         status, content_type, body, delay = self.routes.get(self.path, (404, "text/plain", b"not here", 0.0))
         time.sleep(delay)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
 import pytest
 
-from conftest import SEED
-from mapdata import aggregate, geocode, mapview
+from mapdata import aggregate, geocode, geometry, mapview, markup
 from mapdata.filters import Filters
+from mapdata.frames import by_ids
 from mapdata.ingest import ingest_paths
 from mapdata.store import load_frames
+from support import SEED
 
 
 @pytest.fixture
@@ -20,11 +22,13 @@ def frames(engine):
     return load_frames(engine)
 
 
-def test_query_round_trip():
-    f = Filters(start=date(2025, 1, 1), end=date(2025, 2, 1), topics=("military", "border"), organisations=("EU",), search="drone")
-    assert Filters.from_query(f.to_query()) == f
-    assert Filters.from_query({"topics": "military,bogus", "from": "not-a-date", "tone": "angry"}) == Filters(topics=("military",))
-    assert Filters().to_query() == {}
+def calls(page: str, function: str) -> list[dict]:
+    """The options of every call of a mapdata.js function in a rendered map."""
+    decoder = json.JSONDecoder()
+    found = []
+    for match in re.finditer(rf"window\.mapdata\.{function}\([\w.]+, ", page):
+        found.append(decoder.raw_decode(page, match.end())[0])
+    return found
 
 
 def test_filters_narrow_the_view(frames):
@@ -39,7 +43,7 @@ def test_filters_narrow_the_view(frames):
 
 
 def test_search_on_a_view_first_then_on_everything(frames):
-    # the casefolded texts are kept per data set only when made from all its items, never from a view's
+    # the casefolded texts are kept per frames object: a view's never stand for the whole set's
     border = Filters(topics=("border",)).apply(frames)
     assert 0 < len(Filters(search="belarus").apply(border).items) < len(border.items) + 1
     everything = Filters(search="BELARUS").apply(frames)
@@ -70,41 +74,58 @@ def test_country_points_lie_inside_their_outline():
 
 
 def test_popups_escape_text_and_mark_phrases(frames):
-    html = mapview.item_html(aggregate.items_of_actor(frames, "BY"))
+    html = markup.item_html(aggregate.items_of_actor(frames, "BY"), limit=8, more="more below the map")
     assert "<mark" in html and "Lukashenka</mark>" in html
-    assert "more below the map" in html  # 11 items, 8 shown
+    assert "3 more below the map" in html  # 11 items, 8 shown
     hostile = frames.items.copy()
     hostile.loc[0, "text"] = '<img src=x onerror="alert(1)"> Belarus'
     hostile.loc[0, "url"] = "javascript:alert(1)"
-    out = mapview.item_html(type(frames)(hostile, frames.tags.iloc[0:0], frames.topics, frames.relations))
+    out = markup.item_html(type(frames)(hostile, frames.tags.iloc[0:0], frames.topics, frames.relations, frames.keys),
+                           limit=20, more="")
     assert "<img" not in out and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in out
     assert "javascript:" not in out
 
 
+def test_one_item_shows_its_own_tags_only(frames):
+    first = frames.items["id"].iloc[0]
+    html = markup.item_html(by_ids(frames, [first]), limit=1, more="more")
+    assert html.count('<div class="item">') == 1 and "more" not in html.split("</style>", 1)[1]
+
+
 def test_links_only_for_http():
-    assert mapview.safe_link("https://example.org/a?b=<c>").startswith('<a href="https://example.org/a?b=%3Cc%3E"')
-    assert 'rel="noopener noreferrer"' in mapview.safe_link("http://x.org")
+    assert markup.safe_link("https://example.org/a?b=<c>").startswith('<a href="https://example.org/a?b=%3Cc%3E"')
+    assert 'rel="noopener noreferrer"' in markup.safe_link("http://x.org")
     for bad in ("javascript:alert(1)", "data:text/html,hi", "vbscript:x", "//evil", ""):
-        assert mapview.safe_link(bad) == ""
+        assert markup.safe_link(bad) == ""
 
 
-def test_tooltip_labels_identify_actors():
-    assert mapview.keys_in(mapview.actor_label("BY", 3)) == ["BY"]
-    assert mapview.keys_in(mapview.pair_label("org:AU", "AU", 1)) == ["org:AU", "AU"]
-    assert mapview.keys_in(None) == []
+def test_a_click_on_the_map_names_its_actors():
+    # streamlit-folium reports the clicked layer's GeoJSON feature; mapdata.js gives it the layer's key
+    def click(key):
+        return {"last_active_drawing": {"type": "Feature", "properties": {"key": key}, "geometry": None}}
+
+    assert mapview.clicked_keys(click("BY")) == ["BY"]
+    assert mapview.clicked_keys(click(mapview.pair_key("org:AU", "AU"))) == ["AU", "org:AU"]
+    assert mapview.clicked_keys(click(None)) == []
+    assert mapview.clicked_keys({"last_active_drawing": None}) == []
+    assert mapview.clicked_keys(None) == []
 
 
 def test_map_layers_use_only_local_assets(frames):
     fmap = mapview.build_map(frames)
     html = fmap.get_root().render()
-    assert html.count('"mapdata-actor actor-') == len(aggregate.actors(frames)) - 2  # EU and NATO are diamonds
-    assert html.count('"mapdata-pair pair-') == len(aggregate.pairs(frames))
+    (actors,) = calls(html, "actors")
+    (lines,) = calls(html, "lines")
+    assert sorted(r[0] for r in actors["rows"]) == sorted(aggregate.actors(frames)["actor"])
+    assert sum(r[5] for r in actors["rows"]) == 2  # EU and NATO are diamonds
+    assert len(lines["rows"]) == len(aggregate.pairs(frames))
+    assert "BY|PL" in {r[0] for r in lines["rows"]}
     assert "{{" not in html and "{%" not in html  # no template syntax reaches the page
     for layer in ("Relations", "Actors", "Items per country (choropleth)", "Density (heat)"):
         assert layer in html
-    assert "actor-org-EU" in html and "pair-BY-PL" in html
-    scripts = [src for _, src in fmap.default_js] + [href for _, href in fmap.default_css]
-    assert scripts and all(s.startswith("/app/static/") for s in scripts)
+    links = re.findall(r'<(?:script src|link rel="stylesheet" href)="([^"]+)"', html)
+    assert {"leaflet.js", "mapdata.js", "leaflet.css", "mapdata.css"} <= {u.split("/")[-1].split("?")[0] for u in links}
+    assert all(u.startswith("/app/static/") for u in links), links
 
 
 def test_map_draws_the_busiest_lines_and_newest_items_only(frames):
@@ -116,21 +137,29 @@ def test_map_draws_the_busiest_lines_and_newest_items_only(frames):
         group.add_to(fmap)
     page = fmap.get_root().render()
     busiest = pair_rows.head(3)
-    assert page.count('"mapdata-pair pair-') == 3 < len(pair_rows)
-    for a, b in zip(busiest["a"], busiest["b"]):
-        assert f"pair-{mapview.css_name(a)}-{mapview.css_name(b)}" in page
+    (lines,) = calls(page, "lines")
+    assert [r[0] for r in lines["rows"]] == [mapview.pair_key(a, b) for a, b in zip(busiest["a"], busiest["b"], strict=True)]
+    assert len(pair_rows) > 3
     # popups carry the newest POPUP_ITEMS items with their phrases marked, and say how many more: Belarus has 11
-    snippets = page.count('\\u003cdiv class=\\"item\\"')
-    assert 0 < snippets <= (len(actor_rows) + 3) * mapview.POPUP_ITEMS
-    assert "Lukashenka\\u003c/mark\\u003e" in page
-    assert re.search(r'Belarus \(BY\) · 11 items",\[\d+,\d+\],9\]', page)
+    (snippets,) = calls(page, "snippets")
+    assert 0 < len(snippets["items"]) <= (len(actor_rows) + 3) * mapview.POPUP_ITEMS
+    assert any("Lukashenka</mark>" in item for item in snippets["items"])
+    (actors,) = calls(page, "actors")
+    belarus = next(r for r in actors["rows"] if r[0] == "BY")
+    assert belarus[6] == "Belarus (BY) · 11 items" and len(belarus[7][1]) == mapview.POPUP_ITEMS and belarus[7][2] == 9
     assert len(page) < len(html) + 10_000
 
 
-def test_arc_follows_the_great_circle():
-    points = mapview.arc((53.9, 27.6), (38.9, -77.0))
+def test_lines_follow_the_great_circle(frames):
+    points = geometry.arc((53.9, 27.6), (38.9, -77.0))
     assert points[0] == pytest.approx((53.9, 27.6)) and points[-1] == pytest.approx((38.9, -77.0))
     assert max(lat for lat, _ in points) > 60  # the Minsk-Washington geodesic bows north
+    assert geometry.arc((50.0, 4.0), (50.0, 4.0)) == [(50.0, 4.0), (50.0, 4.0)]
+    assert 470 < geometry.distance_km((53.9, 27.6), (52.2, 21.0)) < 490  # Minsk to Warsaw
+    # the map draws the same points (to 0.01 degree) as the export
+    (lines,) = calls(mapview.build_map(frames).get_root().render(), "lines")
+    flat = next(r[1] for r in lines["rows"] if r[0] == "BY|US")
+    assert len(flat) == 2 * len(points)
 
 
 def test_actors_at_the_same_seat_are_spread_apart(frames):
@@ -147,7 +176,6 @@ def test_border_only_and_min_items(frames):
     actor_rows, pair_rows = aggregate.view(frames, min_items=3)
     assert set(actor_rows["actor"]) == {"BY", "RU", "US", "UA"}
     assert set(pair_rows["a"]) | set(pair_rows["b"]) <= set(actor_rows["actor"])
-    assert Filters.from_query(Filters(border_only=True, min_items=3).to_query()) == Filters(border_only=True, min_items=3)
 
 
 def test_timeline_matrix_and_ego(frames):

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import shutil
 
-from mapdata import gazetteer
+from mapdata import gazetteer, settings
 
 
 def test_index_is_cached_and_rebuilt_when_data_changes(tmp_path, monkeypatch):
     data = tmp_path / "data"
-    shutil.copytree(gazetteer.DATA_DIR, data)
-    monkeypatch.setattr(gazetteer, "DATA_DIR", data)
-    monkeypatch.setattr(gazetteer, "CACHE_DIR", tmp_path / "cache")
+    shutil.copytree(settings.data_dir(), data)
+    monkeypatch.setenv("MAPDATA_DATA_DIR", str(data))
+    monkeypatch.setenv("MAPDATA_CACHE_DIR", str(tmp_path / "cache"))
     gazetteer.load.cache_clear()
     try:
         first = gazetteer.load()

@@ -22,17 +22,14 @@ import json
 import re
 import time
 import tomllib
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
 from playwright.sync_api import Browser, Locator, expect
 
-from conftest import ROOT, AppServer, gate
+from support import MAP, ROOT, WAIT, AppServer, choose, gate, report
 
 pytestmark = pytest.mark.browser
-MAP = 'iframe[title="streamlit_folium.st_folium"]'
-WAIT = 60_000  # a maximum, never a sleep: Streamlit reruns are slow on 2 busy cores
 PAGES = ("Timeline", "Relations", "Items", "Data")  # besides the map, which is the app's first page
 
 # Every payload announces itself: a script that runs sets window.__pwned (in its own frame or its parent), calls
@@ -106,12 +103,6 @@ MARKUP = """(el, forbidden) => {
 }"""
 
 
-def report(capsys, line: str) -> None:
-    """Print one result line past pytest's capture."""
-    with capsys.disabled():
-        print(f"\nHARDENING {line}")
-
-
 class Session:
     """A browser context with the request gate, the trap in every frame, and a record of dialogs and page errors."""
 
@@ -133,7 +124,7 @@ class Session:
         for frame in self.page.frames:
             try:
                 hit = frame.evaluate("() => window.__pwned")
-            except Exception as err:  # noqa: BLE001 - a frame detached meanwhile has nothing to read
+            except Exception as err:
                 hit = None if "detached" in str(err) or "destroyed" in str(err) else f"cannot read: {err}"
             if hit is not None:
                 out[frame.url[:80]] = hit
@@ -148,7 +139,7 @@ class Session:
             try:
                 if not frame.evaluate(TRAPPED):
                     missing.append(frame.url[:80])
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 if "detached" not in str(err) and "destroyed" not in str(err):
                     missing.append(f"{frame.url[:80]} ({err})")
         return missing
@@ -206,12 +197,9 @@ def hostile_server(tmp_path_factory):
     server.stop()
 
 
-def object_keys(classes: str) -> list[str]:
-    """Actor keys named by a map object's CSS classes: 'actor-PL' -> ['PL'], 'pair-PL-org-NATO' -> ['PL', 'org:NATO']."""
-    code = r"((?:org-)?[A-Za-z0-9]+)"
-    pair = re.search(rf"\bpair-{code}-{code}(?:\s|$)", classes)
-    found = pair.groups() if pair else re.findall(rf"\bactor-{code}(?:\s|$)", classes)
-    return [k.replace("org-", "org:", 1) for k in found]
+def object_keys(data_key: str) -> list[str]:
+    """Actor keys of a map object's data-key: 'PL' -> ['PL'], 'PL|org:NATO' -> ['PL', 'org:NATO']."""
+    return [k for k in data_key.split("|") if k]
 
 
 def tooltip_codes(keys: list[str]) -> list[str]:
@@ -225,8 +213,8 @@ UPLOADS = [
     ("binary.csv", bytes(range(256)) * 40, "binary data"),
     ("latin1.txt", "date 2025-11-01\nSão Paulo e Lisboa assinaram um acordo.\n".encode("latin-1"), "not UTF-8"),
     ("utf16-no-bom.txt", "date 2025-11-01\nChile and Peru met.\n".encode("utf-16-le"), "UTF-16"),
-    ("bomb.xml", ('<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
-                  "<rss version=\"2.0\"><channel><title>&b;</title></channel></rss>").encode(), "ENTITY"),
+    ("bomb.xml", (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+                  b"<rss version=\"2.0\"><channel><title>&b;</title></channel></rss>"), "ENTITY"),
     ("broken.json", b'[{"date": "2025-11-01", "text": "Chile and Peru met."},\n{"date": ', "not valid JSON"),
     ("dates.jsonl", b'{"date": "2025-13-45", "text": "<script>window.__pwned=1</script> Chile"}\n', "impossible date"),
     ("<img src=x onerror=window.__pwned=1>[x](javascript:alert(1)) $x$.csv", b"date,text\n2025-11-01,\n", "no text"),
@@ -241,7 +229,7 @@ def test_bad_uploads_show_their_rejection_never_a_traceback(hostile_server, brow
     problems, shown = [], 0
     cap = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["server"]["maxUploadSize"]
     try:
-        page.goto(hostile_server.url + "/Data")
+        page.goto(hostile_server.url + "/data")
         expect(page.get_by_role("heading", name="Data").first).to_be_visible(timeout=WAIT)
         for name, payload, reason in UPLOADS:
             path = tmp_path / name
@@ -290,17 +278,17 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
         organisations = [k for k in server.of_actor if k.startswith("org:")]
         expect(frame.locator("path.mapdata-actor")).to_have_count(len(actors), timeout=WAIT)
         expect(frame.locator(".mapdata-org")).to_have_count(len(organisations), timeout=WAIT)
-        expect(frame.locator("path.mapdata-pair")).to_have_count(len(server.of_pair), timeout=WAIT)
+        expect(frame.locator("path.mapdata-relation")).to_have_count(len(server.of_pair), timeout=WAIT)
         session.settled()  # the first run's reruns are over: the map's layers stay as they are
         objects = [*frame.locator("path.mapdata-actor").all(), *frame.locator(".mapdata-org").all(),
-                   *frame.locator("path.mapdata-pair").all()]
+                   *frame.locator("path.mapdata-relation").all()]
         heading = page.get_by_role("heading", name=re.compile(r"^Items (involving|between) "))
         for target in objects:
-            classes = target.get_attribute("class") or ""
-            keys = object_keys(classes)
+            data_key = target.get_attribute("data-key") or ""
+            keys = object_keys(data_key)
             codes = tooltip_codes(keys)
             where = " ".join(keys)
-            assert keys and all(k in server.of_actor for k in keys), (classes, keys)
+            assert keys and all(k in server.of_actor for k in keys), (data_key, keys)
             expected = set.intersection(*(server.of_actor[k] for k in keys)) if len(keys) == 1 else server.of_pair[frozenset(keys)]
             # the tooltip: the object's name and code, as text
             target.dispatch_event("mouseover")
@@ -351,11 +339,11 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
             problems.append(f"map: the trap is missing from frames {session.untrapped()}")
         # every page of the app, with the same trap
         nav = page.get_by_test_id("stSidebarNav").locator("a")
-        names = [re.sub(r"^.*/", "", href) for href in nav.evaluate_all("links => links.map(a => a.href)")]
-        assert set(PAGES) <= set(names), names
-        for name in [n for n in names if n]:
+        names = [name.strip() for name in nav.all_inner_texts()]
+        assert names == ["Map", *PAGES], names
+        for name in PAGES:
             search = "?q=" + quote("<script>window.__pwned=1;alert(1)</script>") if name == "Items" else ""
-            page.goto(f"{server.url}/{name}{search}")
+            page.goto(f"{server.url}/{name.lower()}{search}")
             expect(page.get_by_role("heading", name=name).first).to_be_visible(timeout=WAIT)
             session.settled()
             if name == "Relations":
@@ -455,9 +443,7 @@ def test_twenty_sessions_at_once_each_get_their_map(app_server, browser, capsys)
             served += 1
         for number, (session, topic) in enumerate(zip(sessions, topics)):  # change all, then wait: the reruns overlap
             step = f"session {number}: choose the topic {topic}"
-            session.page.get_by_test_id("stSidebar").get_by_role("combobox", name="Topics").click(timeout=left())
-            session.page.get_by_role("option", name=topic, exact=True).click(timeout=left())
-            session.page.keyboard.press("Escape")
+            choose(session.page, "Topics", topic, timeout=left())  # and the browser shows it chosen
         for number, (session, topic) in enumerate(zip(sessions, topics)):
             shown, markers = expected[topic]
             step = f"session {number}: wait for its view of {topic} ({shown} items, {markers} markers)"

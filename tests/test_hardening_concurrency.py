@@ -22,12 +22,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from mapdata import store
+from support import ROOT, check_store, count_items, report
 
-from conftest import ROOT
-from test_hardening_inputs import check_store, count_items, report
+pytestmark = pytest.mark.slow  # several processes at once, tens of thousands of items
 
 
 def generated(path: Path, count: int, seed: int) -> set[str]:

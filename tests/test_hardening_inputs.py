@@ -24,14 +24,12 @@ import time
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
-from conftest import ROOT, free_port
+from support import ROOT, check_store, count_items, free_port, report
 
 # ------------------------------------------------------------------------------------------- the corpus
 
@@ -142,7 +140,7 @@ SCRIPTS = {
 }
 
 
-def build_cases() -> list[Case]:  # noqa: C901 - a flat list of cases reads best
+def build_cases() -> list[Case]:
     rnd = random.Random(20251101)
     cases: list[Case] = []
 
@@ -411,62 +409,6 @@ CASES = build_cases()
 # ------------------------------------------------------------------------------------------- checks
 
 
-def check_store(url: str) -> list[str]:
-    """Problems a second, independent connection finds in a store: orphan rows, and items whose tag, topic or
-    relation rows, tone or lead actor differ from what tagging their stored text gives (a half-stored item)."""
-    from mapdata.models import Item
-    from mapdata.tagging import default_tagger
-
-    problems: list[str] = []
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            for table in ("tags", "topics", "relations", "corrections"):
-                orphans = conn.scalar(text(f"SELECT count(*) FROM {table} t WHERE NOT EXISTS "
-                                           "(SELECT 1 FROM items i WHERE i.id = t.item_id)"))
-                if orphans:
-                    problems.append(f"{orphans} {table} rows without their item")
-            manual = {r[0] for r in conn.execute(text("SELECT DISTINCT item_id FROM corrections"))}
-            tags: dict[str, set] = {}
-            for r in conn.execute(text('SELECT item_id, actor, kind, phrase, start, "end" FROM tags')):
-                tags.setdefault(r[0], set()).add(tuple(r[1:]))
-            topics: dict[str, set] = {}
-            for r in conn.execute(text("SELECT item_id, topic FROM topics")):
-                topics.setdefault(r[0], set()).add(r[1])
-            relations: dict[str, set] = {}
-            for r in conn.execute(text("SELECT item_id, source, target FROM relations")):
-                relations.setdefault(r[0], set()).add((r[1], r[2]))
-            rows = conn.execute(text("SELECT id, date, text, source, url, origin, tone, lead_actor FROM items")).all()
-    finally:
-        engine.dispose()
-    tagger = default_tagger()
-    for row in rows:
-        if row.id in manual:
-            continue
-        day = row.date if isinstance(row.date, date) else date.fromisoformat(str(row.date))
-        tagged = tagger.tag(Item(row.id, day, row.text, row.source, row.url, row.origin))
-        want_tags = {(t.key, t.kind, t.text, t.start, t.end) for t in tagged.evidence}
-        if tags.get(row.id, set()) != want_tags:
-            problems.append(f"item {row.id}: tags {sorted(tags.get(row.id, set()))} != {sorted(want_tags)}")
-        if topics.get(row.id, set()) != set(tagged.topics):
-            problems.append(f"item {row.id}: topics {topics.get(row.id)} != {tagged.topics}")
-        if relations.get(row.id, set()) != set(tagged.relations()):
-            problems.append(f"item {row.id}: relations differ")
-        if (row.tone, row.lead_actor) != (tagged.tone, tagged.lead_key):
-            problems.append(f"item {row.id}: tone/lead {(row.tone, row.lead_actor)} != {(tagged.tone, tagged.lead_key)}")
-    return problems
-
-
-def count_items(url: str) -> int:
-    """Items in the store, read through a connection of its own."""
-    engine = create_engine(url)
-    try:
-        with engine.connect() as conn:
-            return conn.scalar(text("SELECT count(*) FROM items"))
-    finally:
-        engine.dispose()
-
-
 def rejection_problems(case: Case, path: Path, rejected: list) -> list[str]:
     """What is wrong with the rejections of one case: counts, file, line, reason."""
     out = []
@@ -508,11 +450,6 @@ def corpus(tmp_path_factory) -> list[tuple[Case, Path]]:
     return out
 
 
-def report(capsys, line: str) -> None:
-    with capsys.disabled():
-        print(f"\nHARDENING {line}")
-
-
 def test_corpus_is_large_and_covers_the_issue():
     names = " ".join(c.name for c in CASES)
     assert len(CASES) >= 100, len(CASES)
@@ -524,6 +461,7 @@ def test_corpus_is_large_and_covers_the_issue():
     assert len({c.name for c in CASES}) == len(CASES)
 
 
+@pytest.mark.slow
 def test_every_bad_input_is_reported_and_nothing_is_lost_or_half_stored(corpus, any_db_url, capsys):
     """On SQLite and on PostgreSQL (which refuses NUL characters and over-long ids or sources that SQLite keeps)."""
     from mapdata import store
@@ -538,7 +476,7 @@ def test_every_bad_input_is_reported_and_nothing_is_lost_or_half_stored(corpus, 
             before = count_items(url)
             try:
                 result = ingest_paths(engine, [path])
-            except BaseException as err:  # noqa: BLE001 - a crash is what this test counts
+            except BaseException as err:
                 crashes += 1
                 problems.append(f"{case.name}: CRASH {type(err).__name__}: {str(err)[:200]}")
                 continue
@@ -570,6 +508,7 @@ def cli_ingest(url: str, *paths: Path) -> subprocess.CompletedProcess:
                           text=True, timeout=300, env={**os.environ, "MAPDATA_DB_URL": url})
 
 
+@pytest.mark.slow
 def test_a_sample_through_the_cli_exit_codes_and_no_traceback(corpus, tmp_path, capsys):
     """The sample in one `mapdata ingest` run (exit 1), a clean file (exit 0), one bad file alone (exit 1), and a
     database that cannot be opened (exit 2): never a traceback; every rejection line names its file, line and reason."""
@@ -630,8 +569,10 @@ print(result.summary(), lines, f"{time.monotonic() - started:.1f}")
 """
 
 
+@pytest.mark.slow
 def test_a_million_short_lines(tmp_path, capsys):
-    """A million short JSON Lines, all but 10 bad: no crash, bounded time and memory, the 10 stored, 999,990 reported."""
+    """A million short JSON Lines, all but 10 bad: no crash, bounded memory, the 10 stored, 999,990 reported (the
+    time it takes is reported, and measured in bench/, not asserted)."""
     feed = tmp_path / "million.jsonl"
     bad = ["{}\n", "{}\n", "{}\n", "[]\n", "x\n", '{"text": ""}\n', '{"date": "2025-13-45", "text": "a"}\n', "{}\n"]
     with feed.open("w", encoding="utf-8") as handle:
@@ -650,11 +591,10 @@ def test_a_million_short_lines(tmp_path, capsys):
     peak_mb = usage.ru_maxrss / 1024
     report(capsys, f"million: 1,000,000 short lines -> {out.strip()} s, peak memory {peak_mb:.0f} MB")
     assert proc.returncode == 0, out
-    summary, named, seconds = out.rsplit(" ", 2)
+    summary, named, _ = out.rsplit(" ", 2)
     assert summary == "10 new, 0 already present, 999990 rejected"
     assert int(named) == 999_990  # every rejection names the file, its line and a reason
     assert count_items(url) == 10
-    assert float(seconds) < 60, seconds  # about 10 s here; generous for a loaded 2-core CI machine
     assert peak_mb < 1000, peak_mb  # a list of a million rejections, not the file held several times over
 
 
@@ -666,7 +606,7 @@ def test_xml_external_entities_are_never_fetched(tmp_path):
     hits: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802
+        def do_GET(self):
             hits.append(self.path)
             self.send_response(200)
             self.end_headers()
@@ -743,7 +683,7 @@ def data_page(db_url, monkeypatch):
     monkeypatch.chdir(ROOT)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.run()
-    at.switch_page("pages/4_Data.py").run()
+    at.switch_page("pages/data.py").run()
     assert not at.exception
     return at
 

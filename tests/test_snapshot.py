@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from conftest import SEED
 from mapdata import snapshot, store
 from mapdata.ingest import ingest_paths
+from support import SEED
 
 
 def same(a, b) -> None:

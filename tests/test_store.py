@@ -5,11 +5,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
+import pytest
 from sqlalchemy import select, text
 
-from conftest import SEED
 from mapdata import store
+from mapdata.corrections import add_correction, retag
 from mapdata.ingest import ensure_sample, ingest_paths
+from support import SEED
 
 
 def test_ingest_seed_twice_adds_nothing_the_second_time(engine, db_url):
@@ -88,17 +90,17 @@ def test_stats_count_in_the_database(any_engine):
 
 
 def test_corrections_survive_retag(any_engine):
-    from mapdata.corrections import Correction
+    from mapdata.models import Correction
     from mapdata.tagging import default_tagger
 
     ingest_paths(any_engine, [SEED])
     frames = store.load_frames(any_engine)
     item_id = frames.items[frames.items["text"].str.startswith("Poland will close")].iloc[0]["id"]
     tagger = default_tagger().tag
-    store.add_correction(any_engine, Correction(item_id, "actor", "LT", "add"), tagger)
-    store.add_correction(any_engine, Correction(item_id, "actor", "RU", "remove"), tagger)
-    store.add_correction(any_engine, Correction(item_id, "topic", "humanitarian", "add"), tagger)
-    store.add_correction(any_engine, Correction(item_id, "tone", "neutral", "set"), tagger)
+    add_correction(any_engine, Correction(item_id, "actor", "LT", "add"), tagger)
+    add_correction(any_engine, Correction(item_id, "actor", "RU", "remove"), tagger)
+    add_correction(any_engine, Correction(item_id, "topic", "humanitarian", "add"), tagger)
+    add_correction(any_engine, Correction(item_id, "tone", "neutral", "set"), tagger)
 
     def state():
         f = store.load_frames(any_engine)
@@ -110,7 +112,7 @@ def test_corrections_survive_retag(any_engine):
 
     before = state()
     assert before == ({"BY", "LT", "PL"}, {"LT"}, {"border", "military", "humanitarian"}, "neutral", {"BY", "LT"})
-    report = store.retag(any_engine, tagger)
+    report = retag(any_engine, tagger)
     assert report.items == 11 and report.changed == 0
     assert state() == before
 
@@ -128,7 +130,7 @@ def test_retag_reports_what_changed(any_engine, monkeypatch):
                             tagged.topics, tagged.tone, tagged.lead_actor if tagged.lead_actor != "PL" else None,
                             kept, tagged.lead_key if tagged.lead_key != "PL" else None)
 
-    report = store.retag(any_engine, without_poland)
+    report = retag(any_engine, without_poland)
     assert report.changed == 2 and report.removed["PL"] == 2
     assert "lost: PL -2" in report.summary()
     frames = store.load_frames(any_engine)
@@ -136,7 +138,7 @@ def test_retag_reports_what_changed(any_engine, monkeypatch):
 
 
 def test_every_write_bumps_the_data_version_even_when_counts_stay(any_engine):
-    from mapdata.corrections import Correction
+    from mapdata.models import Correction
     from mapdata.tagging import default_tagger
 
     start = store.data_version(any_engine)
@@ -154,12 +156,12 @@ def test_every_write_bumps_the_data_version_even_when_counts_stay(any_engine):
                             tagged.lead_actor, tagged.evidence, tagged.lead_key)
 
     counts = store.count_items(any_engine), len(store.load_frames(any_engine).tags)
-    assert store.retag(any_engine, calmer).changed > 0
+    assert retag(any_engine, calmer).changed > 0
     assert (store.count_items(any_engine), len(store.load_frames(any_engine).tags)) == counts
     retagged = store.data_version(any_engine)
     assert retagged[1] > ingested[1]
     item_id = store.load_frames(any_engine).items["id"].iloc[0]
-    store.add_correction(any_engine, Correction(item_id, "tone", "conflict", "set"), real)
+    add_correction(any_engine, Correction(item_id, "tone", "conflict", "set"), real)
     assert store.data_version(any_engine)[1] > retagged[1]
 
 
@@ -183,13 +185,14 @@ def test_a_database_made_before_the_revision_table_is_migrated(tmp_path):
     engine.dispose()
 
 
+@pytest.mark.slow
 def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
     """A correction of an item that a running re-tag has yet to reach: each writer takes the revision row only
     at the end of its transaction, so neither holds it while waiting for the other (PostgreSQL once reported a
     deadlock here; on SQLite the correction simply waits for the re-tag's batch)."""
     import threading
 
-    from mapdata.corrections import Correction
+    from mapdata.models import Correction
     from mapdata.tagging import default_tagger
 
     engine = store.open_engine(any_db_url)
@@ -214,7 +217,7 @@ def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
     def correct():
         go.wait(timeout=30)
         try:
-            store.add_correction(engine, Correction(ids[-1], "tone", "cooperation", "set"), real)
+            add_correction(engine, Correction(ids[-1], "tone", "cooperation", "set"), real)
         except Exception as err:  # reported below, with the re-tag's outcome
             failures.append(f"correction: {type(err).__name__}: {err}")
         done.set()
@@ -222,7 +225,7 @@ def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
     worker = threading.Thread(target=correct)
     worker.start()
     try:
-        report = store.retag(engine, changing)
+        report = retag(engine, changing)
     except Exception as err:
         failures.append(f"retag: {type(err).__name__}: {err}")
         report = None

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from conftest import SEED_GOLD
 from mapdata.errors import DataFileError
 from mapdata.models import Item
 from mapdata.tagging import Lexicon, default_tagger, first_sentence_end, inflections
+from support import SEED_GOLD
 
 
 def tag(text: str):

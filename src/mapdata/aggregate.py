@@ -7,22 +7,11 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import gazetteer, geocode
-from .frames import Frames, Keys, by_ids, by_position, indexed, mask_of, restrict
+from .frames import Frames, by_position, having, mask_of, restrict
 from .models import TONES, split_key
-
-EARTH_RADIUS_KM = 6371.0088  # IUGG mean radius
 
 ACTOR_COLUMNS = ["actor", "name", "is_organisation", "items", "tone", "lat", "lon"]
 PAIR_COLUMNS = ["a", "b", "items", "tone", "border", "km", "lead"]
-
-
-def _dominant(tones: pd.Series) -> str:
-    counts = tones.value_counts()
-    if counts.empty:
-        return "neutral"
-    top = counts[counts == counts.max()].index
-    return top[0] if len(top) == 1 else "neutral"
 
 
 def _dominant_codes(counts: np.ndarray) -> np.ndarray:
@@ -39,48 +28,9 @@ def _tone_counts(codes: np.ndarray, tones: np.ndarray, width: int) -> np.ndarray
     return flat.reshape(width, len(TONES))
 
 
-def _actor_spots(keys: Keys) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per actor code: placeable?, latitude, longitude, is organisation, display name (made once per data set)."""
-    if "spots" not in keys.derived:
-        gaz = gazetteer.load()
-        found = [geocode.locate(k) for k in keys.actors]
-        keys.derived["spots"] = (
-            np.array([p is not None for p in found], dtype=bool),
-            np.array([p.point.latitude if p else np.nan for p in found]),
-            np.array([p.point.longitude if p else np.nan for p in found]),
-            np.array([bool(p and p.is_organisation) for p in found], dtype=bool),
-            np.array([gaz.name_of(k) for k in keys.actors], dtype=object),
-        )
-    return keys.derived["spots"]
-
-
-def border_pairs(keys: Keys) -> np.ndarray:
-    """Per pair code of a data set: do its two sides (both countries) share a land border?"""
-    if "border" not in keys.derived:
-        gaz = gazetteer.load()
-        keys.derived["border"] = np.fromiter(
-            (not (a.startswith("org:") or b.startswith("org:")) and gaz.share_border(a, b)
-             for a, b in zip(keys.actors[keys.pair_a], keys.actors[keys.pair_b])),
-            dtype=bool, count=len(keys.pair_a),
-        )
-    return keys.derived["border"]
-
-
-def pair_km(keys: Keys) -> np.ndarray:
-    """Per pair code: great-circle distance between the two actors' map points in km (NaN if unplaceable)."""
-    if "km" not in keys.derived:
-        _, lat, lon, _, _ = _actor_spots(keys)
-        p1, p2 = np.radians(lat[keys.pair_a]), np.radians(lat[keys.pair_b])
-        dl = np.radians(lon[keys.pair_b] - lon[keys.pair_a])
-        h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-        keys.derived["km"] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(h, 0, 1)))
-    return keys.derived["km"]
-
-
 def actors(frames: Frames, min_items: int = 1) -> pd.DataFrame:
     """One row per actor in the view with at least `min_items` items: count, dominant tone, map position
     (unplaceable actors dropped)."""
-    frames = indexed(frames)
     keys = frames.keys
     first = frames.tags["first"].to_numpy()
     if not first.any():
@@ -88,7 +38,7 @@ def actors(frames: Frames, min_items: int = 1) -> pd.DataFrame:
     pos, codes = frames.tags["pos"].to_numpy()[first], frames.tags["actor_c"].to_numpy()[first]
     counts = _tone_counts(codes, by_position(frames, "tone_c")[pos], len(keys.actors))
     totals = counts.sum(axis=1)
-    placeable, lat, lon, is_org, names = _actor_spots(keys)
+    placeable, lat, lon, is_org, names = keys.spots
     chosen = np.flatnonzero((totals >= max(min_items, 1)) & placeable)
     out = pd.DataFrame({
         "actor": keys.actors[chosen],
@@ -124,7 +74,6 @@ def _spread(rows: pd.DataFrame, radius: float = 0.6) -> pd.DataFrame:
 def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = False) -> pd.DataFrame:
     """One row per unordered actor pair joined by relation lines: count, tone, border flag, length, and the
     lead (the side that acts most often, where the arrow starts); only pairs of `keep` actors when given."""
-    frames = indexed(frames)
     keys = frames.keys
     rel = frames.relations
     first = rel["first"].to_numpy()
@@ -135,13 +84,13 @@ def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = Fals
     counts = _tone_counts(codes, by_position(frames, "tone_c")[rel["pos"].to_numpy()[first]], width)
     totals = counts.sum(axis=1)
     forward = np.bincount(codes, weights=rel["forward"].to_numpy()[first], minlength=width)
-    placeable = _actor_spots(keys)[0]
+    placeable = keys.spots.placeable
     chosen = totals > 0
     chosen &= placeable[keys.pair_a] & placeable[keys.pair_b]
     if keep is not None:
         shown = np.isin(keys.actors, list(keep))
         chosen &= shown[keys.pair_a] & shown[keys.pair_b]
-    border = border_pairs(keys)
+    border = keys.border
     if border_only:
         chosen &= border
     index = np.flatnonzero(chosen)
@@ -152,7 +101,7 @@ def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = Fals
         "items": totals[index].astype(int),
         "tone": _dominant_codes(counts[index]),
         "border": border[index],
-        "km": np.round(pair_km(keys)[index], 1),
+        "km": np.round(keys.km[index], 1),
         "lead": np.where(forward[index] * 2 >= totals[index], a, b),
     }, columns=PAIR_COLUMNS)
     return out.sort_values(["items", "a", "b"], ascending=[False, True, True]).reset_index(drop=True)
@@ -174,7 +123,6 @@ def _periods(days: np.ndarray, unit: str) -> np.ndarray:
 
 def timeline(frames: Frames) -> tuple[pd.DataFrame, str]:
     """Item counts per period and topic, by day for spans up to 90 days, else by week (Mondays)."""
-    frames = indexed(frames)
     items = frames.items
     if items.empty:
         return pd.DataFrame(columns=["period", "topic", "items"]), "day"
@@ -196,7 +144,6 @@ def timeline(frames: Frames) -> tuple[pd.DataFrame, str]:
 
 def country_timeline(frames: Frames, keys: list[str], unit: str) -> pd.DataFrame:
     """Item counts per period for each of some actors."""
-    frames = indexed(frames)
     if not keys or frames.items.empty:
         return pd.DataFrame(columns=["period", "actor", "items"])
     codes = np.flatnonzero(np.isin(frames.keys.actors, keys))
@@ -230,7 +177,6 @@ def _directed_counts(source, target, pos, tones, width: int) -> tuple[np.ndarray
 
 def matrix(frames: Frames, top: int = 15) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Who acts on whom among the `top` actors: counts (rows: lead actor, columns: target) and dominant tones."""
-    frames = indexed(frames)
     if frames.relations.empty:
         empty = pd.DataFrame()
         return empty, empty
@@ -251,7 +197,6 @@ def matrix(frames: Frames, top: int = 15) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def ego(frames: Frames, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """For one actor: whom it acts on, and who acts on it (counts and dominant tone per counterpart)."""
-    frames = indexed(frames)
     width = len(frames.keys.actors)
     source, target, pos, tones = _directed(frames)
     found = np.flatnonzero(frames.keys.actors == key)
@@ -274,7 +219,6 @@ def ego(frames: Frames, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def newest_first(frames: Frames, limit: int | None = None) -> Frames:
     """The view's items sorted newest first (then by id), cut to the first `limit` when given."""
-    frames = indexed(frames)
     order = frames.items.sort_values("newest")
     if limit is not None and len(order) > limit:
         order = order.head(limit)
@@ -320,41 +264,27 @@ def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
 
 def items_of_actor(frames: Frames, key: str) -> Frames:
     """The view narrowed to the items that involve one actor (by key)."""
-    frames = indexed(frames)
     code = np.flatnonzero(frames.keys.actors == key)
     rows = frames.tags["actor_c"].to_numpy() == (code[0] if len(code) else -1)
-    return _having(frames, frames.tags, rows)
+    return having(frames, frames.tags, rows)
 
 
 def items_of_pair(frames: Frames, a: str, b: str) -> Frames:
     """The view narrowed to the items whose relation lines join two actors."""
-    frames = indexed(frames)
     keys = frames.keys
     codes = {k: np.flatnonzero(keys.actors == k) for k in (a, b)}
     if not all(len(c) for c in codes.values()):
-        return _having(frames, frames.relations, np.zeros(len(frames.relations), dtype=bool))
+        return having(frames, frames.relations, np.zeros(len(frames.relations), dtype=bool))
     low, high = sorted((int(codes[a][0]), int(codes[b][0])))
     pair = np.flatnonzero((keys.pair_a == low) & (keys.pair_b == high))
     rows = frames.relations["pair_c"].to_numpy() == (pair[0] if len(pair) else -1)
-    return _having(frames, frames.relations, rows)
-
-
-def _having(frames: Frames, part: pd.DataFrame, rows: np.ndarray) -> Frames:
-    """The view narrowed to the items with at least one row of `part` (one of its frames) where `rows` holds."""
-    return restrict(frames, mask_of(frames.keys.size, part["pos"].to_numpy()[rows]))
+    return having(frames, frames.relations, rows)
 
 
 def newest(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str, str]], k: int) -> tuple[dict, dict]:
     """The positions of the `k` newest items of each actor and of each actor pair (newest first), for popups."""
-    frames = indexed(frames)
     keys = frames.keys
-    if "lookup" not in keys.derived:
-        # one entry, set whole: sessions share these keys, and another thread may look between two assignments
-        keys.derived["lookup"] = (
-            {key: code for code, key in enumerate(keys.actors)},
-            {(int(a), int(b)): code for code, (a, b) in enumerate(zip(keys.pair_a, keys.pair_b))},
-        )
-    codes, pair_index = keys.derived["lookup"]
+    codes, pair_index = keys.code_of, keys.pair_of
     rank = np.zeros(keys.size, dtype=np.int32)
     rank[frames.items.index.to_numpy()] = frames.items["newest"].to_numpy()
 
@@ -373,8 +303,3 @@ def newest(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str, str
             if (low, high) in pair_index:
                 pairs_wanted[pair_index[(low, high)]] = (a, b)
     return top(frames.tags, "actor_c", actors_wanted), top(frames.relations, "pair_c", pairs_wanted)
-
-
-def subset(frames: Frames, ids) -> Frames:
-    """The frames restricted to some item ids."""
-    return by_ids(frames, ids)

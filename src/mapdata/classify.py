@@ -13,8 +13,8 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from .models import TONES, TOPICS
 
 LABELS: tuple[str, ...] = TOPICS + TONES
 # the dense features: the lexicon's score of each topic and tone, how many actors are named, and a bias
-DENSE: tuple[str, ...] = tuple(f"lexicon:{label}" for label in LABELS) + ("actors", "bias")
+DENSE: tuple[str, ...] = (*(f"lexicon:{label}" for label in LABELS), "actors", "bias")
 WORD_PREFIX = "word:"
 _SCORE_ROWS = {label: i for i, label in enumerate(LABELS)}  # the lexicon:<label> rows come first, in LABELS order
 _ACTORS_ROW, _BIAS_ROW = DENSE.index("actors"), DENSE.index("bias")
@@ -145,7 +145,7 @@ class Classifier:
         return self.predict_many([features])[0]
 
     @classmethod
-    def from_file(cls, path: str | Path, params: LearnParams = LEARN) -> "Classifier":
+    def from_file(cls, path: str | Path, params: LearnParams = LEARN) -> Classifier:
         """Read the weights CSV: a `feature` column, then one column per topic and tone."""
         path = Path(path)
         dense = np.zeros((len(DENSE), len(LABELS)))

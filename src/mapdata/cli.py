@@ -44,7 +44,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_learn(args: argparse.Namespace) -> int:
     from .classify import cross_validate, learn
     from .evaluate import labelled_examples
-    from .tagging import WEIGHTS_FILE, Tagger
+    from .tagging import Tagger, weights_file
 
     tagger = Tagger(learned=False)
     sets = {Path(name).name: labelled_examples(name, tagger) for name in args.gold}
@@ -60,7 +60,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     examples = [e for group in sets.values() for e in group]
     if not examples:
         raise InputError("no labelled topics or tone in the given files", ", ".join(args.gold))
-    out = Path(args.output) if args.output else WEIGHTS_FILE
+    out = Path(args.output) if args.output else weights_file()
     model = learn(examples)
     tmp = out.with_name(out.name + ".tmp")
     model.to_file(tmp)
@@ -75,7 +75,7 @@ def _progress(done: int, total: int) -> None:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
-    from . import store
+    from . import settings, store
     from .ingest import ingest_paths
 
     engine = store.open_engine()
@@ -88,7 +88,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         from . import snapshot
 
         start = time.perf_counter()
-        made = snapshot.prepare(engine, store.database_url())
+        made = snapshot.prepare(engine, settings.database_url())
         print(f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)" if made else
               f"map snapshot not written: {snapshot.folder()} is not writable (the dashboard reads the database)",
               file=sys.stderr)
@@ -137,16 +137,17 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_retag(args: argparse.Namespace) -> int:
     from . import store
+    from .corrections import retag
     from .tagging import default_tagger
 
-    report = store.retag(store.open_engine(), default_tagger().tag)
+    report = retag(store.open_engine(), default_tagger().tag)
     print(report.summary())
     return EXIT_OK
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
     from . import store
-    from .mapview import actor_name
+    from .markup import actor_name
 
     stats = store.stats(store.open_engine(), top=args.top)
     print(f"items      {stats.items:,}")
@@ -157,10 +158,9 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .assets import install_static
+    from . import settings
 
-    install_static()  # before Streamlit starts, so static/ is served from the first request
-    root = Path(__file__).resolve().parents[2]
+    app = settings.app_dir()
     options = []  # only what is given: Streamlit's own config (.streamlit/config.toml, STREAMLIT_SERVER_*) otherwise
     if args.port is not None:
         options += ["--server.port", str(args.port)]
@@ -168,12 +168,15 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         options += ["--server.address", args.address]
     if args.headless:
         options += ["--server.headless", "true"]
-    # The app's own launcher (pages.serve) runs Streamlit and warms its caches in one process, which replaces
-    # this one: signals (Ctrl-C, a service manager's stop) reach the server itself.
-    launcher = f"import sys; sys.path.insert(0, {str(root)!r}); import pages; sys.exit(pages.serve(sys.argv[1:]))"
+    # The dashboard runs from its installed folder, where Streamlit finds its config and static/: the settings
+    # that name files are made absolute first, so they still name the files this command was given.
+    settings.pin_paths()
+    # The app's own launcher runs Streamlit and warms its caches in one process, which replaces this one: signals
+    # (Ctrl-C, a service manager's stop) reach the server itself.
+    launcher = "import sys; sys.path.insert(0, ''); from pages.launch import serve; sys.exit(serve(sys.argv[1:]))"
     sys.stdout.flush()
     sys.stderr.flush()
-    os.chdir(root)
+    os.chdir(app)
     os.execv(sys.executable, [sys.executable, "-c", launcher, *options])
     return EXIT_FATAL  # not reached: execv returns only by raising
 
@@ -190,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("gold", help="JSON Lines with text and gold countries (organisations, topics, tone, lead_actor optional)")
     ev.add_argument("--show-errors", action="store_true", help="also print every item whose countries or organisations differ")
     ev.set_defaults(run=_cmd_evaluate)
-    lrn = sub.add_parser("learn", help="learn the topic and tone weights (data/learned_weights.csv) from labelled files")
+    lrn = sub.add_parser("learn", help="learn the topic and tone weights (learned_weights.csv in the data folder) from labelled files")
     lrn.add_argument("gold", nargs="+", help="JSON Lines with text and gold topics and/or tone")
     lrn.add_argument("--output", "-o", help="weights file to write (default: the one the tagger reads)")
     lrn.add_argument("--cross-validate", action="store_true",
@@ -221,8 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(run=_cmd_stats)
     serve = sub.add_parser("serve", help="start the dashboard (streamlit run dashboard.py, with the data loaded at start)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8501)")
-    serve.add_argument("--address", help="address to listen on (default, from .streamlit/config.toml: 127.0.0.1, "
-                                         "this machine only; 0.0.0.0 shares it on the network)")
+    serve.add_argument("--address", help="address to listen on (default 127.0.0.1, this machine only; "
+                                         "0.0.0.0 shares it on the network)")
     serve.add_argument("--headless", action="store_true", help="do not open a browser")
     serve.set_defaults(run=_cmd_serve)
     return parser

@@ -1,34 +1,20 @@
-"""Manual corrections of an item's tags: what an analyst added or removed, applied over the automatic tags."""
+"""Manual corrections and re-tagging: a service over the store that runs the tagger and keeps what an analyst
+changed by hand. Corrections are stored apart from the automatic tags and applied over them, so a re-tag after
+data/ changed keeps every one of them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
-from .models import TONES, TOPICS, Tag, TaggedItem, actor_key, split_key
+from sqlalchemy import Engine
 
-FIELDS = ("actor", "topic", "tone")
-ACTIONS = ("add", "remove", "set")
+from . import store
+from .errors import StoreError
+from .models import Correction, Item, Tag, TaggedItem, actor_key, split_key
 
-
-@dataclass(frozen=True, slots=True)
-class Correction:
-    """One manual change: add or remove an actor (by key) or a topic, or set the tone."""
-
-    item_id: str
-    field: str
-    value: str
-    action: str
-
-    def __post_init__(self) -> None:
-        if self.field not in FIELDS or self.action not in ACTIONS:
-            raise ValueError(f"bad correction {self.field}/{self.action}")
-        if self.field == "tone" and (self.action != "set" or self.value not in TONES):
-            raise ValueError(f"tone must be set to one of {', '.join(TONES)}")
-        if self.field == "topic" and self.value not in TOPICS:
-            raise ValueError(f"unknown topic {self.value!r}")
-        if self.field in ("actor", "topic") and self.action == "set":
-            raise ValueError("actors and topics are added or removed, not set")
+Tagging = Callable[[Item], TaggedItem]
 
 
 def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
@@ -61,3 +47,71 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
         lead_key=lead_key,
         evidence=tuple(evidence),
     )
+
+
+def add_correction(engine: Engine, correction: Correction, tag: Tagging) -> TaggedItem:
+    """Store a manual correction and rewrite the item's tags with every correction applied."""
+    with store.writing(engine) as conn:
+        stored = store.stored_item(conn, correction.item_id)
+        if stored is None:
+            raise StoreError(f"no item with id {correction.item_id!r}")
+        store.record_correction(conn, correction)
+        fixed = apply(tag(stored.item), store.corrections_of(conn, [correction.item_id]).get(correction.item_id, []))
+        store.replace_tags(conn, fixed)
+        store.bump(conn)
+    return fixed
+
+
+@dataclass
+class RetagReport:
+    """What a re-tagging run changed."""
+
+    items: int = 0
+    changed: int = 0
+    added: Counter = field(default_factory=Counter)  # actor key -> items that gained it
+    removed: Counter = field(default_factory=Counter)
+    topics_changed: int = 0
+    tone_changed: int = 0
+
+    def summary(self) -> str:
+        """A few lines for people."""
+        lines = [f"{self.items} items re-tagged, {self.changed} changed "
+                 f"({self.topics_changed} topics, {self.tone_changed} tone)"]
+        if self.added:
+            lines.append("gained: " + ", ".join(f"{k} +{n}" for k, n in self.added.most_common(15)))
+        if self.removed:
+            lines.append("lost: " + ", ".join(f"{k} -{n}" for k, n in self.removed.most_common(15)))
+        return "\n".join(lines)
+
+
+def retag(engine: Engine, tag: Tagging) -> RetagReport:
+    """Re-tag every stored item (after the gazetteer or lexicon changed), keeping manual corrections.
+
+    One transaction per batch: an interrupted run leaves every item either old or new, and running it
+    again finishes the job.
+    """
+    report = RetagReport()
+    for batch in store.item_batches(engine):
+        ids = [s.item.id for s in batch]
+        with store.writing(engine) as conn:
+            changed = False
+            old_actors, old_topics = store.actors_and_topics(conn, ids)
+            fixes = store.corrections_of(conn, ids)
+            for stored in batch:
+                item_id = stored.item.id
+                report.items += 1
+                new = apply(tag(stored.item), fixes.get(item_id, []))
+                before, after = old_actors.get(item_id, set()), {t.key for t in new.evidence}
+                topics_differ = old_topics.get(item_id, set()) != set(new.topics)
+                if before == after and not topics_differ and stored.tone == new.tone and stored.lead_key == new.lead_key:
+                    continue
+                report.changed += 1
+                report.topics_changed += topics_differ
+                report.tone_changed += stored.tone != new.tone
+                report.added.update(after - before)
+                report.removed.update(before - after)
+                store.replace_tags(conn, new)
+                changed = True
+            if changed:
+                store.bump(conn)  # once, last: a correction waiting on an item of this batch never holds it
+    return report

@@ -6,9 +6,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from .classify import Example
 from .errors import InputError
 from .feeds import read_json_lines, split_lines
-from .classify import Example
 from .models import TONES, TOPICS, Item
 from .tagging import Tagger, default_tagger, involved
 

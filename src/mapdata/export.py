@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from . import aggregate, geocode, mapview
+from . import aggregate, geocode, geometry
+from .frames import Frames
 from .models import split_key
-from .store import Frames
 
 FORMATS = ("csv", "jsonl", "geojson")
 
@@ -63,7 +63,7 @@ def to_geojson(frames: Frames) -> dict:
     places = geocode.places()
     for row in aggregate.pairs(frames).itertuples(index=False):
         pa, pb = places[row.a].point, places[row.b].point
-        line = mapview.arc((pa.latitude, pa.longitude), (pb.latitude, pb.longitude))
+        line = geometry.arc((pa.latitude, pa.longitude), (pb.latitude, pb.longitude))
         features.append({
             "type": "Feature",
             "geometry": {"type": "LineString", "coordinates": [[round(lon, 5), round(lat, 5)] for lat, lon in line]},

@@ -1,42 +1,15 @@
-"""The view's filters as one small dataclass: applied to stored frames, and round-tripped through the URL."""
+"""The view's filters as one small dataclass, applied to stored frames (the dashboard binds each to the URL)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from .aggregate import border_pairs
-from .frames import TONE_CODES, Frames, indexed, item_mask, mask_of, restrict
-from .models import TONES, TOPICS, actor_key
-
-
-def _positive(value: object) -> int:
-    try:
-        return max(1, min(int(str(value)), 100_000))
-    except ValueError:
-        return 1
-
-
-def border_items(frames: Frames) -> pd.Series:
-    """Ids of items with at least one relation line between two countries that share a land border."""
-    frames = indexed(frames)
-    rel = frames.relations
-    bordering = border_pairs(frames.keys)[rel["pair_c"].to_numpy()]
-    return rel.loc[bordering, "item_id"]
-
-
-def _split(value: object) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    if isinstance(value, (list, tuple)):
-        parts = [p for v in value for p in str(v).split(",")]
-    else:
-        parts = str(value).split(",")
-    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
+from .frames import TONE_CODES, Frames, item_mask, mask_of, restrict
+from .models import actor_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,53 +31,8 @@ class Filters:
         """True when any filter restricts the view."""
         return self != Filters()
 
-    @classmethod
-    def from_query(cls, query: Mapping[str, object]) -> "Filters":
-        """Filters from URL query parameters; unknown or malformed values are dropped, never raised."""
-
-        def day(key: str) -> date | None:
-            try:
-                return date.fromisoformat(str(query.get(key, ""))[:10])
-            except ValueError:
-                return None
-
-        return cls(
-            start=day("from"),
-            end=day("to"),
-            topics=tuple(t for t in _split(query.get("topics")) if t in TOPICS),
-            countries=tuple(c.upper() for c in _split(query.get("countries"))),
-            organisations=_split(query.get("orgs")),
-            tones=tuple(t for t in _split(query.get("tone")) if t in TONES),
-            search=str(query.get("q", "")).strip()[:200],
-            border_only=str(query.get("border", "")).lower() in ("1", "true", "yes"),
-            min_items=_positive(query.get("min")),
-        )
-
-    def to_query(self) -> dict[str, str]:
-        """URL query parameters for these filters (only those that restrict)."""
-        out: dict[str, str] = {}
-        if self.start:
-            out["from"] = self.start.isoformat()
-        if self.end:
-            out["to"] = self.end.isoformat()
-        for key, values in (("topics", self.topics), ("countries", self.countries), ("orgs", self.organisations), ("tone", self.tones)):
-            if values:
-                out[key] = ",".join(values)
-        if self.search:
-            out["q"] = self.search
-        if self.border_only:
-            out["border"] = "1"
-        if self.min_items > 1:
-            out["min"] = str(self.min_items)
-        return out
-
-    def with_(self, **changes: object) -> "Filters":
-        """A copy with some fields changed."""
-        return replace(self, **changes)
-
     def apply(self, frames: Frames) -> Frames:
         """The frames restricted to the items that pass every filter."""
-        frames = indexed(frames)
         items = frames.items
         keep = item_mask(frames)
         rows = np.ones(len(items), dtype=bool)
@@ -116,7 +44,7 @@ class Filters:
             rows &= np.isin(items["tone_c"].to_numpy(), [TONE_CODES[t] for t in self.tones])
         if self.search:
             needle = self.search.casefold()
-            folded = _folded_texts(frames)[items.index.to_numpy()]
+            folded = frames.folded[items.index.to_numpy()]
             rows &= np.fromiter((needle in text for text in folded), dtype=bool, count=len(items))
         keep[items.index.to_numpy()[~rows]] = False
         if self.topics:
@@ -126,20 +54,9 @@ class Filters:
                 codes = np.flatnonzero(np.isin(frames.keys.actors, list(wanted)))
                 keep &= _having(frames.keys.size, frames.tags, np.isin(frames.tags["actor_c"].to_numpy(), codes))
         if self.border_only:
-            bordering = border_pairs(frames.keys)[frames.relations["pair_c"].to_numpy()]
+            bordering = frames.keys.border[frames.relations["pair_c"].to_numpy()]
             keep &= _having(frames.keys.size, frames.relations, bordering)
         return restrict(frames, keep)
-
-
-def _folded_texts(frames: Frames) -> np.ndarray:
-    """The items' texts casefolded, by position; kept for the data set once made from all of its items."""
-    folded = frames.keys.derived.get("folded")
-    if folded is None:
-        folded = np.empty(frames.keys.size, dtype=object)
-        folded[frames.items.index.to_numpy()] = [text.casefold() for text in frames.items["text"]]
-        if len(frames.items) == frames.keys.size:  # a view would leave the other items' texts out
-            frames.keys.derived["folded"] = folded  # one assignment: sessions share the keys
-    return folded
 
 
 def _having(size: int, part: pd.DataFrame, rows: np.ndarray) -> np.ndarray:

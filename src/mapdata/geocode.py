@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from geopy import Point
-from geopy.distance import geodesic
 from shapely.geometry import mapping, shape
 from shapely.ops import polylabel
 
@@ -62,14 +61,6 @@ def places() -> dict[str, Place]:
 def locate(key: str) -> Place | None:
     """The Place of an actor key, or None when it has no known position."""
     return places().get(key)
-
-
-def distance_km(a: str, b: str) -> float | None:
-    """Great-circle length of the line between two actors, in kilometres."""
-    pa, pb = locate(a), locate(b)
-    if pa is None or pb is None:
-        return None
-    return geodesic(pa.point, pb.point).km
 
 
 @functools.lru_cache(maxsize=1)

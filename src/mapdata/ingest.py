@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from . import store
+from . import settings, store
 from .errors import InputError
 from .feeds import ReadResult, Rejection, read_source
 from .models import Item, TaggedItem
@@ -80,9 +80,7 @@ def _without_id_conflicts(engine: Engine, read: ReadResult, items: list[Item], r
     checked = []
     for start in range(0, len(items), store.BATCH):
         chunk = items[start : start + store.BATCH]
-        query = select(store.items.c.id, store.items.c.text, store.items.c.date).where(store.items.c.id.in_(list({i.id: None for i in chunk})))
-        with engine.connect() as conn:
-            stored = {row.id: (row.text, row.date) for row in conn.execute(query)}
+        stored = store.stored_texts(engine, [i.id for i in chunk])
         for item in chunk:
             if item.id in stored and stored[item.id] != (item.text, item.date):
                 what = "text" if stored[item.id][0] != item.text else "date"
@@ -121,11 +119,11 @@ def ingest_paths(
     return result
 
 
-SAMPLE_FEED = Path(__file__).resolve().parents[2] / "data" / "sample_news_2025-11-01.txt"
+SAMPLE_FEED = "sample_news_2025-11-01.txt"  # in the data folder: the seed feed, the dashboard's default data
 
 
-def ensure_sample(engine: Engine, path: Path = SAMPLE_FEED) -> IngestResult | None:
+def ensure_sample(engine: Engine, path: Path | None = None) -> IngestResult | None:
     """On an empty database, ingest the embedded sample feed; returns None when there was data already."""
     if store.count_items(engine):
         return None
-    return ingest_paths(engine, [path])
+    return ingest_paths(engine, [path or settings.data_file(SAMPLE_FEED)])

@@ -1,4 +1,4 @@
-"""Small immutable values that flow through the pipeline: Item, Tag, TaggedItem, Relation, Place."""
+"""Small immutable values that flow through the pipeline: Item, Tag, TaggedItem, Place, Correction."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ class Item:
     @classmethod
     def create(
         cls, text: str, day: date | None, *, id: str | None = None, source: str = "", url: str = "", origin: str = ""
-    ) -> "Item":
+    ) -> Item:
         """Build an item with normalised text and, unless given, its stable id."""
         clean = normalise_text(text)
         return cls(id=id or item_id(day, clean), date=day, text=clean, source=source, url=url, origin=origin)
@@ -145,3 +145,27 @@ class Place:
     name: str
     point: Point
     is_organisation: bool = False
+
+
+CORRECTION_FIELDS = ("actor", "topic", "tone")
+CORRECTION_ACTIONS = ("add", "remove", "set")
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """One manual change of an item's tags: add or remove an actor (by key) or a topic, or set the tone."""
+
+    item_id: str
+    field: str
+    value: str
+    action: str
+
+    def __post_init__(self) -> None:
+        if self.field not in CORRECTION_FIELDS or self.action not in CORRECTION_ACTIONS:
+            raise ValueError(f"bad correction {self.field}/{self.action}")
+        if self.field == "tone" and (self.action != "set" or self.value not in TONES):
+            raise ValueError(f"tone must be set to one of {', '.join(TONES)}")
+        if self.field == "topic" and self.value not in TOPICS:
+            raise ValueError(f"unknown topic {self.value!r}")
+        if self.field in ("actor", "topic") and self.action == "set":
+            raise ValueError("actors and topics are added or removed, not set")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from . import store
+from . import settings, store
 from .frames import Frames, Keys
 
 KEEP = 4  # snapshots kept in the folder (of any database), newest first; each is about 50 MB at 100,000 items
@@ -31,8 +31,7 @@ STALE_TEMPORARY = 3600  # seconds after which a half-written file (a writer kill
 
 def folder() -> Path:
     """Where snapshots are kept, read at each call so that a test or a bench can point it elsewhere."""
-    return Path(os.environ.get("MAPDATA_SNAPSHOT_DIR") or os.environ.get("MAPDATA_CACHE_DIR")
-                or Path.home() / ".cache" / "mapdata")
+    return settings.snapshot_dir()
 
 
 @functools.lru_cache(maxsize=1)
@@ -40,8 +39,8 @@ def _code_key() -> str:
     """Changes with the code that shapes the frames and with the libraries that pickle them."""
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for name in ("frames.py", "store.py", "snapshot.py"):
-        digest.update((here / name).read_bytes())
+    for path in (here / "frames.py", here / "snapshot.py", *sorted((here / "store").glob("*.py"))):
+        digest.update(path.read_bytes())
     for package in ("pandas", "numpy"):
         digest.update(f"{package}={metadata.version(package)}".encode())
     return digest.hexdigest()[:12]
@@ -103,10 +102,8 @@ def write(frames: Frames, url: str, version: tuple, where: Path | None = None) -
     or None when the folder cannot be written (the app then simply reads the database next time)."""
     where = where or folder()
     target = path_for(url, version, where)
-    keys = frames.keys
-    # without the lookups aggregate fills in lazily: another thread may be adding to them while this one writes
-    bare = Frames(frames.items, frames.tags, frames.topics, frames.relations,
-                  Keys(keys.size, keys.actors, keys.pair_a, keys.pair_b) if keys is not None else None)
+    # without the lookups made lazily (Keys' cached properties): another thread may be adding them meanwhile
+    bare = Frames(frames.items, frames.tags, frames.topics, frames.relations, frames.keys.bare())
     temporary = None
     try:
         where.mkdir(parents=True, exist_ok=True)

@@ -9,20 +9,21 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from mapdata import gazetteer, mapview, store
-from mapdata.corrections import Correction
+from mapdata import gazetteer
+from mapdata.corrections import add_correction
 from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
+from mapdata.frames import by_ids
 from mapdata.ingest import ingest_result
-from mapdata.models import TONES, TOPICS, split_key
+from mapdata.markup import actor_name, item_html
+from mapdata.models import TONES, TOPICS, Correction, split_key
 from mapdata.tagging import default_tagger
-from pages import current_frames, engine, setup, sidebar_filters
+from pages import state
 
 UPLOAD_TYPES = ["txt", "csv", "tsv", "jsonl", "ndjson", "json", "xml", "rss", "atom"]
 
-setup("Data")
-data = current_frames()
-sidebar_filters(data)
+current = state.current()
+data = current.data
 st.title("Data")
 st.subheader("Add news")
 
@@ -81,7 +82,7 @@ def preview(read: ReadResult, key: str) -> None:
     if dated and st.button(f"Add {len(dated):,} items", key=f"{key}_add", type="primary"):
         bar = st.progress(0.0, text="tagging and storing…")
         result = ingest_result(
-            engine(store.database_url()),
+            state.engine(current.url),
             ReadResult(read.source, dated, []),
             progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,} items"),
         )
@@ -122,18 +123,17 @@ item_id = st.selectbox("Item", options, format_func=texts.get, key="correct_item
 row = data.items[data.items["id"] == item_id].iloc[0]
 tags = data.tags[data.tags["item_id"] == item_id]
 topics = sorted(data.topics.loc[data.topics["item_id"] == item_id, "topic"])
-st.html(mapview.item_html(store.Frames(data.items[data.items["id"] == item_id], tags,
-                                       data.topics[data.topics["item_id"] == item_id], data.relations.iloc[0:0])))
+st.html(item_html(by_ids(data, [item_id]), limit=1, more=""))
 keys = sorted(set(tags["actor"]))
 manual = set(tags.loc[tags["manual"].astype(bool), "actor"])
-st.caption("Tags: " + ", ".join(mapview.actor_name(k) + (" (manual)" if k in manual else "") for k in keys)
+st.caption("Tags: " + ", ".join(actor_name(k) + (" (manual)" if k in manual else "") for k in keys)
            + f" · topics: {', '.join(topics) or '-'} · tone: {row['tone']}")
 
 
 def correct(field: str, value: str, action: str) -> None:
     """Store one correction and report it."""
     try:
-        store.add_correction(engine(store.database_url()), Correction(item_id, field, value, action), default_tagger().tag)
+        add_correction(state.engine(current.url), Correction(item_id, field, value, action), default_tagger().tag)
     except (ValueError, MapdataError) as err:
         st.error(f"Not stored: {err}")
         return
@@ -153,7 +153,7 @@ with left:
     add_topic = st.selectbox("Add a topic", [t for t in TOPICS if t not in topics], index=None, key="add_topic", placeholder="choose…")
     st.button("Add topic", key="do_add_topic", disabled=add_topic is None, on_click=correct, args=("topic", add_topic or "", "add"))
 with right:
-    drop_actor = st.selectbox("Remove an actor", keys, index=None, key="drop_actor", format_func=mapview.actor_name, placeholder="choose…")
+    drop_actor = st.selectbox("Remove an actor", keys, index=None, key="drop_actor", format_func=actor_name, placeholder="choose…")
     st.button("Remove actor", key="do_drop_actor", disabled=drop_actor is None,
               on_click=correct, args=("actor", drop_actor or "", "remove"))
     drop_topic = st.selectbox("Remove a topic", topics, index=None, key="drop_topic", placeholder="choose…")

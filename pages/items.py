@@ -5,19 +5,19 @@ import json
 import streamlit as st
 
 from mapdata import aggregate, export
-from pages import current_frames, current_view, setup, sidebar_filters
+from mapdata.frames import by_ids
+from pages import state
 
 TABLE_ITEMS = 2_000  # rows sent to the browser; the downloads hold every item of the view
 
-setup("Items")
-data = current_frames()
-view = current_view(sidebar_filters(data))
+current = state.current()
+view = current.filtered
 
 st.title("Items")
 query = st.text_input("Search the item text", key="item_search", placeholder="e.g. embassy")
 if query:
     keep = view.items["text"].str.contains(query, case=False, regex=False)
-    view = aggregate.subset(view, view.items.loc[keep, "id"])
+    view = by_ids(view, view.items.loc[keep, "id"])
 table = aggregate.item_table(view, TABLE_ITEMS)
 shown = aggregate.newest_first(view, TABLE_ITEMS)
 evidence = shown.tags.assign(
@@ -28,7 +28,7 @@ table.insert(6, "evidence", table["id"].map(evidence).fillna(""))
 total = len(view.items)
 st.caption(
     (f"The newest {TABLE_ITEMS:,} of {total:,} items in this view" if total > TABLE_ITEMS else f"{total:,} items shown")
-    + f" (of {len(data.items):,} stored). Click a column header to sort; the downloads hold all {total:,}."
+    + f" (of {len(current.data.items):,} stored). Click a column header to sort; the downloads hold all {total:,}."
 )
 st.dataframe(table, hide_index=True, width="stretch", key="items_table")
 

@@ -1,0 +1,35 @@
+"""`mapdata serve`: Streamlit runs the dashboard in this process while a thread warms the caches, so that the
+first visitor of a fresh server finds the data loaded (a plain `streamlit run dashboard.py` loads it on that visit).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+
+from pages import state
+
+
+def _warm_in_background() -> None:
+    # Streamlit warns that this thread has no script run; here that is the point (a filter, since Streamlit
+    # resets its loggers' levels when it reads its config)
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
+        lambda record: "missing ScriptRunContext" not in record.getMessage())
+    try:
+        print(f"mapdata: caches warm in {state.warm():.1f} s", file=sys.stderr, flush=True)
+    except Exception as err:  # the first visit then loads the data itself and shows what is wrong
+        print(f"mapdata: warming the caches failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
+
+
+def serve(streamlit_args: list[str]) -> int:
+    """Run `streamlit run dashboard.py` (from the current folder, the installed dashboard's) with the given
+    options, warming the caches meanwhile; returns the exit code."""
+    from streamlit.web import cli
+
+    threading.Thread(target=_warm_in_background, name="mapdata-warm", daemon=True).start()
+    try:
+        cli.main(args=["run", "dashboard.py", *streamlit_args], prog_name="streamlit")
+    except SystemExit as done:
+        return int(done.code or 0)
+    return 0

@@ -1,0 +1,40 @@
+"""What every reader produces: the items it read and the records it rejected, with where and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..models import Item
+
+MAX_ITEM_CHARS = 20_000
+MAX_SOURCE_CHARS = 200  # the store's source column
+MAX_ID_CHARS = 64  # the store's id column
+SNIFF_BYTES = 64 * 1024  # the head of a file that format detection (and the CSV dialect sniffer) reads
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A record that could not be used, and why; `unit` says whether `line` counts lines or feed entries."""
+
+    source: str
+    line: int | None
+    reason: str
+    unit: str = "line"
+
+    def __str__(self) -> str:
+        where = self.source + (f", {self.unit} {self.line}" if self.line is not None else "")
+        return f"{where}: {self.reason}"
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """Everything read from one feed: the usable items and the rejected records."""
+
+    source: str
+    items: list[Item] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+
+
+def origin(source: str, number: int) -> str:
+    """'file:line' as stored: a file name that is not valid UTF-8 is shown with backslash escapes."""
+    return f"{source.encode('utf-8', 'backslashreplace').decode('utf-8')}:{number}"

@@ -1,0 +1,162 @@
+"""Which format a feed is in (from its name, its HTTP content type, its first bytes) and reading it whole."""
+
+from __future__ import annotations
+
+import io
+import re
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+from ..errors import InputError
+from .base import SNIFF_BYTES, ReadResult
+from .fetch import fetch
+from .records import read_json_array, read_json_lines, read_seed_text
+from .syndication import read_feed
+from .tables import TEXT_COLUMNS, read_csv
+from .text import split_lines
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_LINE_PARTS = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")  # lines ended by CR, LF or CRLF, nothing else
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_EXTENSIONS = {
+    ".txt": "seed",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".xml": "xml",
+    ".rss": "xml",
+    ".atom": "xml",
+}
+_CONTENT_TYPES = {
+    "text/csv": "csv",
+    "text/tab-separated-values": "csv",
+    "application/x-ndjson": "jsonl",
+    "application/jsonl": "jsonl",
+    "application/rss+xml": "xml",
+    "application/atom+xml": "xml",
+    "application/rdf+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+
+
+def detect_format(path: Path, head: str, content_type: str = "") -> str:
+    """'seed', 'jsonl', 'json' (an array), 'csv' or 'xml': from the extension, else the content type, else the text.
+
+    `head` is the first characters of the text; `content_type` the HTTP media type, when there is one.
+    """
+    suffix = path.suffix.lower()
+    start = head.lstrip("\ufeff \t\r\n")
+    if suffix == ".json":
+        return "json" if start.startswith("[") else "jsonl"
+    if suffix == ".txt" and start.startswith("{"):
+        return "jsonl"  # JSON Lines saved as .txt (read this way before extensions were told apart)
+    if suffix in _EXTENSIONS:
+        return _EXTENSIONS[suffix]
+    if start.startswith("<"):
+        return "xml"
+    if start.startswith("["):
+        return "json"
+    if start.startswith("{"):
+        return "jsonl"
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media in _CONTENT_TYPES:
+        return _CONTENT_TYPES[media]
+    if media == "application/json":
+        return "jsonl"
+    return "csv" if _looks_like_csv_header(start.split("\n", 1)[0]) else "seed"
+
+
+def _looks_like_csv_header(line: str) -> bool:
+    for delimiter in ("\t", ",", ";", "|"):
+        if delimiter in line:
+            names = {name.strip().strip("\"'").lower() for name in line.split(delimiter)}
+            if names & set(TEXT_COLUMNS):
+                return True
+    return False
+
+
+def read_file(path: str | Path) -> ReadResult:
+    """Read one feed file of any supported format; unreadable files raise InputError naming the file."""
+    path = Path(path)
+    source = str(path)
+    try:
+        with path.open("rb") as handle:
+            return _read_stream(handle, source, path)
+    except OSError as err:
+        raise InputError(f"cannot read file ({err.strerror or err})", source) from err
+
+
+def read_source(source: str | Path) -> ReadResult:
+    """Read a feed from a file path or an http(s) URL; failures raise InputError naming the path or URL."""
+    text = str(source)
+    scheme = _URL_SCHEME.match(text)
+    if not scheme:
+        return read_file(source)
+    if scheme.group(1).lower() not in ("http", "https"):
+        raise InputError("only http:// and https:// URLs can be read", text)
+    body, content_type = fetch(text)
+    hint = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(text).path) or "/")
+    return _read_stream(io.BytesIO(body), text, Path(hint.name or "feed"), content_type)
+
+
+def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = "") -> ReadResult:
+    """Detect the format from the name, the content type and the first bytes, then read the whole stream."""
+    head = handle.read(SNIFF_BYTES)
+    utf16 = head.startswith(_UTF16_BOMS)
+    if b"\x00" in head[:4096] and not utf16:
+        if _utf16_without_bom(head[:4096]):  # verdicts on the whole file: no line
+            raise InputError("UTF-16 text without a byte-order mark (save the file as UTF-8)", source)
+        raise InputError("binary data, not a text feed", source)
+    fmt = detect_format(name, head.decode("utf-16" if utf16 else "utf-8", "replace"), content_type)
+    handle.seek(0)
+    if fmt == "xml":
+        return read_feed(handle.read(), source)  # the XML declaration names the encoding: feedparser decodes
+    if fmt == "json":
+        return read_json_array(_decode(handle.read(), source), source)
+    text = _decode(handle.read(), source) if utf16 else None  # rare: no line-by-line decoding for UTF-16
+    if fmt == "csv":
+        tab = "\t" if name.suffix.lower() == ".tsv" else None
+        lines = (part for line in ([text] if text is not None else _utf8_lines(handle, source))
+                 for part in _LINE_PARTS.findall(line))
+        return read_csv(lines, source, delimiter=tab)
+    reader = read_json_lines if fmt == "jsonl" else read_seed_text
+    return reader(split_lines(text) if text is not None else _utf8_lines(handle, source), source)
+
+
+def _utf16_without_bom(head: bytes) -> bool:
+    """Mostly ASCII text in UTF-16 with no BOM: nearly every other byte is NUL, the others are not."""
+    if len(head) < 8:
+        return False
+    even, odd = head[0::2], head[1::2]
+    for nuls, text in ((odd, even), (even, odd)):
+        if nuls.count(0) >= 0.9 * len(nuls) and text.count(0) <= 0.1 * len(text):
+            return True
+    return False
+
+
+def _utf8_lines(handle: BinaryIO, source: str) -> Iterator[str]:
+    """Lines of a UTF-8 stream, read one at a time, split on LF only, ends kept; bad bytes name the line."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InputError("not UTF-8 text (save the file as UTF-8)", source, number) from err
+        yield line.removeprefix("\ufeff") if number == 1 else line
+
+
+def _decode(raw: bytes, source: str) -> str:
+    if raw.startswith(_UTF16_BOMS):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as err:
+            line = raw[: err.start - err.start % 2].decode("utf-16", "replace").count("\n") + 1
+            raise InputError("not valid UTF-16 text", source, line) from err
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise InputError("not UTF-8 text (save the file as UTF-8)", source, line) from err

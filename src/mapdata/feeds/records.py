@@ -1,0 +1,115 @@
+"""The seed text format and JSON (JSON Lines, JSON arrays): one record per line or entry."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+from datetime import date
+
+from ..errors import InputError
+from ..models import Item
+from .base import MAX_ID_CHARS, MAX_SOURCE_CHARS, ReadResult, Rejection, origin
+from .dates import parse_date
+from .text import check_text, join_title, record_field
+
+_DATE_TOKEN = re.compile(r"^\s*date\s+(\S+)\s*(.*)$", re.DOTALL)
+SUMMARY_FIELDS = ("summary", "description", "body", "content")
+DATE_COLUMNS = ("date", "published", "pubdate", "pub_date", "published_at", "datetime", "time", "day", "updated")
+
+
+def read_seed_text(lines: Iterable[str], source: str) -> ReadResult:
+    """Parse the seed format: `date YYYY-MM-DD` starts a dated block, each non-empty line is one item."""
+    result = ReadResult(source)
+    day: date | None = None
+    for number, raw in enumerate(lines, start=1):
+        line = raw.lstrip("\ufeff").strip()
+        if not line:
+            continue
+        token = _DATE_TOKEN.match(line)
+        if token:
+            try:
+                day = parse_date(token.group(1))
+            except ValueError as err:
+                day = None
+                result.rejected.append(Rejection(source, number, f"bad date token: {err}"))
+                continue
+            line = token.group(2).strip()
+            if not line:
+                continue
+        try:
+            text = check_text(line)
+        except ValueError as err:
+            result.rejected.append(Rejection(source, number, str(err)))
+            continue
+        result.items.append(Item.create(text, day, origin=origin(source, number)))
+    return result
+
+
+def read_json_lines(lines: Iterable[str], source: str) -> ReadResult:
+    """Parse JSON Lines with at least `text` (or `title`/`summary`); `id`, `date`, `url`, `source` optional."""
+    result = ReadResult(source)
+    for number, raw in enumerate(lines, start=1):
+        line = raw.lstrip("\ufeff").strip()
+        if not line:
+            continue
+        try:
+            record = _json(line)
+        except ValueError as err:
+            result.rejected.append(Rejection(source, number, str(err)))
+            continue
+        add_record(result, record, number)
+    return result
+
+
+def read_json_array(text: str, source: str) -> ReadResult:
+    """Parse a JSON array of objects, each read like a JSON Lines record; rejections count entries from 1."""
+    result = ReadResult(source)
+    try:
+        records = _json(text)
+    except ValueError as err:
+        raise InputError(str(err), source, getattr(err.__cause__, "lineno", 1)) from err
+    if not isinstance(records, list):
+        raise InputError("not a JSON array of objects", source)
+    for index, record in enumerate(records):
+        add_record(result, record, index + 1, unit="entry")
+    return result
+
+
+def _json(text: str) -> object:
+    """json.loads with every failure as ValueError("not valid JSON (why)"): syntax, nesting too deep, huge numbers."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"not valid JSON ({err.msg})") from err
+    except RecursionError as err:
+        raise ValueError("not valid JSON (nested too deeply)") from err
+    except ValueError as err:  # an integer of more than 4300 digits
+        raise ValueError(f"not valid JSON ({str(err).split(':')[0]})") from err
+
+
+def add_record(result: ReadResult, record: object, number: int, unit: str = "line") -> None:
+    if not isinstance(record, dict):
+        result.rejected.append(Rejection(result.source, number, "not a JSON object", unit))
+        return
+    fields: dict[str, object] = {}
+    for key, value in record.items():
+        fields.setdefault(str(key).strip().lower(), value)
+    try:
+        text = fields.get("text")
+        if not (isinstance(text, str) and text.strip()):
+            title = fields.get("title")
+            summary = next((v for k in SUMMARY_FIELDS if isinstance(v := fields.get(k), str) and v.strip()), "")
+            text = join_title(title if isinstance(title, str) else "", summary)
+        text = check_text(text)
+        raw_date = next((fields[k] for k in DATE_COLUMNS if fields.get(k) not in (None, "")), None)
+        day = parse_date(raw_date)
+        given = record_field(fields, "id", limit=MAX_ID_CHARS)
+        source = record_field(fields, "source", limit=MAX_SOURCE_CHARS)
+        url = record_field(fields, "url", "link")
+    except (ValueError, TypeError) as err:
+        result.rejected.append(Rejection(result.source, number, str(err), unit))
+        return
+    result.items.append(
+        Item.create(text, day, id=given or None, source=source, url=url, origin=origin(result.source, number))
+    )

@@ -1,0 +1,119 @@
+"""HTML of items and actors, for the map's popups and the pages' panels. News text is untrusted: every string
+reaches HTML through `esc`, here and nowhere else."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from urllib.parse import quote, urlparse
+
+import numpy as np
+
+from . import gazetteer
+from .frames import Frames
+from .models import split_key
+
+# folium puts popup HTML inside a JavaScript template literal (`...`, where ${...} runs and \ escapes) and then
+# compiles the result as a Jinja template once more ({{ ... }} and {% ... %} run on the server). These characters
+# are written as character references, which HTML shows unchanged and neither JavaScript nor Jinja reads.
+_TEMPLATE_SYNTAX = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{": "&#123;", "}": "&#125;"})
+
+#: how an item is shown, on a page (st.html) and in a map popup alike
+ITEM_CSS = (
+    ".item{margin:0 0 6px 0;font-size:12px}.chip{background:#eee;border-radius:3px;padding:0 3px;"
+    "margin-right:2px;font-size:10px}mark{background:#ffe08a}.more{font-style:italic}"
+)
+
+
+def esc(value: object) -> str:
+    """Escape any value for HTML text or attribute context, including HTML that folium embeds in a JavaScript
+    template literal and renders as a Jinja template (so `${...}`, backquotes, backslashes and {{ }} stay text)."""
+    return html.escape("" if value is None else str(value), quote=True).translate(_TEMPLATE_SYNTAX)
+
+
+def safe_link(url: str) -> str:
+    """An <a> for http(s) URLs only, opened safely; anything else (javascript:, data:) is dropped."""
+    url = url.strip()
+    try:
+        scheme = urlparse(url).scheme.lower()
+    except ValueError:
+        return ""
+    if scheme not in ("http", "https"):
+        return ""
+    # characters a URL may not hold raw (quotes, <, >, backquotes, braces, spaces) are percent-encoded, as a
+    # browser would send them; HTML sanitizers drop an href that holds them raw
+    href = quote(url, safe="/?:@&=+$,-_.!~*#[]%;")
+    return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">source</a>'
+
+
+def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """The item text, escaped, with each tagged phrase wrapped in <mark> titled by its actor and kind."""
+    out, cursor = [], 0
+    for start, end, label in sorted(spans):
+        if start < cursor or end > len(text):
+            continue
+        out.append(esc(text[cursor:start]))
+        out.append(f'<mark title="{esc(label)}">{esc(text[start:end])}</mark>')
+        cursor = end
+    out.append(esc(text[cursor:]))
+    return "".join(out)
+
+
+def snippets(frames: Frames, positions: Iterable[int]) -> dict[int, str]:
+    """HTML of some items of a view, by position: date, topic chips, tone, text with tagged phrases marked,
+    safe link."""
+    positions = np.asarray(list(positions), dtype=np.int64)
+    if not len(positions):
+        return {}
+    tags = frames.tags[np.isin(frames.tags["pos"].to_numpy(), positions)]
+    topics = frames.topics[np.isin(frames.topics["pos"].to_numpy(), positions)]
+    chips: dict[int, list[str]] = {}
+    for pos, topic in sorted(zip(topics["pos"], topics["topic"], strict=True)):
+        chips.setdefault(int(pos), []).append(topic)
+    spans: dict[int, list] = {}
+    for pos, start, end, actor, kind in zip(tags["pos"], tags["start"], tags["end"], tags["actor"], tags["kind"], strict=True):
+        spans.setdefault(int(pos), []).append((int(start), int(end), f"{split_key(actor)[0]} · {kind}"))
+    out = {}
+    rows = frames.items.loc[positions]
+    for pos, day, tone, text, url in zip(positions, rows["date"], rows["tone"], rows["text"], rows["url"], strict=True):
+        pos = int(pos)
+        chip_html = "".join(f'<span class="chip">{esc(t)}</span>' for t in chips.get(pos, []))
+        out[pos] = (
+            f'<div class="item"><b>{esc(day)}</b> {chip_html} <i>{esc(tone)}</i><br>'
+            f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}</div>"
+        )
+    return out
+
+
+def item_html(frames: Frames, limit: int, more: str, box: str = "items") -> str:
+    """The newest `limit` items of a view as HTML in a `<div class="{box}">` (with their style), then how many
+    more there are."""
+    items = frames.items.sort_values("newest")
+    total = len(items)
+    shown = items.index.to_numpy()[:limit]
+    found = snippets(frames, shown)
+    parts = [found[int(p)] for p in shown]
+    if total > limit:
+        parts.append(f'<div class="more">{total - limit:,} {esc(more)}</div>')
+    return f'<style>{ITEM_CSS}</style><div class="{esc(box)}">{"".join(parts)}</div>'
+
+
+def actor_name(key: str) -> str:
+    """'Belarus (BY)' or 'African Union (AU, org.)'."""
+    code, is_org = split_key(key)
+    return f"{gazetteer.load().name_of(key)} ({code}{', org.' if is_org else ''})"
+
+
+def count_of(count: int) -> str:
+    """'1 item', '12 items'."""
+    return f"{count:,} item{'s' if count != 1 else ''}"
+
+
+def actor_label(key: str, count: int) -> str:
+    """Tooltip text of an actor marker."""
+    return f"{actor_name(key)} · {count_of(count)}"
+
+
+def pair_label(a: str, b: str, count: int) -> str:
+    """Tooltip text of a relation line."""
+    return f"{actor_name(a)} – {actor_name(b)} · {count_of(count)}"

@@ -1,0 +1,52 @@
+"""The database (SQLite or PostgreSQL, through SQLAlchemy): the schema, opening and migrating it, writing tagged
+items, reading them back as frames. Re-tagging and corrections are a service over it (`mapdata.corrections`)."""
+
+from .engine import MIGRATIONS, migrate, open_engine, redact, writing
+from .read import (
+    Stats,
+    StoredItem,
+    actors_and_topics,
+    corrections_of,
+    count_items,
+    data_version,
+    item_batches,
+    load_frames,
+    load_versioned,
+    stats,
+    stored_item,
+    stored_texts,
+)
+from .schema import corrections, items, metadata, relations, revision, tags, topics
+from .write import BATCH, add_items, bump, record_correction, replace_tags
+
+__all__ = [
+    "BATCH",
+    "MIGRATIONS",
+    "Stats",
+    "StoredItem",
+    "actors_and_topics",
+    "add_items",
+    "bump",
+    "corrections",
+    "corrections_of",
+    "count_items",
+    "data_version",
+    "item_batches",
+    "items",
+    "load_frames",
+    "load_versioned",
+    "metadata",
+    "migrate",
+    "open_engine",
+    "record_correction",
+    "redact",
+    "relations",
+    "replace_tags",
+    "revision",
+    "stats",
+    "stored_item",
+    "stored_texts",
+    "tags",
+    "topics",
+    "writing",
+]

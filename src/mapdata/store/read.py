@@ -1,0 +1,176 @@
+"""Reading: the data version, the stored items as indexed frames, single items and their corrections, totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+from sqlalchemy import Engine, Table, func, select
+
+from ..frames import Frames, index
+from ..models import Correction, Item
+from .schema import corrections, items, relations, revision, tags, topics
+from .write import BATCH
+
+_VERSION = (revision.c.instance, revision.c.n, revision.c.token)
+
+
+def data_version(engine: Engine) -> tuple[str, int, str]:
+    """The database's instance id, its revision counter and the token that every write of items, tags or
+    corrections draws anew: the key of the app's caches and of the frames snapshot."""
+    with engine.connect() as conn:
+        instance, n, token = conn.execute(select(*_VERSION).where(revision.c.id == 1)).one()
+    return instance, int(n), token
+
+
+def count_items(engine: Engine) -> int:
+    """Number of stored items."""
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(items)) or 0
+
+
+def stored_texts(engine: Engine, ids: Sequence[str]) -> dict[str, tuple[str, date]]:
+    """The text and date stored under each of some ids (ids not stored are left out)."""
+    query = select(items.c.id, items.c.text, items.c.date).where(items.c.id.in_(list(dict.fromkeys(ids))))
+    with engine.connect() as conn:
+        return {row.id: (row.text, row.date) for row in conn.execute(query)}
+
+
+def _read(conn, query, columns: list[str]) -> pd.DataFrame:
+    """Rows of a query as a DataFrame, fetched through the driver's cursor (SQLAlchemy's row objects cost
+    seconds at 300,000 rows)."""
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": False})
+    params = compiled.construct_params()
+    if conn.dialect.name == "sqlite":  # SQLAlchemy stores dates there as ISO text; sqlite3's own adapter is deprecated
+        params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+    positional = [params[name] for name in compiled.positiontup] if compiled.positional else params
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(str(compiled), positional)
+        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+    finally:
+        cursor.close()
+
+
+def load_frames(engine: Engine, start: date | None = None, end: date | None = None) -> Frames:
+    """Items in a date range (all when open) with their tags, topics and relations, indexed for fast views."""
+    return load_versioned(engine, start, end)[1]
+
+
+def load_versioned(engine: Engine, start: date | None = None, end: date | None = None) -> tuple[tuple[str, int, str], Frames]:
+    """`load_frames` with the `data_version` of the data it read (both from one snapshot of the database)."""
+    where = []
+    if start is not None:
+        where.append(items.c.date >= start)
+    if end is not None:
+        where.append(items.c.date <= end)
+    item_cols = ["id", "date", "text", "source", "url", "tone", "lead_actor"]
+    tag_cols = ["item_id", "actor", "kind", "phrase", "start", "end", "manual"]
+
+    def of_items(table: Table, columns: list[str]):
+        query = select(*(table.c[c] for c in columns))
+        return query.where(table.c.item_id.in_(select(items.c.id).where(*where))) if where else query
+
+    with engine.connect() as conn:
+        # one snapshot for the four reads, so that a concurrent ingest never shows tags of unseen items
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+        conn.begin()
+        # SQLite: the snapshot starts at the first read
+        instance, n, token = conn.execute(select(*_VERSION).where(revision.c.id == 1)).one()
+        item_df = _read(conn, select(*(items.c[c] for c in item_cols)).where(*where), item_cols)
+        tag_df = _read(conn, of_items(tags, tag_cols), tag_cols)
+        topic_df = _read(conn, of_items(topics, ["item_id", "topic"]), ["item_id", "topic"])
+        relation_df = _read(conn, of_items(relations, ["item_id", "source", "target"]), ["item_id", "source", "target"])
+    item_df["date"] = pd.to_datetime(item_df["date"]).dt.date
+    tag_df["manual"] = tag_df["manual"].astype(bool)
+    for column in ("start", "end"):
+        tag_df[column] = tag_df[column].astype("int64")
+    # Few distinct values: as categoricals a filter copies small integer codes instead of a pointer per row
+    # (a quarter of the time of a broad filter at 100,000 items)
+    item_df["tone"] = item_df["tone"].astype("category")
+    tag_df = tag_df.astype({"actor": "category", "kind": "category"})
+    topic_df["topic"] = topic_df["topic"].astype("category")
+    relation_df = relation_df.astype({"source": "category", "target": "category"})
+    return (instance, int(n), token), index(item_df, tag_df, topic_df, relation_df)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """An item as stored, with the tone and lead actor (key) stored for it."""
+
+    item: Item
+    tone: str
+    lead_key: str | None
+
+
+def _stored(row) -> StoredItem:
+    item = Item(id=row.id, date=row.date, text=row.text, source=row.source, url=row.url, origin=row.origin)
+    return StoredItem(item, row.tone, row.lead_actor)
+
+
+def stored_item(conn, item_id: str) -> StoredItem | None:
+    """One stored item, or None."""
+    row = conn.execute(select(items).where(items.c.id == item_id)).one_or_none()
+    return None if row is None else _stored(row)
+
+
+def item_batches(engine: Engine, size: int = BATCH) -> Iterator[list[StoredItem]]:
+    """Every stored item, in batches in id order, each batch read in its own short transaction."""
+    last = ""
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(items).where(items.c.id > last).order_by(items.c.id).limit(size)).all()
+        if not rows:
+            return
+        yield [_stored(row) for row in rows]
+        last = rows[-1].id
+
+
+def actors_and_topics(conn, item_ids: Sequence[str]) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """The actor keys and the topics stored for some items."""
+    actors: dict[str, set[str]] = {}
+    for item_id, actor in conn.execute(select(tags.c.item_id, tags.c.actor).where(tags.c.item_id.in_(item_ids))):
+        actors.setdefault(item_id, set()).add(actor)
+    found: dict[str, set[str]] = {}
+    for item_id, topic in conn.execute(select(topics.c.item_id, topics.c.topic).where(topics.c.item_id.in_(item_ids))):
+        found.setdefault(item_id, set()).add(topic)
+    return actors, found
+
+
+def corrections_of(conn, item_ids: Sequence[str]) -> dict[str, list[Correction]]:
+    """Stored corrections of some items, oldest first."""
+    out: dict[str, list[Correction]] = {}
+    query = select(corrections).where(corrections.c.item_id.in_(item_ids)).order_by(corrections.c.id)
+    for row in conn.execute(query):
+        out.setdefault(row.item_id, []).append(Correction(row.item_id, row.field, row.value, row.action))
+    return out
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Totals of the store: items, date span, the most frequent actors and pairs."""
+
+    items: int
+    first: date | None
+    last: date | None
+    actors: list[tuple[str, int]]
+    pairs: list[tuple[str, str, int]]
+
+
+def stats(engine: Engine, top: int = 10) -> Stats:
+    """Counts computed in the database, so they stay quick on large stores."""
+    per_actor = func.count(func.distinct(tags.c.item_id))
+    per_pair = func.count(func.distinct(relations.c.item_id))
+    with engine.connect() as conn:
+        count, first, last = conn.execute(select(func.count(), func.min(items.c.date), func.max(items.c.date)).select_from(items)).one()
+        actors = conn.execute(select(tags.c.actor, per_actor).group_by(tags.c.actor).order_by(per_actor.desc(), tags.c.actor).limit(top)).all()
+        pairs = conn.execute(
+            select(relations.c.source, relations.c.target, per_pair)
+            .group_by(relations.c.source, relations.c.target)
+            .order_by(per_pair.desc(), relations.c.source, relations.c.target)
+            .limit(top)
+        ).all()
+    return Stats(count, first, last, [tuple(r) for r in actors], [tuple(r) for r in pairs])

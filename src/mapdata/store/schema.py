@@ -1,0 +1,89 @@
+"""The tables: items, their actor tags, topics and relations, manual corrections, and the revision row."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# Actor columns hold actor keys: the alpha-2 code of a country, 'org:' + acronym for an organisation.
+items = Table(
+    "items",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("date", Date, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("source", String(200), nullable=False, default=""),
+    Column("url", Text, nullable=False, default=""),
+    Column("origin", Text, nullable=False, default=""),
+    Column("tone", String(16), nullable=False),
+    Column("lead_actor", String(24)),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Index("ix_items_date", "date"),
+)
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(64), ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("actor", String(24), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("phrase", Text, nullable=False),
+    Column("start", Integer, nullable=False),
+    Column("end", Integer, nullable=False),
+    Column("manual", Boolean, nullable=False, default=False),
+    Index("ix_tags_actor", "actor", "item_id"),
+    Index("ix_tags_item", "item_id"),
+)
+topics = Table(
+    "topics",
+    metadata,
+    Column("item_id", String(64), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("topic", String(32), primary_key=True),
+    Index("ix_topics_topic", "topic", "item_id"),
+)
+relations = Table(
+    "relations",
+    metadata,
+    Column("item_id", String(64), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    Column("source", String(24), primary_key=True),
+    Column("target", String(24), primary_key=True),
+    Index("ix_relations_pair", "source", "target"),
+)
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", String(64), ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("field", String(16), nullable=False),
+    Column("value", String(32), nullable=False),
+    Column("action", String(8), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_corrections_item", "item_id"),
+)
+revision = Table(  # one row (see migration 0002)
+    "revision",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("instance", String(32), nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("token", String(32), nullable=False, server_default=""),  # migration 0003
+)
+
+ITEM_COLUMNS = ("id", "date", "text", "source", "url", "origin", "tone", "lead_actor", "added_at")
+TAG_COLUMNS = ("item_id", "actor", "kind", "phrase", "start", "end", "manual")
+TOPIC_COLUMNS = ("item_id", "topic")
+RELATION_COLUMNS = ("item_id", "source", "target")

@@ -1,0 +1,140 @@
+"""Writing: tagged items in bulk, an item's tags replaced, a correction recorded; every write bumps the revision."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, Table, delete, select, update
+from sqlalchemy.exc import DBAPIError
+
+from ..models import Correction, TaggedItem
+from .engine import pause, retryable, writing
+from .schema import (
+    ITEM_COLUMNS,
+    RELATION_COLUMNS,
+    TAG_COLUMNS,
+    TOPIC_COLUMNS,
+    corrections,
+    items,
+    relations,
+    revision,
+    tags,
+    topics,
+)
+
+BATCH = 2000  # items per transaction of an ingest; an interrupted ingest leaves whole batches
+
+
+def _rows(tagged: TaggedItem, now: datetime) -> tuple[tuple, list[tuple], list[tuple], list[tuple]]:
+    """The rows one tagged item writes, as tuples in the schema's column orders."""
+    item = tagged.item
+    row = (item.id, item.date, item.text, item.source, item.url, item.origin, tagged.tone, tagged.lead_key, now)
+    tag_rows = [(item.id, t.key, t.kind, t.text, t.start, t.end, t.manual) for t in tagged.evidence]
+    topic_rows = [(item.id, t) for t in tagged.topics]
+    relation_rows = [(item.id, s, t) for s, t in dict.fromkeys(tagged.relations())]
+    return row, tag_rows, topic_rows, relation_rows
+
+
+def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
+    """Insert many rows through the driver: COPY on PostgreSQL, executemany on SQLite. SQLAlchemy's per-row
+    parameter processing was most of the ingest time at 100,000 items."""
+    if not rows:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    if conn.dialect.name == "postgresql":
+        statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        dbapi = conn.dialect.loaded_dbapi
+        try:
+            with conn.connection.dbapi_connection.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except dbapi.Error as err:
+            # the raw cursor raises the driver's errors (psycopg.errors.UniqueViolation, ...): give them
+            # SQLAlchemy's classes (IntegrityError, OperationalError, ...) as every other statement has
+            raise DBAPIError.instance(statement, None, err, dbapi.Error, dialect=conn.dialect) from err
+        return
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})", rows)
+
+
+def bump(conn) -> None:
+    """Count one more change of the data and draw a new token, inside the writing transaction. Called once, after
+    the transaction's other writes: on PostgreSQL the row stays locked until commit, and a writer that takes it
+    last waits for nobody."""
+    conn.execute(update(revision).where(revision.c.id == 1).values(n=revision.c.n + 1, token=uuid.uuid4().hex))
+
+
+def _write_rows(conn, parts: list[tuple]) -> None:
+    """Insert the item, tag, topic and relation rows of several tagged items."""
+    _insert(conn, items, ITEM_COLUMNS, [p[0] for p in parts])
+    _insert(conn, tags, TAG_COLUMNS, [r for p in parts for r in p[1]])
+    _insert(conn, topics, TOPIC_COLUMNS, [r for p in parts for r in p[2]])
+    _insert(conn, relations, RELATION_COLUMNS, [r for p in parts for r in p[3]])
+    bump(conn)
+
+
+def add_items(engine: Engine, tagged: Iterable[TaggedItem], *, dry_run: bool = False) -> tuple[int, int]:
+    """Store tagged items that are not stored yet, one transaction per batch; returns (new, already present)."""
+    new = present = 0
+    batch: list[TaggedItem] = []
+    for t in tagged:
+        batch.append(t)
+        if len(batch) >= BATCH:
+            n, p = _add_batch(engine, batch, dry_run)
+            new, present, batch = new + n, present + p, []
+    if batch:
+        n, p = _add_batch(engine, batch, dry_run)
+        new, present = new + n, present + p
+    return new, present
+
+
+def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = False, attempts: int = 10) -> tuple[int, int]:
+    """Store the items of `batch` not stored yet, in one transaction; returns (new, already present).
+
+    Another process may store some of the same items at the same time. On SQLite the write lock is taken first
+    (writing()), so the ids read are still true when the rows are written. On PostgreSQL the other writer's rows
+    show up as a duplicate key, or a deadlock, when they are written: the transaction is rolled back and run
+    again after a short randomized pause, reading the stored ids afresh, until it writes only fresh items.
+    Rows are written in id order, so two writers of the same ids wait for each other rather than deadlock."""
+    unique = sorted({t.item.id: t for t in batch}.values(), key=lambda t: t.item.id)
+    repeated = len(batch) - len(unique)
+    for attempt in range(attempts):
+        try:
+            with engine.connect() if dry_run else writing(engine) as conn:  # a dry run writes nothing: no lock
+                existing = set(conn.scalars(select(items.c.id).where(items.c.id.in_([t.item.id for t in unique]))))
+                fresh = [t for t in unique if t.item.id not in existing]
+                if fresh and not dry_run:
+                    now = datetime.now(UTC)
+                    _write_rows(conn, [_rows(t, now) for t in fresh])
+            return len(fresh), len(existing) + repeated
+        except DBAPIError as err:
+            if attempt == attempts - 1 or not retryable(err):
+                raise
+            pause(attempt)
+    raise AssertionError("unreachable")
+
+
+def replace_tags(conn, tagged: TaggedItem) -> None:
+    """Replace an item's tags, topics and relations, and its tone and lead actor, by `tagged`'s (inside a writing
+    transaction; the caller bumps the revision once it is done)."""
+    item_id = tagged.item.id
+    for table in (tags, topics, relations):
+        conn.execute(delete(table).where(table.c.item_id == item_id))
+    _, tag_rows, topic_rows, relation_rows = _rows(tagged, datetime.now(UTC))
+    conn.execute(update(items).where(items.c.id == item_id).values(tone=tagged.tone, lead_actor=tagged.lead_key))
+    _insert(conn, tags, TAG_COLUMNS, tag_rows)
+    _insert(conn, topics, TOPIC_COLUMNS, topic_rows)
+    _insert(conn, relations, RELATION_COLUMNS, relation_rows)
+
+
+def record_correction(conn, correction: Correction) -> None:
+    """Keep a manual correction (inside a writing transaction)."""
+    conn.execute(
+        corrections.insert().values(
+            item_id=correction.item_id, field=correction.field, value=correction.value,
+            action=correction.action, created_at=datetime.now(UTC),
+        )
+    )

@@ -1,0 +1,36 @@
+"""The lead actor of an item: the one that acts, not the one acted on or the dateline's city."""
+
+from __future__ import annotations
+
+import re
+
+from ..models import Tag
+from .sentences import first_sentence_end
+
+# Words before an actor that mark it as an object or a setting rather than the one who acts.
+NOT_SUBJECT = frozenset(
+    "in to with against on from at into toward towards for by over near across between via about after before "
+    "than like inside outside within upon".split()
+)
+# "KYIV — ", "BEIRUT (AP) — ", "WASHINGTON, Nov 3 (Reuters) - ": a wire dateline before the first sentence
+_DATELINE = re.compile(r"\s*[A-Z][A-Z'’.\- ]*[A-Z.](?:, [^—–()\n]{1,30}?)?(?: \([^()\n]{1,40}\))?\s*(?:—|–|--| - )\s*")
+
+
+def lead_actor(text: str, tags: list[Tag]) -> Tag | None:
+    """The actor that acts: the first actor of the first sentence not governed by a preposition, else the first named."""
+    if not tags:
+        return None
+    end = first_sentence_end(text)
+    dateline = _DATELINE.match(text)
+    # the dateline city ("KYIV — A Russian missile ...") is where the news was filed, not who acts
+    after = [t for t in tags if t.start >= dateline.end()] if dateline else tags
+    first = [t for t in after if t.start < end] or after or tags
+    for tag in first:
+        before = text[: tag.start].rstrip(" \"'“‘(")
+        words = before.rsplit(None, 2)[-2:]
+        previous = words[-1].lower() if words else ""
+        if previous in ("the", "a", "an") and len(words) == 2:
+            previous = words[0].lower()
+        if previous.strip(",") not in NOT_SUBJECT:
+            return tag
+    return first[0]
