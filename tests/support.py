@@ -84,8 +84,9 @@ class AppServer:
         raise RuntimeError(f"streamlit did not answer within 60 s:\n{self.output()}")
 
     def output(self) -> str:
-        """What the server printed so far."""
-        self.log.flush()
+        """What the server printed so far (all of it once stopped)."""
+        if not self.log.closed:
+            self.log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
