@@ -7,13 +7,15 @@ from pages import sidebar, state
 
 st.set_page_config(page_title="mapdata", page_icon="🗺️", layout="wide")
 
-page = st.navigation([
-    st.Page("pages/map.py", title="Map", default=True),
-    st.Page("pages/timeline.py", title="Timeline", url_path="timeline"),
-    st.Page("pages/relations.py", title="Relations", url_path="relations"),
-    st.Page("pages/items.py", title="Items", url_path="items"),
-    st.Page("pages/data.py", title="Data", url_path="data"),
-])
+page = st.navigation(
+    [
+        st.Page("pages/map.py", title="Map", default=True),
+        st.Page("pages/timeline.py", title="Timeline", url_path="timeline"),
+        st.Page("pages/relations.py", title="Relations", url_path="relations"),
+        st.Page("pages/items.py", title="Items", url_path="items"),
+        st.Page("pages/data.py", title="Data", url_path="data"),
+    ]
+)
 sidebar.draw(state.frames(*state.stored()))
 view = state.current()  # after the widgets: a first run reads the filters a URL gives them
 sidebar.footer(view.caption(), view.filters.active, view.data)

@@ -55,9 +55,16 @@ def build_vocabulary() -> dict[str, list]:
             if row["category"] == "topic" and " " in row["pattern"] and "*" not in row["pattern"]:
                 topics[row["label"]].append(row["pattern"])
     countries = sorted(set(names) & set(demonyms))
-    return {"countries": countries, "names": names, "demonyms": demonyms, "capitals": sorted(capitals),
-            "places": sorted(places), "leaders": sorted(leaders), "orgs": sorted(set(orgs)),
-            "topics": {k: sorted(v) for k, v in topics.items()}}
+    return {
+        "countries": countries,
+        "names": names,
+        "demonyms": demonyms,
+        "capitals": sorted(capitals),
+        "places": sorted(places),
+        "leaders": sorted(leaders),
+        "orgs": sorted(set(orgs)),
+        "topics": {k: sorted(v) for k, v in topics.items()},
+    }
 
 
 def items(n: int, seed: int = 1, start: date = date(2025, 1, 1)) -> list[dict]:
@@ -72,14 +79,29 @@ def items(n: int, seed: int = 1, start: date = date(2025, 1, 1)) -> list[dict]:
         a, b, c = rng.choices(vocab["countries"], weights=weights, k=3)
         topic = rng.choice(sorted(vocab["topics"]))
         text = rng.choice(TEMPLATES).format(
-            a=vocab["names"][a], b=vocab["names"][b], c=vocab["names"][c],
-            adj_a=vocab["demonyms"][a], adj_b=vocab["demonyms"][b],
-            verb=rng.choice(VERBS), verb2=rng.choice(VERBS2), verb_past=rng.choice(VERBS),
-            topic_phrase=rng.choice(vocab["topics"][topic]), city=rng.choice(vocab["capitals"]),
-            place=rng.choice(vocab["places"]), leader=rng.choice(vocab["leaders"]), org=rng.choice(vocab["orgs"]),
+            a=vocab["names"][a],
+            b=vocab["names"][b],
+            c=vocab["names"][c],
+            adj_a=vocab["demonyms"][a],
+            adj_b=vocab["demonyms"][b],
+            verb=rng.choice(VERBS),
+            verb2=rng.choice(VERBS2),
+            verb_past=rng.choice(VERBS),
+            topic_phrase=rng.choice(vocab["topics"][topic]),
+            city=rng.choice(vocab["capitals"]),
+            place=rng.choice(vocab["places"]),
+            leader=rng.choice(vocab["leaders"]),
+            org=rng.choice(vocab["orgs"]),
         )
         day = start + timedelta(days=rng.randrange(365))
-        out.append({"id": f"gen-{seed}-{i}", "date": day.isoformat(), "text": text[0].upper() + text[1:], "source": "generated"})
+        out.append(
+            {
+                "id": f"gen-{seed}-{i}",
+                "date": day.isoformat(),
+                "text": text[0].upper() + text[1:],
+                "source": "generated",
+            }
+        )
     return out
 
 

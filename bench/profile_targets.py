@@ -123,12 +123,23 @@ def main() -> int:
             military = Filters(topics=("military",))
             bench.filtered_aggregates(frames, military)  # warm the gazetteer and place caches
             if "aggregate" in steps:
-                profiled("filter change 'military': apply + actors + pairs", lambda: bench.filtered_aggregates(frames, military), args.top)
-                profiled("no filter (all items): apply + actors + pairs", lambda: bench.filtered_aggregates(frames, Filters()), args.top)
+                profiled(
+                    "filter change 'military': apply + actors + pairs",
+                    lambda: bench.filtered_aggregates(frames, military),
+                    args.top,
+                )
+                profiled(
+                    "no filter (all items): apply + actors + pairs",
+                    lambda: bench.filtered_aggregates(frames, Filters()),
+                    args.top,
+                )
             if "map" in steps:
                 view = military.apply(frames)
-                profiled(f"our map of the military view ({len(view.items):,} items): build_map + render",
-                         lambda: bench.our_map(view), args.top)
+                profiled(
+                    f"our map of the military view ({len(view.items):,} items): build_map + render",
+                    lambda: bench.our_map(view),
+                    args.top,
+                )
         if "page" in steps:
             profile_page(url, args.top, args.timeout)
     finally:

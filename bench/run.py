@@ -37,8 +37,14 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 MB = 1_000_000
@@ -105,6 +111,7 @@ def bench_module(name: str):
 @contextlib.contextmanager
 def time_limit(seconds: float, what: str) -> Iterator[None]:
     """Raise StepTimeout in the main thread when the block runs longer than `seconds` (SIGALRM)."""
+
     def expire(_signum, _frame):
         raise StepTimeout(f"{what} took more than {seconds:.0f} s")
 
@@ -135,12 +142,17 @@ def load_average() -> str:
 def machine_facts() -> str:
     """CPU model, cores, memory, Python version and date, on one line."""
     cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace") if Path("/proc/cpuinfo").exists() else ""
-    model = next((line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")), platform.processor() or "?")
+    model = next(
+        (line.split(":", 1)[1].strip() for line in cpuinfo.splitlines() if line.startswith("model name")),
+        platform.processor() or "?",
+    )
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
     total = re.search(r"MemTotal:\s+(\d+) kB", meminfo)
-    memory = f"{int(total.group(1)) / 1024 ** 2:.1f} GiB RAM" if total else "RAM ?"
-    return (f"CPU {model}, {os.cpu_count()} cores, {memory}, Python {platform.python_version()} "
-            f"({platform.machine()}, {sys.platform}), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    memory = f"{int(total.group(1)) / 1024**2:.1f} GiB RAM" if total else "RAM ?"
+    return (
+        f"CPU {model}, {os.cpu_count()} cores, {memory}, Python {platform.python_version()} "
+        f"({platform.machine()}, {sys.platform}), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    )
 
 
 def median_seconds(run: Callable[[], object], rounds: int, budget: float = 15.0) -> float:
@@ -172,7 +184,11 @@ def tagging_rates(texts: list[str], rounds: int, cap: int) -> dict:
             errors[name] = f"{type(err).__name__}: {err}"
     capped = texts[:cap]
     same = tagging.throughputs(tools, capped, rounds)
-    full = same["mapdata"] if len(capped) == len(texts) else tagging.throughputs({"mapdata": actors.tag}, texts, rounds)["mapdata"]
+    full = (
+        same["mapdata"]
+        if len(capped) == len(texts)
+        else tagging.throughputs({"mapdata": actors.tag}, texts, rounds)["mapdata"]
+    )
     return {"mapdata": full, "same": same, "compared_on": len(capped), "errors": errors}
 
 
@@ -247,11 +263,32 @@ def pg_cluster(timeout: float = 60) -> Iterator[str]:
     data, port = root / "data", free_port()
     started = False
     try:
-        subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True, timeout=timeout)
+        subprocess.run(
+            [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+            timeout=timeout,
+        )
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50"
-        done = subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"),
-                               "-w", "-t", str(int(timeout)), "start"], capture_output=True, text=True, timeout=timeout + 10)
+        done = subprocess.run(
+            [
+                *run_as,
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(root / "log"),
+                "-w",
+                "-t",
+                str(int(timeout)),
+                "start",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=timeout + 10,
+        )
         started = True
         if done.returncode:
             log_text = (root / "log").read_text(errors="replace") if (root / "log").exists() else ""
@@ -261,8 +298,11 @@ def pg_cluster(timeout: float = 60) -> Iterator[str]:
         yield url
     finally:
         if started:
-            subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-                           capture_output=True, timeout=60)
+            subprocess.run(
+                [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                capture_output=True,
+                timeout=60,
+            )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -339,8 +379,10 @@ def aggregation_times(frames, rounds: int) -> dict[str, float]:
     from mapdata.filters import Filters
 
     filtered_aggregates(frames, Filters(**FILTERS["topic military"]))  # warm-up: gazetteer, places, caches
-    return {name: median_seconds(functools.partial(filtered_aggregates, frames, Filters(**kw)), rounds)
-            for name, kw in FILTERS.items()}
+    return {
+        name: median_seconds(functools.partial(filtered_aggregates, frames, Filters(**kw)), rounds)
+        for name, kw in FILTERS.items()
+    }
 
 
 # ------------------------------------------------------------------------------------------------ maps
@@ -380,13 +422,17 @@ def naive_map(view, cap: int) -> tuple[float, float, int, int, int]:
         place = next((p for p in map(geocode.locate, keys) if p is not None), None)
         if place is None:
             continue
-        folium.Marker((place.point.latitude, place.point.longitude), popup=folium.Popup(esc(row.text), max_width=300)).add_to(fmap)
+        folium.Marker(
+            (place.point.latitude, place.point.longitude), popup=folium.Popup(esc(row.text), max_width=300)
+        ).add_to(fmap)
         markers += 1
     for row in relations.itertuples(index=False):
         a, b = geocode.locate(row.source), geocode.locate(row.target)
         if a is None or b is None:
             continue
-        folium.PolyLine([(a.point.latitude, a.point.longitude), (b.point.latitude, b.point.longitude)], weight=2).add_to(fmap)
+        folium.PolyLine(
+            [(a.point.latitude, a.point.longitude), (b.point.latitude, b.point.longitude)], weight=2
+        ).add_to(fmap)
         lines += 1
     built = time.perf_counter()
     page = fmap.get_root().render()
@@ -407,8 +453,13 @@ def measure_map(build: Callable[[], tuple], rounds: int, limit: float, what: str
         with time_limit(limit, what):
             runs.append(build())
     last = runs[-1]
-    return {"build": statistics.median(r[0] for r in runs), "render": statistics.median(r[1] for r in runs),
-            "bytes": last[2], "extra": last[3:], "runs": len(runs)}
+    return {
+        "build": statistics.median(r[0] for r in runs),
+        "render": statistics.median(r[1] for r in runs),
+        "bytes": last[2],
+        "extra": last[3:],
+        "runs": len(runs),
+    }
 
 
 # ------------------------------------------------------------------------------------------------ dashboard
@@ -425,8 +476,21 @@ class Dashboard:
         self.log = self.log_path.open("w")
         env = {**os.environ, "MAPDATA_DB_URL": db_url, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mapdata.cli", "serve", "--headless", "--port", str(self.port), "--address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "mapdata.cli",
+                "serve",
+                "--headless",
+                "--port",
+                str(self.port),
+                "--address",
+                "127.0.0.1",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         try:
             self._wait_healthy(timeout)
@@ -683,20 +747,44 @@ def measure_n(n: int, args, workdir: Path, pg_server: str | None) -> Result:
         view = Filters(**FILTERS["topic military"]).apply(frames)
         result.values["view_items"] = len(view.items)
         log(f"N={n:,}: our map ({len(view.items):,} items in the military view)")
-        store_value(result, "our_map", guarded(
-            result, "our_map", lambda: measure_map(lambda: our_map(view), args.rounds, args.step_timeout, "our map")))
+        store_value(
+            result,
+            "our_map",
+            guarded(
+                result, "our_map", lambda: measure_map(lambda: our_map(view), args.rounds, args.step_timeout, "our map")
+            ),
+        )
         log(f"N={n:,}: naive map")
-        store_value(result, "naive_map", guarded(
-            result, "naive_map", lambda: measure_map(lambda: naive_map(view, args.naive_cap), args.rounds, args.step_timeout, "naive map")))
+        store_value(
+            result,
+            "naive_map",
+            guarded(
+                result,
+                "naive_map",
+                lambda: measure_map(
+                    lambda: naive_map(view, args.naive_cap), args.rounds, args.step_timeout, "naive map"
+                ),
+            ),
+        )
         del frames, view, loaded
 
     if not args.skip_browser:
         log(f"N={n:,}: dashboard in Chromium")
-        store_value(result, "browser", guarded(
-            result, "browser", lambda: browser_measurements(sqlite_url, folder, max(1, min(args.rounds, 3)), args.browser_timeout)))
+        store_value(
+            result,
+            "browser",
+            guarded(
+                result,
+                "browser",
+                lambda: browser_measurements(sqlite_url, folder, max(1, min(args.rounds, 3)), args.browser_timeout),
+            ),
+        )
         log(f"N={n:,}: dashboard restarted on its snapshot")
-        store_value(result, "restart", guarded(
-            result, "restart", lambda: restart_seconds(sqlite_url, folder, args.browser_timeout)))
+        store_value(
+            result,
+            "restart",
+            guarded(result, "restart", lambda: restart_seconds(sqlite_url, folder, args.browser_timeout)),
+        )
     return result
 
 
@@ -747,77 +835,137 @@ def build_rows(results: list[Result], args) -> list[Row]:
         met = {r.n: (check(r.values[key], r.n) if check and key in r.values else None) for r in results}
         rows.append(Row(label, cells, target, met))
 
-    row("tagging, mapdata actors.tag (items/s, all N items)", "tagging", lambda t: f"{t['mapdata']:,.0f}",
-        ">= 50,000 items/s", lambda t, n: t["mapdata"] >= 50_000)
+    row(
+        "tagging, mapdata actors.tag (items/s, all N items)",
+        "tagging",
+        lambda t: f"{t['mapdata']:,.0f}",
+        ">= 50,000 items/s",
+        lambda t, n: t["mapdata"] >= 50_000,
+    )
     for tool in ("geotext", "flashgeotext"):
+
         def ref(t, tool=tool):
             if tool not in t["same"]:
                 return f"n/a ({t['errors'].get(tool, 'not installed')})"
             ratio = t["same"]["mapdata"] / t["same"][tool]
-            return (f"{t['same'][tool]:,.0f} (mapdata {ratio:,.1f}x faster; same {t['compared_on']:,} items, "
-                    f"mapdata {t['same']['mapdata']:,.0f} there)")
+            return (
+                f"{t['same'][tool]:,.0f} (mapdata {ratio:,.1f}x faster; same {t['compared_on']:,} items, "
+                f"mapdata {t['same']['mapdata']:,.0f} there)"
+            )
+
         row(f"tagging, {tool} (items/s, interleaved, first <= {args.ref_cap:,} items)", "tagging", ref)
-    row("ingest into SQLite (read + tag + store, fresh file)", "ingest_sqlite",
-        lambda v: f"{_s(v[0])} ({_runs(v[1])})", "<= 30 s at 100,000",
-        lambda v, n: (v[0] <= 30) if n == 100_000 else None)
+    row(
+        "ingest into SQLite (read + tag + store, fresh file)",
+        "ingest_sqlite",
+        lambda v: f"{_s(v[0])} ({_runs(v[1])})",
+        "<= 30 s at 100,000",
+        lambda v, n: (v[0] <= 30) if n == 100_000 else None,
+    )
     row("ingest into PostgreSQL (fresh database)", "ingest_pg", lambda v: f"{_s(v[0])} (1 run)")
     row("store.load_frames, SQLite (once)", "load_sqlite", _s)
     row("store.load_frames, PostgreSQL (once)", "load_pg", _s)
     if not (args.pg or pg_server_url()):
         for pg_row in (rows[-3], rows[-1]):
             pg_row.cells = {n: "not measured (no --pg, MAPDATA_DB_URL not PostgreSQL)" for n in pg_row.cells}
-    row("filter change -> apply + actors + pairs (median over filters)", "aggregate",
-        lambda t: f"{_s(statistics.median(t.values()))} over {len(t)} filters (max {_s(max(t.values()))}: "
-                  f"{max(t, key=t.get)}; military {_s(t['topic military'])}; each the median of <= {args.rounds} runs)",
-        "<= 100 ms", lambda t, n: statistics.median(t.values()) <= 0.1)
+    row(
+        "filter change -> apply + actors + pairs (median over filters)",
+        "aggregate",
+        lambda t: (
+            f"{_s(statistics.median(t.values()))} over {len(t)} filters (max {_s(max(t.values()))}: "
+            f"{max(t, key=t.get)}; military {_s(t['topic military'])}; each the median of <= {args.rounds} runs)"
+        ),
+        "<= 100 ms",
+        lambda t, n: statistics.median(t.values()) <= 0.1,
+    )
     row("items in the military view (map input)", "view_items", lambda v: f"{v:,}")
-    row("our map: build_map + render (median)", "our_map",
-        lambda m: f"{_s(m['build'] + m['render'])} (build {_s(m['build'])} + render {_s(m['render'])}; {_runs(m['runs'])})",
-        "<= 300 ms", lambda m, n: m["build"] + m["render"] <= 0.3)
+    row(
+        "our map: build_map + render (median)",
+        "our_map",
+        lambda m: (
+            f"{_s(m['build'] + m['render'])} (build {_s(m['build'])} + render {_s(m['render'])}; {_runs(m['runs'])})"
+        ),
+        "<= 300 ms",
+        lambda m, n: m["build"] + m["render"] <= 0.3,
+    )
     row("our map: HTML size", "our_map", lambda m: _size(m["bytes"]), "<= 1 MB", lambda m, n: m["bytes"] <= MB)
 
     def naive(m, r):
         markers, lines = m["extra"]
         view_items = r.values.get("view_items", 0)
-        capped = f"CAPPED at {args.naive_cap:,} of {view_items:,} items, not extrapolated; " if view_items > args.naive_cap else ""
+        capped = (
+            f"CAPPED at {args.naive_cap:,} of {view_items:,} items, not extrapolated; "
+            if view_items > args.naive_cap
+            else ""
+        )
         return f"{_s(m['build'] + m['render'])}, {_size(m['bytes'])} ({capped}{markers:,} markers, {lines:,} lines; {_runs(m['runs'])})"
 
-    rows.append(Row("naive map: Marker+Popup per item, PolyLine per relation (time, HTML)",
-                    {r.n: (naive(r.values["naive_map"], r) if "naive_map" in r.values else _cell(r, "naive_map", str)) for r in results}))
+    rows.append(
+        Row(
+            "naive map: Marker+Popup per item, PolyLine per relation (time, HTML)",
+            {
+                r.n: (naive(r.values["naive_map"], r) if "naive_map" in r.values else _cell(r, "naive_map", str))
+                for r in results
+            },
+        )
+    )
 
     def ratio(r):
         if "naive_map" not in r.values or "our_map" not in r.values:
             return "n/a"
         o, m = r.values["our_map"], r.values["naive_map"]
         t = (m["build"] + m["render"]) / (o["build"] + o["render"])
-        return f"naive/ours: time {t:,.2f}x, HTML {m['bytes'] / o['bytes']:,.2f}x" + (" (naive capped)" if r.values.get("view_items", 0) > args.naive_cap else "")
+        return f"naive/ours: time {t:,.2f}x, HTML {m['bytes'] / o['bytes']:,.2f}x" + (
+            " (naive capped)" if r.values.get("view_items", 0) > args.naive_cap else ""
+        )
 
     rows.append(Row("naive vs our map", {r.n: ratio(r) for r in results}))
     if not args.skip_browser:
+
         def loads(pick):
             def render(b):
                 values = pick(b["loads"])
-                return (f"{_s(statistics.median(values))} ({_runs(len(values))})" if values else "; ".join(b["notes"]) or "n/a")
+                return (
+                    f"{_s(statistics.median(values))} ({_runs(len(values))})"
+                    if values
+                    else "; ".join(b["notes"]) or "n/a"
+                )
+
             return render
 
         def load_check(pick):
             def check(b, n):
                 values = pick(b["loads"])
                 return statistics.median(values) <= 4 if values else False
+
             return check
 
-        row("browser: goto -> first markers, cold server (1st load)", "browser", loads(lambda v: v[:1]),
-            "<= 4 s", load_check(lambda v: v[:1]))
-        row("browser: goto -> first markers, restarted server (frames snapshot on disk, 1 run)", "restart", _s,
-            "<= 4 s", lambda v, n: v <= 4)
+        row(
+            "browser: goto -> first markers, cold server (1st load)",
+            "browser",
+            loads(lambda v: v[:1]),
+            "<= 4 s",
+            load_check(lambda v: v[:1]),
+        )
+        row(
+            "browser: goto -> first markers, restarted server (frames snapshot on disk, 1 run)",
+            "restart",
+            _s,
+            "<= 4 s",
+            lambda v, n: v <= 4,
+        )
 
         def later(b):
             if len(b["loads"]) == 1:
                 return "only 1 load (a round took > 60 s)"
             return loads(lambda v: v[1:])(b)
 
-        row("browser: goto -> first markers, later loads (median)", "browser", later,
-            "<= 4 s", lambda b, n: (statistics.median(b["loads"][1:]) <= 4) if b["loads"][1:] else None)
+        row(
+            "browser: goto -> first markers, later loads (median)",
+            "browser",
+            later,
+            "<= 4 s",
+            lambda b, n: (statistics.median(b["loads"][1:]) <= 4) if b["loads"][1:] else None,
+        )
 
         def change(b):
             if not b["changes"]:
@@ -825,18 +973,36 @@ def build_rows(results: list[Result], args) -> list[Row]:
             before, after = b.get("captions", ("?", "?"))
             return f"{_s(statistics.median(b['changes']))} ({_runs(len(b['changes']))}; '{before}' -> '{after}')"
 
-        row("browser: pick topic 'military' -> caption + markers updated (median)", "browser", change, "<= 1.5 s",
-            lambda b, n: statistics.median(b["changes"]) <= 1.5 if b["changes"] else False)
+        row(
+            "browser: pick topic 'military' -> caption + markers updated (median)",
+            "browser",
+            change,
+            "<= 1.5 s",
+            lambda b, n: statistics.median(b["changes"]) <= 1.5 if b["changes"] else False,
+        )
+
         def rss(b):
             if not b.get("peak_rss"):
                 return "n/a"
             unfinished = "" if b["changes"] else " (page still unfinished when stopped)"
             return _size(b["peak_rss"]) + unfinished
 
-        row("dashboard peak RSS (VmHWM of streamlit)", "browser", rss, "<= 1 GB (1,000 MB)",
-            lambda b, n: b["peak_rss"] <= 1000 * MB if b.get("peak_rss") and b["changes"] else None)
-        rows.append(Row("browser notes", {r.n: "; ".join(r.values["browser"]["notes"]) or "-" if "browser" in r.values else "-"
-                                          for r in results}))
+        row(
+            "dashboard peak RSS (VmHWM of streamlit)",
+            "browser",
+            rss,
+            "<= 1 GB (1,000 MB)",
+            lambda b, n: b["peak_rss"] <= 1000 * MB if b.get("peak_rss") and b["changes"] else None,
+        )
+        rows.append(
+            Row(
+                "browser notes",
+                {
+                    r.n: "; ".join(r.values["browser"]["notes"]) or "-" if "browser" in r.values else "-"
+                    for r in results
+                },
+            )
+        )
     return rows
 
 
@@ -878,7 +1044,9 @@ def pg_server_url() -> str | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=parse_items, default=parse_items("1000,10000"), help="item counts N, comma-separated")
+    parser.add_argument(
+        "--items", type=parse_items, default=parse_items("1000,10000"), help="item counts N, comma-separated"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="timed repetitions behind each median")
     parser.add_argument("--skip-browser", action="store_true", help="leave out the dashboard in Chromium")
     parser.add_argument("--pg", action="store_true", help="start a throwaway PostgreSQL cluster and ingest into it too")
@@ -913,8 +1081,10 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     took = time.perf_counter() - started
     ns = [r.n for r in results]
-    print(f"**mapdata benchmark** · {machine_facts()} · generated items (bench/generate.py, seed 1) · "
-          f"rounds {args.rounds} · load average {load_before} at start, {load_average()} at end · whole run {took / 60:.1f} min")
+    print(
+        f"**mapdata benchmark** · {machine_facts()} · generated items (bench/generate.py, seed 1) · "
+        f"rounds {args.rounds} · load average {load_before} at start, {load_average()} at end · whole run {took / 60:.1f} min"
+    )
     print()
     print(markdown(build_rows(results, args), ns))
     log(f"done in {took:.0f} s")

@@ -116,16 +116,22 @@ def throughputs(tools: dict[str, Callable[[str], set[str]]], texts: list[str], r
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7, help="timed passes over all items per tool (median reported)")
-    parser.add_argument("--corpora", type=Path, metavar="DIR",
-                        help="a folder with geowebnews/, lgl/ and tr-news/ (items_short.jsonl, items.jsonl) to score too")
+    parser.add_argument(
+        "--corpora",
+        type=Path,
+        metavar="DIR",
+        help="a folder with geowebnews/, lgl/ and tr-news/ (items_short.jsonl, items.jsonl) to score too",
+    )
     parser.add_argument("--full", action="store_true", help="also score the corpora's full-article files")
     args = parser.parse_args()
     data = corpora(args.corpora, args.full)
     texts = [item["text"] for name, items in data.items() if not name.endswith("-full") for item in items]
     chars = sum(map(len, texts)) / len(texts)
     tools = {"mapdata": mapdata_tool(), "geotext": geotext_tool(), "flashgeotext": flashgeotext_tool()}
-    print(f"# {len(texts)} short items (mean {chars:.0f} characters), one process, Python {platform.python_version()}, "
-          f"{platform.machine()}, {sys.platform}")
+    print(
+        f"# {len(texts)} short items (mean {chars:.0f} characters), one process, Python {platform.python_version()}, "
+        f"{platform.machine()}, {sys.platform}"
+    )
     header = ["tool", "items/s", "vs mapdata"] + [f"{name} F1 (exact)" for name in data]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))

@@ -31,11 +31,27 @@ DEV_SETS = [ROOT / "tests" / "data" / name for name in ("dev_briefs.jsonl", "dev
 # where every search starts: the parameters before they were tuned, with each later mechanism switched off,
 # so that the cross-validated figures do not start from values already fitted on the held-out fold
 BASELINE = ScoreParams(
-    topic_threshold=1.5, topic_relative=0.34, diplomacy_relative=0.34, third_relative=0.34, max_topics=2,
-    topic_first_sentence_weight=2.0, diplomacy_prior=0.5, tone_threshold=1.5, first_sentence_weight=3.0,
-    conflict_scale=0.8, neutral_scale=1.0, negated_conflict=0.5, negated_cooperation=0.5, reversed_cooperation=1.0,
-    hedged_weight=1.0, background_weight=1.0, skip_names=False, lone_cooperation=1.0, lone_conflict=1.0,
-    absent_weight=1.0, absent_topic=1.0,
+    topic_threshold=1.5,
+    topic_relative=0.34,
+    diplomacy_relative=0.34,
+    third_relative=0.34,
+    max_topics=2,
+    topic_first_sentence_weight=2.0,
+    diplomacy_prior=0.5,
+    tone_threshold=1.5,
+    first_sentence_weight=3.0,
+    conflict_scale=0.8,
+    neutral_scale=1.0,
+    negated_conflict=0.5,
+    negated_cooperation=0.5,
+    reversed_cooperation=1.0,
+    hedged_weight=1.0,
+    background_weight=1.0,
+    skip_names=False,
+    lone_cooperation=1.0,
+    lone_conflict=1.0,
+    absent_weight=1.0,
+    absent_topic=1.0,
 )
 
 # the values --search tries for each parameter (topic and tone parameters do not interact, so they are fitted apart)
@@ -128,7 +144,8 @@ def fit(cases: list[Case], grid: dict[str, list], which: int, restarts: int = 4,
     """The best of coordinate ascents from the baseline and from a few random points of the grid."""
     rng = random.Random(seed)
     starts = [BASELINE] + [
-        dataclasses.replace(BASELINE, **{name: rng.choice(values) for name, values in grid.items()}) for _ in range(restarts)
+        dataclasses.replace(BASELINE, **{name: rng.choice(values) for name, values in grid.items()})
+        for _ in range(restarts)
     ]
     return max((ascend(cases, grid, which, start) for start in starts), key=lambda pair: pair[0])[1]
 
@@ -137,15 +154,21 @@ def search(cases: list[Case], folds: int = 5, seed: int = 7) -> None:
     print(f"{len(cases)} items, {folds}-fold cross-validation")
     order = list(range(len(cases)))
     random.Random(seed).shuffle(order)
-    for which, name, grid in ((0, "topics micro-F1", TOPIC_GRID), (1, "tone accuracy", TONE_GRID), (2, "tone balanced accuracy", TONE_GRID)):
+    for which, name, grid in (
+        (0, "topics micro-F1", TOPIC_GRID),
+        (1, "tone accuracy", TONE_GRID),
+        (2, "tone balanced accuracy", TONE_GRID),
+    ):
         held = []
         for k in range(folds):
             test = [cases[i] for j, i in enumerate(order) if j % folds == k]
             train = [cases[i] for j, i in enumerate(order) if j % folds != k]
             held.append(measure(test, fit(train, grid, which))[which] * len(test))
         overall = fit(cases, grid, which)
-        print(f"{name}: cross-validated {sum(held) / len(cases):.3f}; baseline {measure(cases, BASELINE)[which]:.3f}; "
-              f"current {measure(cases, PARAMS)[which]:.3f}; fitted on all {measure(cases, overall)[which]:.3f} with")
+        print(
+            f"{name}: cross-validated {sum(held) / len(cases):.3f}; baseline {measure(cases, BASELINE)[which]:.3f}; "
+            f"current {measure(cases, PARAMS)[which]:.3f}; fitted on all {measure(cases, overall)[which]:.3f} with"
+        )
         changed = {name: getattr(overall, name) for name in grid if getattr(overall, name) != getattr(PARAMS, name)}
         print("   ", changed or "the current parameters")
 
@@ -155,11 +178,18 @@ def errors(path: Path) -> None:
         topics, tone = Lexicon.decide(case.text, case.hits, case.actors, PARAMS)
         if set(topics) == set(case.gold["topics"]) and tone == case.gold["tone"]:
             continue
-        print(f"{case.gold.get('id')}: topics {sorted(case.gold['topics'])} got {list(topics)}; tone {case.gold['tone']} got {tone}")
+        print(
+            f"{case.gold.get('id')}: topics {sorted(case.gold['topics'])} got {list(topics)}; tone {case.gold['tone']} got {tone}"
+        )
         print("   ", case.text)
         topic_scores, tone_scores = Lexicon.tally(case.text, case.hits, case.actors, PARAMS)
-        print("    topics", {k: round(v, 2) for k, v in sorted(topic_scores.items(), key=lambda kv: -kv[1])},
-              "tone", {k: round(v, 2) for k, v in tone_scores.items()}, f"actors {case.actors}")
+        print(
+            "    topics",
+            {k: round(v, 2) for k, v in sorted(topic_scores.items(), key=lambda kv: -kv[1])},
+            "tone",
+            {k: round(v, 2) for k, v in tone_scores.items()},
+            f"actors {case.actors}",
+        )
         print("    cues", [(case.text[s:e], c.label, c.weight) for s, e, c in case.hits])
 
 
@@ -176,7 +206,9 @@ def main() -> int:
     per_file = {path: load([path]) for path in paths}
     for path, cases in per_file.items():
         f1, tone, balanced = measure(cases, PARAMS)
-        print(f"{path.name}: topics micro-F1 {f1:.3f}, tone accuracy {tone:.3f}, balanced {balanced:.3f} ({len(cases)} items)")
+        print(
+            f"{path.name}: topics micro-F1 {f1:.3f}, tone accuracy {tone:.3f}, balanced {balanced:.3f} ({len(cases)} items)"
+        )
     if args.search:
         search([case for cases in per_file.values() for case in cases])
     return 0

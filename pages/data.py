@@ -52,14 +52,19 @@ def literal(text: str) -> str:
 
 def rejection_table(rejected: list[Rejection]) -> pd.DataFrame:
     """Where and why, one row per rejected record."""
-    return pd.DataFrame([{"where": r.source + (f", {r.unit} {r.line}" if r.line else ""), "why": r.reason} for r in rejected])
+    return pd.DataFrame(
+        [{"where": r.source + (f", {r.unit} {r.line}" if r.line else ""), "why": r.reason} for r in rejected]
+    )
 
 
 def preview(read: ReadResult, key: str) -> None:
     """What would be added (tagged) and what was rejected and why; a button stores the items."""
     dated = [i for i in read.items if i.date is not None]
-    undated = [Rejection(read.source, int(i.origin.rpartition(":")[2] or 0) or None, "no date")
-               for i in read.items if i.date is None]
+    undated = [
+        Rejection(read.source, int(i.origin.rpartition(":")[2] or 0) or None, "no date")
+        for i in read.items
+        if i.date is None
+    ]
     rejected = read.rejected + undated
     st.markdown(f"**{len(dated):,} items to add, {len(rejected):,} rejected** from {literal(read.source)}")
     if dated:
@@ -67,15 +72,23 @@ def preview(read: ReadResult, key: str) -> None:
         rows = []
         for item in dated[:200]:
             tagged = tagger.tag(item)
-            rows.append({"date": item.date, "countries": ", ".join(tagged.countries),
-                         "organisations": ", ".join(tagged.organisations), "topics": ", ".join(tagged.topics),
-                         "tone": tagged.tone, "text": item.text})
+            rows.append(
+                {
+                    "date": item.date,
+                    "countries": ", ".join(tagged.countries),
+                    "organisations": ", ".join(tagged.organisations),
+                    "topics": ", ".join(tagged.topics),
+                    "tone": tagged.tone,
+                    "text": item.text,
+                }
+            )
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"{key}_preview")
         if len(dated) > 200:
             st.caption(f"the first 200 of {len(dated):,} are shown")
     if rejected:
-        shown = "  \n".join(literal(f"{r.source}" + (f", {r.unit} {r.line}" if r.line else "") + f": {r.reason}")
-                            for r in rejected[:5])
+        shown = "  \n".join(
+            literal(f"{r.source}" + (f", {r.unit} {r.line}" if r.line else "") + f": {r.reason}") for r in rejected[:5]
+        )
         more = f"  \n… and {len(rejected) - 5:,} more in the table below" if len(rejected) > 5 else ""
         st.warning(shown + more, icon="⚠️")
         st.dataframe(rejection_table(rejected), hide_index=True, width="stretch", key=f"{key}_rejected")
@@ -87,20 +100,30 @@ def preview(read: ReadResult, key: str) -> None:
             progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,} items"),
         )
         bar.progress(1.0, text="done")
-        st.success(f"{result.new:,} new, {result.present:,} already present, {len(rejected) + len(result.rejected):,} rejected")
+        st.success(
+            f"{result.new:,} new, {result.present:,} already present, {len(rejected) + len(result.rejected):,} rejected"
+        )
         if result.rejected:  # found only when storing: an id already stored for other news
-            st.dataframe(rejection_table(result.rejected), hide_index=True, width="stretch", key=f"{key}_store_rejected")
+            st.dataframe(
+                rejection_table(result.rejected), hide_index=True, width="stretch", key=f"{key}_store_rejected"
+            )
 
 
 upload_tab, paste_tab = st.tabs(["Upload a file", "Paste text"])
 with upload_tab:
-    upload = st.file_uploader("Seed text, CSV/TSV, JSON Lines, JSON array, RSS or Atom", type=UPLOAD_TYPES, key="upload")
+    upload = st.file_uploader(
+        "Seed text, CSV/TSV, JSON Lines, JSON array, RSS or Atom", type=UPLOAD_TYPES, key="upload"
+    )
     if upload is not None:
         preview(read_upload(upload.name, upload.getvalue()), "upload")
 with paste_tab:
     day = st.date_input("Date of lines without a `date YYYY-MM-DD` line", value=date.today(), key="paste_date")
-    pasted = st.text_area("One item per line", key="paste_text", height=160,
-                          placeholder="date 2025-11-01\nPoland closed its border with Belarus.")
+    pasted = st.text_area(
+        "One item per line",
+        key="paste_text",
+        height=160,
+        placeholder="date 2025-11-01\nPoland closed its border with Belarus.",
+    )
     if pasted.strip():  # pasted text is the seed format: read it as text, line by line (no file sniffing)
         preview(read_seed_text(split_lines(f"date {day.isoformat()}\n{pasted}"), "pasted.txt"), "paste")
 
@@ -126,8 +149,11 @@ topics = sorted(data.topics.loc[data.topics["item_id"] == item_id, "topic"])
 st.html(item_html(by_ids(data, [item_id]), limit=1, more=""))
 keys = sorted(set(tags["actor"]))
 manual = set(tags.loc[tags["manual"].astype(bool), "actor"])
-st.caption("Tags: " + ", ".join(actor_name(k) + (" (manual)" if k in manual else "") for k in keys)
-           + f" · topics: {', '.join(topics) or '-'} · tone: {row['tone']}")
+st.caption(
+    "Tags: "
+    + ", ".join(actor_name(k) + (" (manual)" if k in manual else "") for k in keys)
+    + f" · topics: {', '.join(topics) or '-'} · tone: {row['tone']}"
+)
 
 
 def correct(field: str, value: str, action: str) -> None:
@@ -143,22 +169,60 @@ def correct(field: str, value: str, action: str) -> None:
 left, right = st.columns(2)
 countries = sorted(gaz.country_names, key=gaz.name_of)
 with left:
-    add_country = st.selectbox("Add a country", countries, index=None, key="add_country",
-                               format_func=lambda c: f"{gaz.name_of(c)} ({c})", placeholder="choose…")
-    st.button("Add country", key="do_add_country", disabled=add_country is None,
-              on_click=correct, args=("actor", add_country or "", "add"))
-    add_org = st.selectbox("Add an organisation", sorted(gaz.organisations), index=None, key="add_org", placeholder="choose…")
-    st.button("Add organisation", key="do_add_org", disabled=add_org is None,
-              on_click=correct, args=("actor", f"org:{add_org}", "add"))
-    add_topic = st.selectbox("Add a topic", [t for t in TOPICS if t not in topics], index=None, key="add_topic", placeholder="choose…")
-    st.button("Add topic", key="do_add_topic", disabled=add_topic is None, on_click=correct, args=("topic", add_topic or "", "add"))
+    add_country = st.selectbox(
+        "Add a country",
+        countries,
+        index=None,
+        key="add_country",
+        format_func=lambda c: f"{gaz.name_of(c)} ({c})",
+        placeholder="choose…",
+    )
+    st.button(
+        "Add country",
+        key="do_add_country",
+        disabled=add_country is None,
+        on_click=correct,
+        args=("actor", add_country or "", "add"),
+    )
+    add_org = st.selectbox(
+        "Add an organisation", sorted(gaz.organisations), index=None, key="add_org", placeholder="choose…"
+    )
+    st.button(
+        "Add organisation",
+        key="do_add_org",
+        disabled=add_org is None,
+        on_click=correct,
+        args=("actor", f"org:{add_org}", "add"),
+    )
+    add_topic = st.selectbox(
+        "Add a topic", [t for t in TOPICS if t not in topics], index=None, key="add_topic", placeholder="choose…"
+    )
+    st.button(
+        "Add topic",
+        key="do_add_topic",
+        disabled=add_topic is None,
+        on_click=correct,
+        args=("topic", add_topic or "", "add"),
+    )
 with right:
-    drop_actor = st.selectbox("Remove an actor", keys, index=None, key="drop_actor", format_func=actor_name, placeholder="choose…")
-    st.button("Remove actor", key="do_drop_actor", disabled=drop_actor is None,
-              on_click=correct, args=("actor", drop_actor or "", "remove"))
+    drop_actor = st.selectbox(
+        "Remove an actor", keys, index=None, key="drop_actor", format_func=actor_name, placeholder="choose…"
+    )
+    st.button(
+        "Remove actor",
+        key="do_drop_actor",
+        disabled=drop_actor is None,
+        on_click=correct,
+        args=("actor", drop_actor or "", "remove"),
+    )
     drop_topic = st.selectbox("Remove a topic", topics, index=None, key="drop_topic", placeholder="choose…")
-    st.button("Remove topic", key="do_drop_topic", disabled=drop_topic is None,
-              on_click=correct, args=("topic", drop_topic or "", "remove"))
+    st.button(
+        "Remove topic",
+        key="do_drop_topic",
+        disabled=drop_topic is None,
+        on_click=correct,
+        args=("topic", drop_topic or "", "remove"),
+    )
     tone = st.selectbox("Set the tone", TONES, index=TONES.index(row["tone"]), key="set_tone")
     st.button("Set tone", key="do_set_tone", disabled=tone == row["tone"], on_click=correct, args=("tone", tone, "set"))
 if st.session_state.get("correction_done"):

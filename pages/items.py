@@ -20,10 +20,18 @@ if query:
     view = by_ids(view, view.items.loc[keep, "id"])
 table = aggregate.item_table(view, TABLE_ITEMS)
 shown = aggregate.newest_first(view, TABLE_ITEMS)
-evidence = shown.tags.assign(
-    shown=lambda t: t["phrase"].where(t["phrase"] != "", "(added by hand)")
-    + " → " + t["actor"].str.removeprefix("org:") + t["manual"].map({True: " (manual)", False: ""})
-).groupby("item_id")["shown"].agg("; ".join)
+evidence = (
+    shown.tags.assign(
+        shown=lambda t: (
+            t["phrase"].where(t["phrase"] != "", "(added by hand)")
+            + " → "
+            + t["actor"].str.removeprefix("org:")
+            + t["manual"].map({True: " (manual)", False: ""})
+        )
+    )
+    .groupby("item_id")["shown"]
+    .agg("; ".join)
+)
 table.insert(6, "evidence", table["id"].map(evidence).fillna(""))
 total = len(view.items)
 st.caption(
@@ -34,11 +42,27 @@ st.dataframe(table, hide_index=True, width="stretch", key="items_table")
 
 # the files are made when a button is clicked, not on every rerun (at 100,000 items that takes seconds)
 left, middle, right = st.columns(3)
-left.download_button("Download CSV", lambda: export.to_csv(view).encode("utf-8"), file_name="mapdata-items.csv",
-                     mime="text/csv", key="download_csv", on_click="ignore")
-middle.download_button("Download JSON Lines", lambda: export.to_jsonl(view).encode("utf-8"),
-                       file_name="mapdata-items.jsonl", mime="application/x-ndjson", key="download_jsonl",
-                       on_click="ignore")
-right.download_button("Download GeoJSON (map layers)", lambda: json.dumps(export.to_geojson(view)).encode("utf-8"),
-                      file_name="mapdata-map.geojson", mime="application/geo+json", key="download_geojson",
-                      on_click="ignore")
+left.download_button(
+    "Download CSV",
+    lambda: export.to_csv(view).encode("utf-8"),
+    file_name="mapdata-items.csv",
+    mime="text/csv",
+    key="download_csv",
+    on_click="ignore",
+)
+middle.download_button(
+    "Download JSON Lines",
+    lambda: export.to_jsonl(view).encode("utf-8"),
+    file_name="mapdata-items.jsonl",
+    mime="application/x-ndjson",
+    key="download_jsonl",
+    on_click="ignore",
+)
+right.download_button(
+    "Download GeoJSON (map layers)",
+    lambda: json.dumps(export.to_geojson(view)).encode("utf-8"),
+    file_name="mapdata-map.geojson",
+    mime="application/geo+json",
+    key="download_geojson",
+    on_click="ignore",
+)

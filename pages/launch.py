@@ -15,7 +15,8 @@ def _warm_in_background() -> None:
     # Streamlit warns that this thread has no script run; here that is the point (a filter, since Streamlit
     # resets its loggers' levels when it reads its config)
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").addFilter(
-        lambda record: "missing ScriptRunContext" not in record.getMessage())
+        lambda record: "missing ScriptRunContext" not in record.getMessage()
+    )
     try:
         print(f"mapdata: caches warm in {state.warm():.1f} s", file=sys.stderr, flush=True)
     except Exception as err:  # the first visit then loads the data itself and shows what is wrong

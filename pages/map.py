@@ -18,8 +18,11 @@ drawn = min(len(pairs), mapview.MAX_LINES)
 st.title("Who acts on whom")
 st.caption(
     f"{view.caption()} · {len(actors):,} actors · {len(pairs):,} relations"
-    + (f" (the {drawn:,} busiest drawn; raise *Minimum items per actor* or narrow the filters to see others)"
-       if drawn < len(pairs) else "")
+    + (
+        f" (the {drawn:,} busiest drawn; raise *Minimum items per actor* or narrow the filters to see others)"
+        if drawn < len(pairs)
+        else ""
+    )
     + ". Click a marker or a line to read its items. Layers (top right) add a choropleth and a density view."
 )
 
@@ -48,14 +51,21 @@ else:
 if selected is not None and not selected.items.empty:
     total = len(selected.items)
     st.subheader(heading)
-    st.caption(f"{total:,} items, newest first{f' (the newest {PANEL_ITEMS} here)' if total > PANEL_ITEMS else ''}; "
-               "the phrase behind each tag is highlighted")
-    st.html(item_html(selected, limit=PANEL_ITEMS, more="more: narrow the filters, or see the Items page",
-                      box="clicked-items"))
+    st.caption(
+        f"{total:,} items, newest first{f' (the newest {PANEL_ITEMS} here)' if total > PANEL_ITEMS else ''}; "
+        "the phrase behind each tag is highlighted"
+    )
+    st.html(
+        item_html(
+            selected, limit=PANEL_ITEMS, more="more: narrow the filters, or see the Items page", box="clicked-items"
+        )
+    )
 else:
     st.info("Click a marker or a line on the map to read its items here.")
 
 st.subheader("Filtered items")
-st.caption(f"The newest {min(LIST_ITEMS, len(view.filtered.items)):,} of {len(view.filtered.items):,}, tagged phrases "
-           "highlighted; the Items page sorts, searches and downloads them all.")
+st.caption(
+    f"The newest {min(LIST_ITEMS, len(view.filtered.items)):,} of {len(view.filtered.items):,}, tagged phrases "
+    "highlighted; the Items page sorts, searches and downloads them all."
+)
 st.html(item_html(view.filtered, limit=LIST_ITEMS, more="more on the Items page", box="filtered-items"))

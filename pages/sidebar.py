@@ -29,20 +29,35 @@ def draw(data: Frames) -> None:
     countries, organisations = _actor_options(data)
     bar = st.sidebar
     bar.header("Filters")
-    bar.date_input("Date range", value=(low, high), min_value=low, max_value=high, key="dates",
-                   format="YYYY-MM-DD", bind=BOUND)
-    bar.multiselect("Topics", TOPICS, key="topics", placeholder="All topics", bind=BOUND,
-                    help="Items with any of these topics")
-    bar.multiselect("Countries", countries, key="countries", format_func=_country_label,
-                    placeholder="All countries", bind=BOUND, help="Items involving any of these countries")
-    bar.multiselect("Organisations", organisations, key="orgs", format_func=_org_label,
-                    placeholder="All organisations", bind=BOUND)
+    bar.date_input(
+        "Date range", value=(low, high), min_value=low, max_value=high, key="dates", format="YYYY-MM-DD", bind=BOUND
+    )
+    bar.multiselect(
+        "Topics", TOPICS, key="topics", placeholder="All topics", bind=BOUND, help="Items with any of these topics"
+    )
+    bar.multiselect(
+        "Countries",
+        countries,
+        key="countries",
+        format_func=_country_label,
+        placeholder="All countries",
+        bind=BOUND,
+        help="Items involving any of these countries",
+    )
+    bar.multiselect(
+        "Organisations", organisations, key="orgs", format_func=_org_label, placeholder="All organisations", bind=BOUND
+    )
     bar.multiselect("Tone", TONES, key="tone", placeholder="Any tone", bind=BOUND)
     bar.text_input("Search the text", key="q", placeholder="e.g. embassy", bind=BOUND)
-    bar.checkbox("Border relations only", key="border", bind=BOUND,
-                 help="Items with a relation line between two countries that share a land border")
-    bar.number_input("Minimum items per actor", key="min", min_value=1, max_value=MAX_MIN_ITEMS, value=1,
-                     step=1, bind=BOUND)
+    bar.checkbox(
+        "Border relations only",
+        key="border",
+        bind=BOUND,
+        help="Items with a relation line between two countries that share a land border",
+    )
+    bar.number_input(
+        "Minimum items per actor", key="min", min_value=1, max_value=MAX_MIN_ITEMS, value=1, step=1, bind=BOUND
+    )
 
 
 def filters(data: Frames) -> Filters:

@@ -119,11 +119,17 @@ def pg_server():
         os.chown(root, user.pw_uid, user.pw_gid)
         run_as = ["runuser", "-u", "postgres", "--"]
     data, port = root / "data", free_port()
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        check=True,
+        capture_output=True,
+    )
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
-    started = subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
-                             capture_output=True, text=True)
+    started = subprocess.run(
+        [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"],
+        capture_output=True,
+        text=True,
+    )
     if started.returncode:
         raise RuntimeError(f"PostgreSQL did not start: {started.stdout}{started.stderr}{(root / 'log').read_text()}")
     deadline = time.monotonic() + 30

@@ -20,17 +20,31 @@ SEED = ROOT / "data" / "sample_news_2025-11-01.txt"  # the seed feed, the dashbo
 SEED_GOLD = DATA / "seed_briefs.jsonl"  # the seed's briefs, labelled by this project
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 MAP = 'iframe[title="streamlit_folium.st_folium"]'  # the map component's frame
 WAIT = 60_000  # milliseconds: a maximum, never a sleep (Streamlit reruns are slow on 2 busy cores)
 
 
-def mapdata(*args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def mapdata(
+    *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """Run the `mapdata` command in a subprocess, as a user would."""
-    return subprocess.run([sys.executable, "-m", "mapdata.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "mapdata.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+        timeout=timeout,
+    )
 
 
 def report(capsys, line: str) -> None:
@@ -51,8 +65,15 @@ class AppServer:
     with its own database, polled until healthy; `plain=True` runs `streamlit run dashboard.py` instead, and
     `command` another `mapdata` (an installed one)."""
 
-    def __init__(self, workdir: Path, db_url: str, plain: bool = False, env: dict | None = None,
-                 command: list[str] | None = None, cwd: Path = ROOT) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        db_url: str,
+        plain: bool = False,
+        env: dict | None = None,
+        command: list[str] | None = None,
+        cwd: Path = ROOT,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db_url = db_url
@@ -61,10 +82,21 @@ class AppServer:
         self.log = self.log_path.open("w")
         mapdata_command = command or [sys.executable, "-m", "mapdata.cli"]
         command = (
-            [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1"]
-            if plain else
-            [*mapdata_command, "serve", "--headless", "--port", str(self.port), "--address", "127.0.0.1"]
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "dashboard.py"),
+                "--server.headless",
+                "true",
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+            ]
+            if plain
+            else [*mapdata_command, "serve", "--headless", "--port", str(self.port), "--address", "127.0.0.1"]
         )
         self.proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -140,8 +172,12 @@ def check_store(url: str) -> list[str]:
     try:
         with engine.connect() as conn:
             for table in ("tags", "topics", "relations", "corrections"):
-                orphans = conn.scalar(text(f"SELECT count(*) FROM {table} t WHERE NOT EXISTS "
-                                           "(SELECT 1 FROM items i WHERE i.id = t.item_id)"))
+                orphans = conn.scalar(
+                    text(
+                        f"SELECT count(*) FROM {table} t WHERE NOT EXISTS "
+                        "(SELECT 1 FROM items i WHERE i.id = t.item_id)"
+                    )
+                )
                 if orphans:
                     problems.append(f"{orphans} {table} rows without their item")
             manual = {r[0] for r in conn.execute(text("SELECT DISTINCT item_id FROM corrections"))}
@@ -171,7 +207,9 @@ def check_store(url: str) -> list[str]:
         if relations.get(row.id, set()) != set(tagged.relations()):
             problems.append(f"item {row.id}: relations differ")
         if (row.tone, row.lead_actor) != (tagged.tone, tagged.lead_key):
-            problems.append(f"item {row.id}: tone/lead {(row.tone, row.lead_actor)} != {(tagged.tone, tagged.lead_key)}")
+            problems.append(
+                f"item {row.id}: tone/lead {(row.tone, row.lead_actor)} != {(tagged.tone, tagged.lead_key)}"
+            )
     return problems
 
 

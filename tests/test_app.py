@@ -146,13 +146,16 @@ def test_every_page_runs_without_exception(app, page):
     assert at.title
 
 
-@pytest.mark.parametrize(("values", "shown"), [
-    ({"countries": ["PL"]}, 2),
-    ({"countries": ["PL"], "tone": ["cooperation"]}, 0),
-    ({"countries": ["PL"], "q": "Zapad"}, 1),
-    ({"orgs": ["NATO"]}, 1),
-    ({"dates": (date(2025, 11, 1), date(2025, 11, 1))}, 11),
-])
+@pytest.mark.parametrize(
+    ("values", "shown"),
+    [
+        ({"countries": ["PL"]}, 2),
+        ({"countries": ["PL"], "tone": ["cooperation"]}, 0),
+        ({"countries": ["PL"], "q": "Zapad"}, 1),
+        ({"orgs": ["NATO"]}, 1),
+        ({"dates": (date(2025, 11, 1), date(2025, 11, 1))}, 11),
+    ],
+)
 def test_every_sidebar_filter(app, values, shown):
     at = with_filters(app, **values)
     assert not at.exception
@@ -225,7 +228,9 @@ def test_items_page_has_three_downloads(app):
 def test_data_page_paste_preview_and_add(app, db_url):
     at = app.run()
     at.switch_page("pages/data.py").run()
-    at.text_area(key="paste_text").input("Chile and Peru signed a trade agreement.\n\ndate 2025-13-45 Broken date.").run()
+    at.text_area(key="paste_text").input(
+        "Chile and Peru signed a trade agreement.\n\ndate 2025-13-45 Broken date."
+    ).run()
     assert not at.exception
     assert any("1 items to add, 1 rejected" in m.value for m in at.markdown)
     at.button(key="paste_add").click().run()

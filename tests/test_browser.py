@@ -83,7 +83,9 @@ def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
     try:
         page.goto(server.url + "/data")
         feed = tmp_path / "mine.csv"
-        feed.write_text("date,text\n2025-11-02,Chile and Peru signed a fisheries agreement in Lima.\n", encoding="utf-8")
+        feed.write_text(
+            "date,text\n2025-11-02,Chile and Peru signed a fisheries agreement in Lima.\n", encoding="utf-8"
+        )
         page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(feed), timeout=WAIT)
         expect(page.get_by_text("1 items to add, 0 rejected")).to_be_visible(timeout=WAIT)
         page.get_by_role("button", name="Add 1 items").click()
@@ -141,7 +143,13 @@ def test_the_pages_are_named_and_keep_the_filters(app_server, page):
     open_map(page, app_server.url + "/?topics=border")
     nav = page.get_by_test_id("stSidebarNav")
     expect(nav.get_by_role("link")).to_have_count(5, timeout=WAIT)
-    assert [name.strip() for name in nav.get_by_role("link").all_inner_texts()] == ["Map", "Timeline", "Relations", "Items", "Data"]
+    assert [name.strip() for name in nav.get_by_role("link").all_inner_texts()] == [
+        "Map",
+        "Timeline",
+        "Relations",
+        "Items",
+        "Data",
+    ]
     sidebar = page.get_by_test_id("stSidebar")
     shown = sidebar.get_by_text(re.compile(r"Showing \d+ of 11 items")).inner_text()
     for name in ("Timeline", "Relations", "Items", "Data", "Map"):

@@ -50,7 +50,13 @@ def test_learned_layer_beats_the_rules_on_sets_it_did_not_learn_from(labelled):
     assert pooled.topic_f1 > pooled.lexicon_topic_f1 + 0.01
     assert pooled.tone_accuracy >= pooled.lexicon_tone_accuracy
     # the sets the rules' parameters were never chosen on
-    for name in ("dev4_briefs.jsonl", "holdout_briefs.jsonl", "dev5_briefs.jsonl", "dev6_briefs.jsonl", "dev7_briefs.jsonl"):
+    for name in (
+        "dev4_briefs.jsonl",
+        "holdout_briefs.jsonl",
+        "dev5_briefs.jsonl",
+        "dev6_briefs.jsonl",
+        "dev7_briefs.jsonl",
+    ):
         assert rows[name].topic_f1 > rows[name].lexicon_topic_f1
         assert rows[name].tone_accuracy > rows[name].lexicon_tone_accuracy
 
@@ -98,12 +104,30 @@ def test_rules_alone_when_asked(rules):
     ("body", "message"),
     [
         ("feature,diplomacy\nbias,1\n", "the header must be"),
-        ("HEADER\n" + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE) + "\nword:talks,x" + ",0" * (len(LABELS) - 1) + "\n",
-         f"line {len(DENSE) + 2}: a weight is not a number"),
-        ("HEADER\n" + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE) + "\nbias," + ",".join("0" for _ in LABELS) + "\n",
-         "'bias' appears twice"),
-        ("HEADER\n" + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE) + "\nphrase:peace talks," + ",".join("0" for _ in LABELS) + "\n",
-         "unknown feature 'phrase:peace talks'"),
+        (
+            "HEADER\n"
+            + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE)
+            + "\nword:talks,x"
+            + ",0" * (len(LABELS) - 1)
+            + "\n",
+            f"line {len(DENSE) + 2}: a weight is not a number",
+        ),
+        (
+            "HEADER\n"
+            + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE)
+            + "\nbias,"
+            + ",".join("0" for _ in LABELS)
+            + "\n",
+            "'bias' appears twice",
+        ),
+        (
+            "HEADER\n"
+            + "\n".join(f"{f}," + ",".join("0" for _ in LABELS) for f in DENSE)
+            + "\nphrase:peace talks,"
+            + ",".join("0" for _ in LABELS)
+            + "\n",
+            "unknown feature 'phrase:peace talks'",
+        ),
         ("HEADER\nbias," + ",".join("0" for _ in LABELS) + "\n", "missing rows lexicon:diplomacy"),
     ],
 )
@@ -129,20 +153,36 @@ def test_mapdata_learn_cross_validate_prints_each_held_out_set():
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
     assert lines[0].split()[:2] == ["held-out", "set"]
-    assert [line.split()[0] for line in lines[1:]] == ["dev3_briefs.jsonl", "dev4_briefs.jsonl", "seed_briefs.jsonl", "all"]
+    assert [line.split()[0] for line in lines[1:]] == [
+        "dev3_briefs.jsonl",
+        "dev4_briefs.jsonl",
+        "seed_briefs.jsonl",
+        "all",
+    ]
     assert lines[-1].split()[1] == str(75 + 84 + 11)
 
 
 def test_mapdata_learn_names_the_file_and_line_of_a_bad_label(tmp_path):
     gold = tmp_path / "gold.jsonl"
-    good = {"id": "a", "date": "2025-11-01", "text": "Chile and Peru signed a trade deal.", "countries": ["CL", "PE"], "topics": ["trade_energy"], "tone": "cooperation"}
-    gold.write_text(json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "topics": ["trade"]}) + "\n", encoding="utf-8")
+    good = {
+        "id": "a",
+        "date": "2025-11-01",
+        "text": "Chile and Peru signed a trade deal.",
+        "countries": ["CL", "PE"],
+        "topics": ["trade_energy"],
+        "tone": "cooperation",
+    }
+    gold.write_text(
+        json.dumps(good) + "\n" + json.dumps({**good, "id": "b", "topics": ["trade"]}) + "\n", encoding="utf-8"
+    )
     run = mapdata("learn", str(gold), "-o", str(tmp_path / "w.csv"))
     assert run.returncode == 2
     assert "gold.jsonl" in run.stderr and "line 2" in run.stderr and "unknown topic" in run.stderr
     assert not (tmp_path / "w.csv").exists()
     unlabelled = tmp_path / "plain.jsonl"
-    unlabelled.write_text(json.dumps({"id": "a", "date": "2025-11-01", "text": "Chile and Peru met."}) + "\n", encoding="utf-8")
+    unlabelled.write_text(
+        json.dumps({"id": "a", "date": "2025-11-01", "text": "Chile and Peru met."}) + "\n", encoding="utf-8"
+    )
     run = mapdata("learn", str(unlabelled), "-o", str(tmp_path / "w.csv"))
     assert run.returncode == 2 and "no labelled topics or tone" in run.stderr
 
@@ -165,8 +205,13 @@ def test_the_verdict_does_not_depend_on_the_process_hash_seed(tmp_path):
     )
     digests = set()
     for seed in ("1", "2", "3"):
-        run = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                             env={**os.environ, "PYTHONHASHSEED": seed})
+        run = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
         assert run.returncode == 0, run.stderr
         digests.add(run.stdout.strip())
     assert len(digests) == 1

@@ -17,7 +17,9 @@ def test_tag_seed_prints_one_record_per_item():
     first = records[0]
     assert first["countries"] == ["BY", "HU", "LT"] and first["organisations"] == ["EU"]
     assert first["lead_actor"] == "EU" and first["date"] == "2025-11-01"
-    assert {"actor": "HU", "text": "Hungary", "kind": "name"}.items() <= next(e for e in first["evidence"] if e["actor"] == "HU").items()
+    assert {"actor": "HU", "text": "Hungary", "kind": "name"}.items() <= next(
+        e for e in first["evidence"] if e["actor"] == "HU"
+    ).items()
 
 
 def test_tag_json_lines_keeps_ids_and_ignores_gold_fields():
@@ -29,8 +31,15 @@ def test_tag_json_lines_keeps_ids_and_ignores_gold_fields():
 def test_evaluate_prints_the_table():
     out = mapdata("evaluate", str(SEED_GOLD))
     assert out.returncode == 0, out.stderr
-    for row in ("countries precision", "countries recall", "countries F1", "countries exact-set accuracy",
-                "topics micro-F1", "tone accuracy", "lead-actor accuracy"):
+    for row in (
+        "countries precision",
+        "countries recall",
+        "countries F1",
+        "countries exact-set accuracy",
+        "topics micro-F1",
+        "tone accuracy",
+        "lead-actor accuracy",
+    ):
         assert row in out.stdout
     assert "countries F1                   1.000" in out.stdout
 

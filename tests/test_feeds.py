@@ -64,7 +64,10 @@ def test_json_lines_keeps_ids_and_reports_bad_lines(tmp_path):
 
 def test_csv_with_common_column_names(tmp_path):
     feed = tmp_path / "news.csv"
-    feed.write_text('published,title,summary,link\n"Sat, 01 Nov 2025 10:00:00 +0000",Poland closes border,"Trains stop.",https://example.org/a\n', encoding="utf-8")
+    feed.write_text(
+        'published,title,summary,link\n"Sat, 01 Nov 2025 10:00:00 +0000",Poland closes border,"Trains stop.",https://example.org/a\n',
+        encoding="utf-8",
+    )
     result = read_file(feed)
     assert result.rejected == []
     (item,) = result.items
@@ -75,8 +78,13 @@ def test_csv_with_common_column_names(tmp_path):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2025-11-01", date(2025, 11, 1)), ("2025-11-01T23:30:00-02:00", date(2025, 11, 2)),
-     ("Sat, 01 Nov 2025 10:00:00 GMT", date(2025, 11, 1)), ("1 November 2025", date(2025, 11, 1)), ("", None)],
+    [
+        ("2025-11-01", date(2025, 11, 1)),
+        ("2025-11-01T23:30:00-02:00", date(2025, 11, 2)),
+        ("Sat, 01 Nov 2025 10:00:00 GMT", date(2025, 11, 1)),
+        ("1 November 2025", date(2025, 11, 1)),
+        ("", None),
+    ],
 )
 def test_dates_in_feed_forms(raw, expected):
     assert parse_date(raw) == expected

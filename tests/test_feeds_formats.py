@@ -100,7 +100,10 @@ def test_rss_items_become_items_and_the_undated_one_is_rejected(tmp_path):
     feed = write(tmp_path / "wire.rss", RSS)
     result = read_file(feed)
     assert [(i.date, i.text) for i in result.items] == [
-        (date(2025, 11, 2), "Poland closes border crossings with Belarus. Warsaw said the two crossings stay shut & trucks wait."),
+        (
+            date(2025, 11, 2),
+            "Poland closes border crossings with Belarus. Warsaw said the two crossings stay shut & trucks wait.",
+        ),
         (date(2025, 11, 2), "Lithuania and Latvia sign energy pact. Vilnius and Riga agreed to link grids."),
     ]
     first = result.items[0]
@@ -182,7 +185,9 @@ def test_bad_entry_dates_are_rejected_with_their_entry(tmp_path):
 
 
 def test_malformed_xml_is_rejected_naming_file_and_line(tmp_path):
-    feed = write(tmp_path / "broken.xml", '<rss version="2.0">\n<channel>\n<item><title>x</title>\n</channel>\n</rss>\n')
+    feed = write(
+        tmp_path / "broken.xml", '<rss version="2.0">\n<channel>\n<item><title>x</title>\n</channel>\n</rss>\n'
+    )
     with pytest.raises(InputError, match=r"broken\.xml, line 4: not a well-formed XML feed \(mismatched tag\)"):
         read_file(feed)
 
@@ -300,7 +305,11 @@ def test_csv_with_pubdate_title_description_link(tmp_path):
     )
     result = read_file(feed)
     assert [(i.date, i.text, i.url) for i in result.items] == [
-        (date(2025, 11, 2), "Brazil and Argentina hold talks. Ministers met in Buenos Aires, again.", "https://c.example/1"),
+        (
+            date(2025, 11, 2),
+            "Brazil and Argentina hold talks. Ministers met in Buenos Aires, again.",
+            "https://c.example/1",
+        ),
         (date(2025, 11, 1), "Mexico closes a crossing", "https://c.example/2"),
     ]
     assert [(r.line, r.unit) for r in result.rejected] == [(4, "line")]
@@ -358,7 +367,7 @@ def test_utf8_errors_deep_in_a_file_name_the_line(tmp_path):
     [
         ("feed.txt", "date 2025-11-01\nChile.", "", "seed"),
         ("feed.txt", '{"text": "x"}', "", "jsonl"),
-        ("feed.jsonl", '[1, 2]', "", "jsonl"),
+        ("feed.jsonl", "[1, 2]", "", "jsonl"),
         ("feed.ndjson", '{"text": "x"}', "", "jsonl"),
         ("feed.json", ' \n[{"text": "x"}]', "", "json"),
         ("feed.json", '{"text": "x"}', "", "jsonl"),
@@ -455,13 +464,15 @@ def feed_server(monkeypatch):
 
 def test_feed_urls_are_fetched_and_read_by_content(feed_server):
     base = feed_server.base
-    feed_server.routes.update({
-        "/news": (200, "text/html; charset=utf-8", RSS.encode("utf-8"), 0.0),
-        "/export": (200, "text/csv", b"Title,When,Summary\nChile,2025-11-01,Peru met.\n", 0.0),
-        "/table": (200, "text/csv", b"Headline,When\nChile,2025-11-01\n", 0.0),
-        "/api/items.json": (200, "application/json", b'[{"date": "2025-11-01", "text": "Chile."}]', 0.0),
-        "/seed": (200, "text/plain", b"date 2025-11-01\nChile and Peru met.\n", 0.0),
-    })
+    feed_server.routes.update(
+        {
+            "/news": (200, "text/html; charset=utf-8", RSS.encode("utf-8"), 0.0),
+            "/export": (200, "text/csv", b"Title,When,Summary\nChile,2025-11-01,Peru met.\n", 0.0),
+            "/table": (200, "text/csv", b"Headline,When\nChile,2025-11-01\n", 0.0),
+            "/api/items.json": (200, "application/json", b'[{"date": "2025-11-01", "text": "Chile."}]', 0.0),
+            "/seed": (200, "text/plain", b"date 2025-11-01\nChile and Peru met.\n", 0.0),
+        }
+    )
     rss = read_source(f"{base}/news")
     assert rss.source == f"{base}/news" and len(rss.items) == 2
     assert str(rss.rejected[0]) == f"{base}/news, entry 2: no date"
@@ -474,10 +485,12 @@ def test_feed_urls_are_fetched_and_read_by_content(feed_server):
 
 def test_url_failures_name_the_url(feed_server, tmp_path):
     base = feed_server.base
-    feed_server.routes.update({
-        "/big": (200, "application/rss+xml", b"<rss>" + b" " * 5000 + b"</rss>", 0.0),
-        "/slow": (200, "application/rss+xml", RSS.encode(), 3.0),
-    })
+    feed_server.routes.update(
+        {
+            "/big": (200, "application/rss+xml", b"<rss>" + b" " * 5000 + b"</rss>", 0.0),
+            "/slow": (200, "application/rss+xml", RSS.encode(), 3.0),
+        }
+    )
     with pytest.raises(InputError, match=rf"^{base}/missing: cannot fetch: HTTP 404"):
         read_source(f"{base}/missing")
     with pytest.raises(InputError, match=rf"^{base}/big: cannot fetch: the answer is larger than 1000 bytes"):

@@ -80,8 +80,9 @@ def test_popups_escape_text_and_mark_phrases(frames):
     hostile = frames.items.copy()
     hostile.loc[0, "text"] = '<img src=x onerror="alert(1)"> Belarus'
     hostile.loc[0, "url"] = "javascript:alert(1)"
-    out = markup.item_html(type(frames)(hostile, frames.tags.iloc[0:0], frames.topics, frames.relations, frames.keys),
-                           limit=20, more="")
+    out = markup.item_html(
+        type(frames)(hostile, frames.tags.iloc[0:0], frames.topics, frames.relations, frames.keys), limit=20, more=""
+    )
     assert "<img" not in out and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in out
     assert "javascript:" not in out
 
@@ -138,7 +139,9 @@ def test_map_draws_the_busiest_lines_and_newest_items_only(frames):
     page = fmap.get_root().render()
     busiest = pair_rows.head(3)
     (lines,) = calls(page, "lines")
-    assert [r[0] for r in lines["rows"]] == [mapview.pair_key(a, b) for a, b in zip(busiest["a"], busiest["b"], strict=True)]
+    assert [r[0] for r in lines["rows"]] == [
+        mapview.pair_key(a, b) for a, b in zip(busiest["a"], busiest["b"], strict=True)
+    ]
     assert len(pair_rows) > 3
     # popups carry the newest POPUP_ITEMS items with their phrases marked, and say how many more: Belarus has 11
     (snippets,) = calls(page, "snippets")

@@ -52,29 +52,72 @@ TRAPPED = "() => typeof Object.getOwnPropertyDescriptor(window, '__pwned')?.set 
 
 NEWEST = "2025-11-10"  # the items whose payloads each popup must show are the newest of their actors and pairs
 HOSTILE = [  # three pairs of countries and one organisation: few markers and lines, each with several hostile items
-    {"date": NEWEST, "text": "Poland <script>window.__pwned=1;alert(1)</script> closed the border with Belarus.",
-     "url": "javascript:window.__pwned=1", "source": '<img src=x onerror="window.__pwned=1">'},
-    {"date": NEWEST, "text": 'Chile <img src=x onerror="window.__pwned=1;alert(2)"> and Peru signed a fisheries deal.',
-     "url": "data:text/html,<script>alert(1)</script>", "source": "`${window.__pwned=1}`"},
-    {"date": NEWEST, "text": "Japan `${window.__pwned=1}` and South Korea held talks ${alert(3)} \\`;window.__pwned=1;// \\\\`+alert(4)+`",
-     "url": "https://example.org/a?b=`${window.__pwned=1}`&c=\"onmouseover=window.__pwned=1\"x=' onclick='alert(5)",
-     "source": "Wire"},
-    {"date": "2025-11-03", "text": "Poland </script><script>window.__pwned=1</script><!-- accused --> Belarus of moving troops.",
-     "url": " JaVaScRiPt:window.__pwned=1", "source": "</script><script>alert(6)</script>"},
-    {"date": NEWEST, "text": "Chile {{ 7*7 }} {% if true %}x{% endif %} {{ this.get_name() }} {{constructor.constructor('alert(7)')()}} met Peru.",
-     "url": "https://example.org/ok", "source": "{{ 7*7 }}"},
-    {"date": "2025-11-04", "text": "Japan \"quotes\" 'single' condemned South Korea\"); window.__pwned=1; (\"' + </div><a href=javascript:alert(8)>x</a>",
-     "url": "java\tscript:alert(9)", "source": "'\"><svg onload=alert(10)>"},
-    {"date": "2025-11-05", "text": "Poland [click](javascript:window.__pwned=1) and Belarus ![i](x) <https://evil.example> $x^2$ **bold** met in Brest.",
-     "url": "vbscript:msgbox(11)", "source": "**bold**"},
-    {"date": "2025-11-06", "text": "Chile \\x3cscript\\x3ewindow.__pwned=1\\x3c/script\\x3e \\u003cimg src=x onerror=alert(12)\\u003e and Peru met.",
-     "url": "http://example.org/plain", "source": "\\u0027"},
-    {"date": "2025-11-07", "text": "Japan <svg onload=\"window.__pwned=1\"></svg> <iframe srcdoc=\"<script>parent.__pwned=1</script>\"></iframe> and South Korea agreed.",
-     "url": "https://example.org/x#<script>alert(13)</script>", "source": "<iframe>"},
-    {"date": "2025-11-08", "text": "Poland <style>body{display:none}</style><form action=https://evil.example><input autofocus onfocus=alert(14)> warned Belarus.",
-     "url": "//evil.example/x", "source": "<style>"},
-    {"date": NEWEST, "text": "NATO <b>`${parent.__pwned=1}`</b> and Poland {{ 7*7 }} agreed `+alert(15)+` on air defence.",
-     "url": "https://example.org/nato?x=</script><script>alert(16)</script>", "source": "</textarea><script>alert(17)</script>"},
+    {
+        "date": NEWEST,
+        "text": "Poland <script>window.__pwned=1;alert(1)</script> closed the border with Belarus.",
+        "url": "javascript:window.__pwned=1",
+        "source": '<img src=x onerror="window.__pwned=1">',
+    },
+    {
+        "date": NEWEST,
+        "text": 'Chile <img src=x onerror="window.__pwned=1;alert(2)"> and Peru signed a fisheries deal.',
+        "url": "data:text/html,<script>alert(1)</script>",
+        "source": "`${window.__pwned=1}`",
+    },
+    {
+        "date": NEWEST,
+        "text": "Japan `${window.__pwned=1}` and South Korea held talks ${alert(3)} \\`;window.__pwned=1;// \\\\`+alert(4)+`",
+        "url": "https://example.org/a?b=`${window.__pwned=1}`&c=\"onmouseover=window.__pwned=1\"x=' onclick='alert(5)",
+        "source": "Wire",
+    },
+    {
+        "date": "2025-11-03",
+        "text": "Poland </script><script>window.__pwned=1</script><!-- accused --> Belarus of moving troops.",
+        "url": " JaVaScRiPt:window.__pwned=1",
+        "source": "</script><script>alert(6)</script>",
+    },
+    {
+        "date": NEWEST,
+        "text": "Chile {{ 7*7 }} {% if true %}x{% endif %} {{ this.get_name() }} {{constructor.constructor('alert(7)')()}} met Peru.",
+        "url": "https://example.org/ok",
+        "source": "{{ 7*7 }}",
+    },
+    {
+        "date": "2025-11-04",
+        "text": 'Japan "quotes" \'single\' condemned South Korea"); window.__pwned=1; ("\' + </div><a href=javascript:alert(8)>x</a>',
+        "url": "java\tscript:alert(9)",
+        "source": "'\"><svg onload=alert(10)>",
+    },
+    {
+        "date": "2025-11-05",
+        "text": "Poland [click](javascript:window.__pwned=1) and Belarus ![i](x) <https://evil.example> $x^2$ **bold** met in Brest.",
+        "url": "vbscript:msgbox(11)",
+        "source": "**bold**",
+    },
+    {
+        "date": "2025-11-06",
+        "text": "Chile \\x3cscript\\x3ewindow.__pwned=1\\x3c/script\\x3e \\u003cimg src=x onerror=alert(12)\\u003e and Peru met.",
+        "url": "http://example.org/plain",
+        "source": "\\u0027",
+    },
+    {
+        "date": "2025-11-07",
+        "text": 'Japan <svg onload="window.__pwned=1"></svg> <iframe srcdoc="<script>parent.__pwned=1</script>"></iframe> and South Korea agreed.',
+        "url": "https://example.org/x#<script>alert(13)</script>",
+        "source": "<iframe>",
+    },
+    {
+        "date": "2025-11-08",
+        "text": "Poland <style>body{display:none}</style><form action=https://evil.example><input autofocus onfocus=alert(14)> warned Belarus.",
+        "url": "//evil.example/x",
+        "source": "<style>",
+    },
+    {
+        "date": NEWEST,
+        "text": "NATO <b>`${parent.__pwned=1}`</b> and Poland {{ 7*7 }} agreed `+alert(15)+` on air defence.",
+        "url": "https://example.org/nato?x=</script><script>alert(16)</script>",
+        "source": "</textarea><script>alert(17)</script>",
+    },
 ]
 # what each popup of the newest items must show as text (not as markup, not evaluated)
 POPUP_LITERALS = [
@@ -85,8 +128,26 @@ POPUP_LITERALS = [
     "<b>`${parent.__pwned=1}`</b>",
 ]
 # elements and attributes that news text must never become
-FORBIDDEN_TAGS = ["SCRIPT", "IMG", "SVG", "IFRAME", "FORM", "INPUT", "TEXTAREA", "OBJECT", "EMBED", "LINK", "META",
-                  "BASE", "MATH", "VIDEO", "AUDIO", "STRONG", "EM", "CODE"]
+FORBIDDEN_TAGS = [
+    "SCRIPT",
+    "IMG",
+    "SVG",
+    "IFRAME",
+    "FORM",
+    "INPUT",
+    "TEXTAREA",
+    "OBJECT",
+    "EMBED",
+    "LINK",
+    "META",
+    "BASE",
+    "MATH",
+    "VIDEO",
+    "AUDIO",
+    "STRONG",
+    "EM",
+    "CODE",
+]
 MARKUP = """(el, forbidden) => {
   const bad = [];
   for (const e of [el, ...el.querySelectorAll('*')]) {
@@ -107,7 +168,9 @@ class Session:
     """A browser context with the request gate, the trap in every frame, and a record of dialogs and page errors."""
 
     def __init__(self, browser: Browser, viewport: tuple[int, int] = (1400, 1000), timeout: float = WAIT) -> None:
-        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]}, reduced_motion="reduce")
+        self.context = browser.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]}, reduced_motion="reduce"
+        )
         self.context.set_default_timeout(timeout)
         self.context.set_default_navigation_timeout(timeout)
         self.context.route("**/*", gate)
@@ -161,12 +224,17 @@ def check_markup(root: Locator, problems: list[str], where: str, urls: set[str])
         problems.append(f"{where}: markup from news text: {sorted(set(found['bad']))}")
     for href, rel in found["links"]:
         # the app percent-encodes what a URL may not hold raw: the link must lead to one of the items' URLs
-        if not re.match(r"https?://", href or "") or unquote(href) not in urls or not {"noopener", "noreferrer"} <= set(rel.split()):
+        if (
+            not re.match(r"https?://", href or "")
+            or unquote(href) not in urls
+            or not {"noopener", "noreferrer"} <= set(rel.split())
+        ):
             problems.append(f"{where}: link {href!r} rel={rel!r}")
     return len(found["links"])
 
 
 # ------------------------------------------------------------------------------------------ the hostile store
+
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory):
@@ -177,8 +245,10 @@ def hostile_server(tmp_path_factory):
 
     workdir = tmp_path_factory.mktemp("hostile")
     feed = workdir / "hostile.jsonl"
-    feed.write_text("".join(json.dumps({**item, "id": f"hostile-{n:02d}"}) + "\n" for n, item in enumerate(HOSTILE)),
-                    encoding="utf-8")
+    feed.write_text(
+        "".join(json.dumps({**item, "id": f"hostile-{n:02d}"}) + "\n" for n, item in enumerate(HOSTILE)),
+        encoding="utf-8",
+    )
     url = f"sqlite:///{workdir / 'hostile.sqlite'}"
     engine = store.open_engine(url)
     result = ingest_paths(engine, [feed])
@@ -213,8 +283,14 @@ UPLOADS = [
     ("binary.csv", bytes(range(256)) * 40, "binary data"),
     ("latin1.txt", "date 2025-11-01\nSão Paulo e Lisboa assinaram um acordo.\n".encode("latin-1"), "not UTF-8"),
     ("utf16-no-bom.txt", "date 2025-11-01\nChile and Peru met.\n".encode("utf-16-le"), "UTF-16"),
-    ("bomb.xml", (b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
-                  b"<rss version=\"2.0\"><channel><title>&b;</title></channel></rss>"), "ENTITY"),
+    (
+        "bomb.xml",
+        (
+            b'<?xml version="1.0"?>\n<!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+            b'<rss version="2.0"><channel><title>&b;</title></channel></rss>'
+        ),
+        "ENTITY",
+    ),
     ("broken.json", b'[{"date": "2025-11-01", "text": "Chile and Peru met."},\n{"date": ', "not valid JSON"),
     ("dates.jsonl", b'{"date": "2025-13-45", "text": "<script>window.__pwned=1</script> Chile"}\n', "impossible date"),
     ("<img src=x onerror=window.__pwned=1>[x](javascript:alert(1)) $x$.csv", b"date,text\n2025-11-01,\n", "no text"),
@@ -252,13 +328,17 @@ def test_bad_uploads_show_their_rejection_never_a_traceback(hostile_server, brow
             problems.append(f"payloads ran: {session.pwned()}")
     finally:
         session.close()
-    report(capsys, f"browser uploads: {shown} bad files uploaded, each shown with file and reason, 0 tracebacks; "
-                   f"a file over the {cap} MB cap refused")
+    report(
+        capsys,
+        f"browser uploads: {shown} bad files uploaded, each shown with file and reason, 0 tracebacks; "
+        f"a file over the {cap} MB cap refused",
+    )
     assert not problems, "\n".join(problems)
     assert "Traceback" not in hostile_server.output()
 
 
 # ------------------------------------------------------------------------------------- part 2: hostile text
+
 
 def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, capsys):
     """Hover every marker and line, open every popup, read the panel under the map after each click, visit every
@@ -280,8 +360,11 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
         expect(frame.locator(".mapdata-org")).to_have_count(len(organisations), timeout=WAIT)
         expect(frame.locator("path.mapdata-relation")).to_have_count(len(server.of_pair), timeout=WAIT)
         session.settled()  # the first run's reruns are over: the map's layers stay as they are
-        objects = [*frame.locator("path.mapdata-actor").all(), *frame.locator(".mapdata-org").all(),
-                   *frame.locator("path.mapdata-relation").all()]
+        objects = [
+            *frame.locator("path.mapdata-actor").all(),
+            *frame.locator(".mapdata-org").all(),
+            *frame.locator("path.mapdata-relation").all(),
+        ]
         heading = page.get_by_role("heading", name=re.compile(r"^Items (involving|between) "))
         for target in objects:
             data_key = target.get_attribute("data-key") or ""
@@ -289,7 +372,11 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
             codes = tooltip_codes(keys)
             where = " ".join(keys)
             assert keys and all(k in server.of_actor for k in keys), (data_key, keys)
-            expected = set.intersection(*(server.of_actor[k] for k in keys)) if len(keys) == 1 else server.of_pair[frozenset(keys)]
+            expected = (
+                set.intersection(*(server.of_actor[k] for k in keys))
+                if len(keys) == 1
+                else server.of_pair[frozenset(keys)]
+            )
             # the tooltip: the object's name and code, as text
             target.dispatch_event("mouseover")
             tooltip = frame.locator(".leaflet-tooltip")
@@ -316,8 +403,9 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
             expect(tooltip).to_have_count(0, timeout=WAIT)
             # the click reaches the app: the panel under the map lists all the object's items, verbatim
             kind = "involving" if len(keys) == 1 else "between"
-            expect(heading).to_have_text(re.compile(rf"Items {kind} " + "".join(rf"(?=.*{re.escape(c)}[,)])" for c in codes)),
-                                         timeout=WAIT)
+            expect(heading).to_have_text(
+                re.compile(rf"Items {kind} " + "".join(rf"(?=.*{re.escape(c)}[,)])" for c in codes)), timeout=WAIT
+            )
             panel = page.locator("div.clicked-items div.item")
             for i in expected:  # the heading may come before the items of the same run: wait for each
                 expect(panel.filter(has_text=server.texts[i][:60])).to_have_count(1, timeout=WAIT)
@@ -360,7 +448,9 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
             if name == "Items":  # a hostile search from the URL: kept as text, one item found
                 sidebar = page.get_by_test_id("stSidebar")
                 expect(sidebar.get_by_text(f"Showing 1 of {len(server.texts)} items")).to_be_visible(timeout=WAIT)
-                expect(sidebar.get_by_label("Search the text")).to_have_value("<script>window.__pwned=1;alert(1)</script>")
+                expect(sidebar.get_by_label("Search the text")).to_have_value(
+                    "<script>window.__pwned=1;alert(1)</script>"
+                )
                 # the table draws on a canvas; its accessible copy holds the text as text
                 expect(page.locator('table[role="grid"]')).to_contain_text(server.texts["hostile-00"], timeout=WAIT)
             if name == "Data":
@@ -382,12 +472,17 @@ def test_hostile_text_never_runs_and_shows_literally(hostile_server, browser, ca
         page.evaluate("() => { window.__pwned = 'self-test'; }")
         assert "set self-test" in session.pwned().get(page.url[:80], ""), session.pwned()
     except AssertionError as err:  # say what ran and what was found so far, whatever step failed
-        raise AssertionError(f"{err}\npayloads ran: {session.pwned()}\nproblems so far:\n" + "\n".join(problems)) from err
+        raise AssertionError(
+            f"{err}\npayloads ran: {session.pwned()}\nproblems so far:\n" + "\n".join(problems)
+        ) from err
     finally:
         session.close()
     log = server.output()
-    report(capsys, f"browser: payloads {len(HOSTILE)}, popups opened {popups}, tooltips {tooltips}, pages {len(visited)}, "
-                   f"scripts executed {len([f for f in ran if f != 'dialogs'])}, dialogs {len(session.dialogs)}")
+    report(
+        capsys,
+        f"browser: payloads {len(HOSTILE)}, popups opened {popups}, tooltips {tooltips}, pages {len(visited)}, "
+        f"scripts executed {len([f for f in ran if f != 'dialogs'])}, dialogs {len(session.dialogs)}",
+    )
     assert links > 0, "no link was rendered at all: the link check saw nothing"
     assert not problems, "\n".join(problems)
     assert "Traceback" not in log, log[-3000:]
@@ -415,7 +510,10 @@ def test_twenty_sessions_at_once_each_get_their_map(app_server, browser, capsys)
     for topic in sorted(set(data.topics["topic"])):
         view = Filters(topics=(topic,)).apply(data)
         if len(view.items) < total:
-            expected[topic] = (len(view.items), view.tags.loc[~view.tags["actor"].str.startswith("org:"), "actor"].nunique())
+            expected[topic] = (
+                len(view.items),
+                view.tags.loc[~view.tags["actor"].str.startswith("org:"), "actor"].nunique(),
+            )
     assert len(expected) >= 3, expected
     topics = [sorted(expected)[n % len(expected)] for n in range(SESSIONS)]  # neighbours ask for different views
     log_before = len(app_server.output())
@@ -455,8 +553,10 @@ def test_twenty_sessions_at_once_each_get_their_map(app_server, browser, capsys)
             filtered += 1
         step = "done"
     except Exception as err:
-        raise AssertionError(f"{step} failed after {time.monotonic() - started:.0f} s ({opened} opened, {served} maps, "
-                             f"{filtered} filtered); server log:\n{app_server.output()[log_before:][-3000:]}") from err
+        raise AssertionError(
+            f"{step} failed after {time.monotonic() - started:.0f} s ({opened} opened, {served} maps, "
+            f"{filtered} filtered); server log:\n{app_server.output()[log_before:][-3000:]}"
+        ) from err
     finally:
         for session in sessions:
             session.close()

@@ -47,8 +47,14 @@ def generated(path: Path, count: int, seed: int) -> set[str]:
 
 def ingest_process(url: str, *paths: Path) -> subprocess.Popen:
     """`mapdata ingest PATHS` in a child process writing to the database at `url`."""
-    return subprocess.Popen([sys.executable, "-m", "mapdata.cli", "ingest", *map(str, paths)], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "MAPDATA_DB_URL": url})
+    return subprocess.Popen(
+        [sys.executable, "-m", "mapdata.cli", "ingest", *map(str, paths)],
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "MAPDATA_DB_URL": url},
+    )
 
 
 def stored_ids(url: str) -> list[str]:
@@ -80,20 +86,29 @@ def race(url: str, tmp_path: Path, each: int, own: int, shared: int, capsys, lab
         assert proc.returncode == 0 and "Traceback" not in err, err[-3000:]
         assert re.fullmatch(r"\d+ new, \d+ already present, 0 rejected\n", out), (out, err[-2000:])
         totals.append([int(n) for n in re.findall(r"\d+", out)[:2]])
-    assert [sum(column) for column in zip(*totals)] == [each + own, shared], totals  # a shared item is new to one of them
+    assert [sum(column) for column in zip(*totals)] == [each + own, shared], (
+        totals
+    )  # a shared item is new to one of them
     stored = stored_ids(url)
     duplicates = len(stored) - len(set(stored))
     lost = len(ids - set(stored))
     engine = create_engine(url)
     with engine.connect() as conn:  # did the two writers really overlap? (reported, not required)
-        spans = [conn.execute(text("SELECT min(added_at), max(added_at) FROM items WHERE origin LIKE :f"), {"f": f"{p}:%"}).one()
-                 for p in (first, second)]
+        spans = [
+            conn.execute(
+                text("SELECT min(added_at), max(added_at) FROM items WHERE origin LIKE :f"), {"f": f"{p}:%"}
+            ).one()
+            for p in (first, second)
+        ]
     engine.dispose()
     overlapped = None not in (*spans[0], *spans[1]) and spans[0][0] <= spans[1][1] and spans[1][0] <= spans[0][1]
     problems = check_store(url)
-    report(capsys, f"concurrency {label} {url.split(':')[0]}: 2 ingests at once of {each:,} + {own + shared:,} items "
-                   f"({shared:,} in both) in {seconds:.1f} s (writes overlapped: {overlapped}): reported new/present {totals}, "
-                   f"{len(stored)} stored, {lost} lost, {duplicates} duplicates, {len(problems)} consistency problems")
+    report(
+        capsys,
+        f"concurrency {label} {url.split(':')[0]}: 2 ingests at once of {each:,} + {own + shared:,} items "
+        f"({shared:,} in both) in {seconds:.1f} s (writes overlapped: {overlapped}): reported new/present {totals}, "
+        f"{len(stored)} stored, {lost} lost, {duplicates} duplicates, {len(problems)} consistency problems",
+    )
     assert (len(stored), lost, duplicates) == (each + own, 0, 0)
     assert set(stored) == ids
     assert problems == []
@@ -115,8 +130,16 @@ def test_eight_processes_open_one_fresh_database_at_once(any_db_url, tmp_path, c
     from alembic.script import ScriptDirectory
 
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", OPENER, any_db_url, str(go)], cwd=ROOT, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(8)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, any_db_url, str(go)],
+            cwd=ROOT,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for _ in range(8)
+    ]
     for proc in procs:
         assert proc.stdout.readline() == "ready\n", proc.communicate(timeout=60)
     go.touch()
@@ -127,8 +150,11 @@ def test_eight_processes_open_one_fresh_database_at_once(any_db_url, tmp_path, c
     with engine.connect() as conn:
         versions = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
     engine.dispose()
-    report(capsys, f"concurrency migrate {any_db_url.split(':')[0]}: 8 processes opened one fresh database at once, "
-                   f"{len(failed)} failed, schema version {versions}")
+    report(
+        capsys,
+        f"concurrency migrate {any_db_url.split(':')[0]}: 8 processes opened one fresh database at once, "
+        f"{len(failed)} failed, schema version {versions}",
+    )
     assert failed == [], failed[0] if failed else ""
     assert versions == [head]
     assert check_store(any_db_url) == []
@@ -165,7 +191,9 @@ def test_kill_9_in_the_middle_of_an_ingest_then_ingest_again(tmp_path, capsys):
     proc.wait(timeout=30)
     proc.stdout.close()
     proc.stderr.close()
-    assert proc.returncode == -signal.SIGKILL, f"the ingest ended by itself ({proc.returncode}) before it could be killed"
+    assert proc.returncode == -signal.SIGKILL, (
+        f"the ingest ended by itself ({proc.returncode}) before it could be killed"
+    )
     # the database opens and is whole: integrity, batches stored whole, no orphans, every item fully tagged
     with sqlite3.connect(database) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
@@ -184,7 +212,10 @@ def test_kill_9_in_the_middle_of_an_ingest_then_ingest_again(tmp_path, capsys):
     duplicates = len(stored) - len(set(stored))
     lost = len(ids - set(stored))
     final_problems = check_store(url)
-    report(capsys, f"concurrency kill -9: ingest of 30,000 lines killed with {after_kill} stored "
-                   f"({after_kill // store.BATCH} whole batches, 0 orphan rows), re-run: {out.strip()}; "
-                   f"{len(stored)} stored, {lost} lost, {duplicates} duplicates, {len(final_problems)} consistency problems")
+    report(
+        capsys,
+        f"concurrency kill -9: ingest of 30,000 lines killed with {after_kill} stored "
+        f"({after_kill // store.BATCH} whole batches, 0 orphan rows), re-run: {out.strip()}; "
+        f"{len(stored)} stored, {lost} lost, {duplicates} duplicates, {len(final_problems)} consistency problems",
+    )
     assert (len(stored), lost, duplicates, final_problems) == (30_000, 0, 0, [])

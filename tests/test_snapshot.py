@@ -39,7 +39,9 @@ def test_a_write_to_the_database_makes_the_snapshot_stale(engine, db_url, tmp_pa
     assert len(snapshot.load(engine, db_url, where=folder).items) == 12
     # the old snapshot is gone, the new one is the only one of this database
     assert snapshot.read(db_url, old_version, folder) is None
-    assert [p.name for p in folder.glob("frames-*.pickle")] == [snapshot.path_for(db_url, store.data_version(engine), folder).name]
+    assert [p.name for p in folder.glob("frames-*.pickle")] == [
+        snapshot.path_for(db_url, store.data_version(engine), folder).name
+    ]
 
 
 def test_another_database_at_the_same_url_never_reads_the_old_snapshot(tmp_path):

@@ -44,7 +44,9 @@ def test_frames_hold_tags_topics_relations(any_engine):
 def test_items_without_date_are_rejected_not_dated_today(any_engine, tmp_path):
     engine = any_engine
     feed = tmp_path / "undated.jsonl"
-    feed.write_text('{"text": "Poland closed the border."}\n{"date": "2025-01-02", "text": "Estonia warned."}\n', encoding="utf-8")
+    feed.write_text(
+        '{"text": "Poland closed the border."}\n{"date": "2025-01-02", "text": "Estonia warned."}\n', encoding="utf-8"
+    )
     result = ingest_paths(engine, [feed, tmp_path / "missing.txt"])
     assert result.new == 1
     reasons = [(r.line, r.reason) for r in result.rejected]
@@ -105,10 +107,13 @@ def test_corrections_survive_retag(any_engine):
     def state():
         f = store.load_frames(any_engine)
         t = f.tags[f.tags["item_id"] == item_id]
-        return (set(t["actor"]), set(t.loc[t["manual"], "actor"]),
-                set(f.topics.loc[f.topics["item_id"] == item_id, "topic"]),
-                f.items.loc[f.items["id"] == item_id, "tone"].iloc[0],
-                set(f.relations.loc[f.relations["item_id"] == item_id, "target"]))
+        return (
+            set(t["actor"]),
+            set(t.loc[t["manual"], "actor"]),
+            set(f.topics.loc[f.topics["item_id"] == item_id, "topic"]),
+            f.items.loc[f.items["id"] == item_id, "tone"].iloc[0],
+            set(f.relations.loc[f.relations["item_id"] == item_id, "target"]),
+        )
 
     before = state()
     assert before == ({"BY", "LT", "PL"}, {"LT"}, {"border", "military", "humanitarian"}, "neutral", {"BY", "LT"})
@@ -126,9 +131,16 @@ def test_retag_reports_what_changed(any_engine, monkeypatch):
     def without_poland(item):
         tagged = real(item)
         kept = tuple(t for t in tagged.evidence if t.actor != "PL")
-        return type(tagged)(tagged.item, tuple(c for c in tagged.countries if c != "PL"), tagged.organisations,
-                            tagged.topics, tagged.tone, tagged.lead_actor if tagged.lead_actor != "PL" else None,
-                            kept, tagged.lead_key if tagged.lead_key != "PL" else None)
+        return type(tagged)(
+            tagged.item,
+            tuple(c for c in tagged.countries if c != "PL"),
+            tagged.organisations,
+            tagged.topics,
+            tagged.tone,
+            tagged.lead_actor if tagged.lead_actor != "PL" else None,
+            kept,
+            tagged.lead_key if tagged.lead_key != "PL" else None,
+        )
 
     report = retag(any_engine, without_poland)
     assert report.changed == 2 and report.removed["PL"] == 2
@@ -152,8 +164,16 @@ def test_every_write_bumps_the_data_version_even_when_counts_stay(any_engine):
 
     def calmer(item):  # a re-tag that changes only the tone keeps every row count
         tagged = real(item)
-        return type(tagged)(tagged.item, tagged.countries, tagged.organisations, tagged.topics, "neutral",
-                            tagged.lead_actor, tagged.evidence, tagged.lead_key)
+        return type(tagged)(
+            tagged.item,
+            tagged.countries,
+            tagged.organisations,
+            tagged.topics,
+            "neutral",
+            tagged.lead_actor,
+            tagged.evidence,
+            tagged.lead_key,
+        )
 
     counts = store.count_items(any_engine), len(store.load_frames(any_engine).tags)
     assert retag(any_engine, calmer).changed > 0
@@ -209,8 +229,16 @@ def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
             done.wait(timeout=5)  # a maximum: on SQLite the correction waits for this batch instead
         tagged = real(item)
         tone = "conflict" if tagged.tone != "conflict" else "neutral"
-        return type(tagged)(tagged.item, tagged.countries, tagged.organisations, tagged.topics, tone,
-                            tagged.lead_actor, tagged.evidence, tagged.lead_key)
+        return type(tagged)(
+            tagged.item,
+            tagged.countries,
+            tagged.organisations,
+            tagged.topics,
+            tone,
+            tagged.lead_actor,
+            tagged.evidence,
+            tagged.lead_key,
+        )
 
     failures = []
 

@@ -208,7 +208,12 @@ def test_inflected_rows_load_and_a_written_form_keeps_its_own_weight(tmp_path):
 
 def test_negation_and_context_cue_labels_are_checked(tmp_path):
     path = tmp_path / "lexicon.csv"
-    for good in ("suspend~,negation,reversal,1.0,", "would,negation,hedge,1.0,", "after,context,-,1.0,", "earthquake,tone,neutral,2.0,"):
+    for good in (
+        "suspend~,negation,reversal,1.0,",
+        "would,negation,hedge,1.0,",
+        "after,context,-,1.0,",
+        "earthquake,tone,neutral,2.0,",
+    ):
         path.write_text("pattern,category,label,weight,note\n" + good + "\n", encoding="utf-8")
         assert Lexicon.from_file(path).hits("x " + good.split(",")[0].rstrip("~") + " y")
     for bad in ("not,negation,maybe,1.0,", "after,context,cooperation,1.0,"):
@@ -228,7 +233,10 @@ def test_negation_and_context_cue_labels_are_checked(tmp_path):
         # denying one's part in an event that did happen is still the clash
         ("Moscow denied any involvement in the sabotage of the Estonian undersea cable.", "conflict"),
         # the relation is in the main clause; the "after ..." clause is the background
-        ("Algeria recalled its ambassador from Madrid after Spain reaffirmed its support for Morocco's autonomy plan.", "conflict"),
+        (
+            "Algeria recalled its ambassador from Madrid after Spain reaffirmed its support for Morocco's autonomy plan.",
+            "conflict",
+        ),
         # a capitalised tone word inside a sentence is part of a name
         ("Sudan's Rapid Support Forces shelled El Fasher.", "conflict"),
         # a disaster's toll and an economic decision are not relations between actors
@@ -237,11 +245,17 @@ def test_negation_and_context_cue_labels_are_checked(tmp_path):
         # one actor alone: nobody to cooperate with
         ("Japan's parliament voted to support the new cabinet.", "neutral"),
         # a denial does not undo the clash that is the news (the seed reads it as conflict)
-        ("Lukashenka claims that Belarus has nothing to do with drones violating the airspace of Poland and Lithuania.", "conflict"),
+        (
+            "Lukashenka claims that Belarus has nothing to do with drones violating the airspace of Poland and Lithuania.",
+            "conflict",
+        ),
         # a negated agreement is the conflict
         ("The Kremlin said it had not agreed to any ceasefire with Ukraine.", "conflict"),
         # a hedged cue is a plan, not yet a relation
-        ("Austria's chancellor said Vienna would push for tougher asylum rules and resume deportations to Syria.", "neutral"),
+        (
+            "Austria's chancellor said Vienna would push for tougher asylum rules and resume deportations to Syria.",
+            "neutral",
+        ),
     ],
 )
 def test_tone_mechanisms(text, tone):
@@ -250,7 +264,10 @@ def test_tone_mechanisms(text, tone):
 
 def test_topics_diplomacy_frame_inflections_and_negative_weights():
     # diplomacy is kept as the frame of a stronger topic
-    assert set(tag("Saudi Arabia and Pakistan signed a mutual defence pact in Riyadh.").topics) == {"military", "diplomacy"}
+    assert set(tag("Saudi Arabia and Pakistan signed a mutual defence pact in Riyadh.").topics) == {
+        "military",
+        "diplomacy",
+    }
     # "blocking exports" is an inflected sanctions cue, and a conflict one
     blocking = tag("Beijing responded by blocking exports of Dutch chips.")
     assert "sanctions" in blocking.topics and blocking.tone == "conflict"
@@ -260,8 +277,13 @@ def test_topics_diplomacy_frame_inflections_and_negative_weights():
 
 def test_an_absent_event_counts_a_share_of_its_topic():
     # the item is still about the military, but an absent buildup cannot carry a topic of its own beside talks
-    assert tag("Latvia's army said it had seen no sign of a military buildup on the Russian side of the border.").topics[0] == "military"
-    talks = tag("Kyrgyzstan and Tajikistan held border talks in Batken, and both denied any troop movement toward the frontier.")
+    assert (
+        tag("Latvia's army said it had seen no sign of a military buildup on the Russian side of the border.").topics[0]
+        == "military"
+    )
+    talks = tag(
+        "Kyrgyzstan and Tajikistan held border talks in Batken, and both denied any troop movement toward the frontier."
+    )
     assert "military" not in talks.topics
     # "sign" inside "no sign of" is not a signing
     assert "diplomacy" not in tag("Finland's border guard found no sign of a Russian troop buildup.").topics
@@ -286,8 +308,10 @@ def test_a_toll_is_humanitarian_only_beside_civilians_aid_or_a_disaster():
 
 
 def test_a_decisive_cue_earns_its_topic_beside_a_stronger_one():
-    text = ("Latvia closed two border crossings and its airspace near Daugavpils after drones and smuggling balloons "
-            "crossed from Belarus. Riga said it would push for an EU embargo on Belarusian potash.")
+    text = (
+        "Latvia closed two border crossings and its airspace near Daugavpils after drones and smuggling balloons "
+        "crossed from Belarus. Riga said it would push for an EU embargo on Belarusian potash."
+    )
     # a rule of the lexicon's own verdict (Tagger(learned=False)); the learned layer reads these scores and,
     # trained on all eight sets, weighs this threatened embargo as not enough for the sanctions topic
     from dataclasses import replace

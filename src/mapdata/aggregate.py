@@ -40,15 +40,18 @@ def actors(frames: Frames, min_items: int = 1) -> pd.DataFrame:
     totals = counts.sum(axis=1)
     placeable, lat, lon, is_org, names = keys.spots
     chosen = np.flatnonzero((totals >= max(min_items, 1)) & placeable)
-    out = pd.DataFrame({
-        "actor": keys.actors[chosen],
-        "name": names[chosen],
-        "is_organisation": is_org[chosen],
-        "items": totals[chosen].astype(int),
-        "tone": _dominant_codes(counts[chosen]),
-        "lat": lat[chosen],
-        "lon": lon[chosen],
-    }, columns=ACTOR_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "actor": keys.actors[chosen],
+            "name": names[chosen],
+            "is_organisation": is_org[chosen],
+            "items": totals[chosen].astype(int),
+            "tone": _dominant_codes(counts[chosen]),
+            "lat": lat[chosen],
+            "lon": lon[chosen],
+        },
+        columns=ACTOR_COLUMNS,
+    )
     return _spread(out.sort_values(["items", "actor"], ascending=[False, True]).reset_index(drop=True))
 
 
@@ -95,15 +98,18 @@ def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = Fals
         chosen &= border
     index = np.flatnonzero(chosen)
     a, b = keys.actors[keys.pair_a[index]], keys.actors[keys.pair_b[index]]
-    out = pd.DataFrame({
-        "a": a,
-        "b": b,
-        "items": totals[index].astype(int),
-        "tone": _dominant_codes(counts[index]),
-        "border": border[index],
-        "km": np.round(keys.km[index], 1),
-        "lead": np.where(forward[index] * 2 >= totals[index], a, b),
-    }, columns=PAIR_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "a": a,
+            "b": b,
+            "items": totals[index].astype(int),
+            "tone": _dominant_codes(counts[index]),
+            "border": border[index],
+            "km": np.round(keys.km[index], 1),
+            "lead": np.where(forward[index] * 2 >= totals[index], a, b),
+        },
+        columns=PAIR_COLUMNS,
+    )
     return out.sort_values(["items", "a", "b"], ascending=[False, True, True]).reset_index(drop=True)
 
 
@@ -133,11 +139,15 @@ def timeline(frames: Frames) -> tuple[pd.DataFrame, str]:
     has_topic = np.zeros(frames.keys.size, dtype=bool)
     has_topic[topic_pos] = True
     untopical = items.index.to_numpy()[~has_topic[items.index.to_numpy()]]
-    rows = pd.DataFrame({
-        "period": _periods(np.concatenate([day[topic_pos], day[untopical]]), unit),
-        "topic": np.concatenate([frames.topics["topic"].to_numpy(dtype=object), np.full(len(untopical), "(none)", dtype=object)]),
-        "pos": np.concatenate([topic_pos, untopical]),
-    }).drop_duplicates()
+    rows = pd.DataFrame(
+        {
+            "period": _periods(np.concatenate([day[topic_pos], day[untopical]]), unit),
+            "topic": np.concatenate(
+                [frames.topics["topic"].to_numpy(dtype=object), np.full(len(untopical), "(none)", dtype=object)]
+            ),
+            "pos": np.concatenate([topic_pos, untopical]),
+        }
+    ).drop_duplicates()
     counts = rows.groupby(["period", "topic"]).size().reset_index(name="items")
     return counts.sort_values(["period", "topic"]).reset_index(drop=True), unit
 
@@ -150,8 +160,12 @@ def country_timeline(frames: Frames, keys: list[str], unit: str) -> pd.DataFrame
     tags = frames.tags
     rows = tags["first"].to_numpy() & np.isin(tags["actor_c"].to_numpy(), codes)
     pos = tags["pos"].to_numpy()[rows]
-    table = pd.DataFrame({"period": _periods(by_position(frames, "day")[pos], unit),
-                          "actor": frames.keys.actors[tags["actor_c"].to_numpy()[rows]]})
+    table = pd.DataFrame(
+        {
+            "period": _periods(by_position(frames, "day")[pos], unit),
+            "actor": frames.keys.actors[tags["actor_c"].to_numpy()[rows]],
+        }
+    )
     counts = table.groupby(["period", "actor"]).size().reset_index(name="items")
     return counts.sort_values(["period", "actor"]).reset_index(drop=True)
 
@@ -183,7 +197,9 @@ def matrix(frames: Frames, top: int = 15) -> tuple[pd.DataFrame, pd.DataFrame]:
     source, target, pos, tones = _directed(frames)
     width = len(frames.keys.actors)
     mentions = np.bincount(source, minlength=width) + np.bincount(target, minlength=width)
-    busiest = [int(c) for c in sorted(np.flatnonzero(mentions), key=lambda c: (-mentions[c], frames.keys.actors[c]))[:top]]
+    busiest = [
+        int(c) for c in sorted(np.flatnonzero(mentions), key=lambda c: (-mentions[c], frames.keys.actors[c]))[:top]
+    ]
     inside = np.isin(source, busiest) & np.isin(target, busiest)
     items, tone_counts = _directed_counts(source[inside], target[inside], pos[inside], tones[inside], width)
     grid = np.add.outer(np.array(busiest, dtype=np.int64) * width, np.array(busiest, dtype=np.int64))
@@ -210,8 +226,13 @@ def ego(frames: Frames, key: str) -> tuple[pd.DataFrame, pd.DataFrame]:
         items = np.bincount(other[rows][unique], minlength=width)
         tone_counts = _tone_counts(other[rows], tones[rows], width)
         present = np.flatnonzero(items)
-        out = pd.DataFrame({"actor": frames.keys.actors[present], "items": items[present].astype(int),
-                            "tone": _dominant_codes(tone_counts[present])})
+        out = pd.DataFrame(
+            {
+                "actor": frames.keys.actors[present],
+                "items": items[present].astype(int),
+                "tone": _dominant_codes(tone_counts[present]),
+            }
+        )
         return out.sort_values(["items", "actor"], ascending=[False, True]).reset_index(drop=True)
 
     return side(source, target), side(target, source)
@@ -245,18 +266,20 @@ def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
     is_org = (tags["kind"] == "organisation").to_numpy()
     orgs = tags[is_org].assign(actor=lambda t: t["actor"].str.removeprefix("org:"))
     pos = items.index
-    out = pd.DataFrame({
-        "date": items["date"],
-        "topics": pos.map(_joined(frames.topics, "topic")),
-        "countries": pos.map(_joined(tags[~is_org], "actor")),
-        "organisations": pos.map(_joined(orgs, "actor")),
-        "tone": items["tone"],
-        "lead_actor": items["lead_actor"].map(lambda k: split_key(k)[0] if isinstance(k, str) else ""),
-        "text": items["text"],
-        "source": items["source"],
-        "url": items["url"],
-        "id": items["id"],
-    })
+    out = pd.DataFrame(
+        {
+            "date": items["date"],
+            "topics": pos.map(_joined(frames.topics, "topic")),
+            "countries": pos.map(_joined(tags[~is_org], "actor")),
+            "organisations": pos.map(_joined(orgs, "actor")),
+            "tone": items["tone"],
+            "lead_actor": items["lead_actor"].map(lambda k: split_key(k)[0] if isinstance(k, str) else ""),
+            "text": items["text"],
+            "source": items["source"],
+            "url": items["url"],
+            "id": items["id"],
+        }
+    )
     for column in ("topics", "countries", "organisations"):
         out[column] = out[column].fillna("")
     return out.reset_index(drop=True)

@@ -100,7 +100,9 @@ def _feature_rows(features: Features, word_rows: Mapping[bytes, int], rows: list
 class Classifier:
     """Learned weights: one row of topic and tone weights per dense feature and per known word."""
 
-    def __init__(self, dense: np.ndarray, vocabulary: Sequence[str], word_weights: np.ndarray, params: LearnParams = LEARN) -> None:
+    def __init__(
+        self, dense: np.ndarray, vocabulary: Sequence[str], word_weights: np.ndarray, params: LearnParams = LEARN
+    ) -> None:
         if dense.shape != (len(DENSE), len(LABELS)) or word_weights.shape != (len(vocabulary), len(LABELS)):
             raise ValueError("weights do not match the features and labels")
         self.dense = dense
@@ -168,8 +170,8 @@ class Classifier:
                     seen.add(feature)
                     if feature in DENSE:
                         dense[DENSE.index(feature)] = values
-                    elif feature.startswith(WORD_PREFIX) and _TOKEN.fullmatch(feature[len(WORD_PREFIX):]):
-                        vocabulary.append(feature[len(WORD_PREFIX):])
+                    elif feature.startswith(WORD_PREFIX) and _TOKEN.fullmatch(feature[len(WORD_PREFIX) :]):
+                        vocabulary.append(feature[len(WORD_PREFIX) :])
                         rows.append(values)
                     else:
                         raise DataFileError(f"{path}, line {line}: unknown feature {feature!r}")
@@ -189,7 +191,9 @@ class Classifier:
             for name, values in zip(DENSE, self.dense):
                 writer.writerow([name, *(_number(v, digits) for v in values)])
             for word in sorted(self.vocabulary):
-                writer.writerow([WORD_PREFIX + word, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])])
+                writer.writerow(
+                    [WORD_PREFIX + word, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])]
+                )
 
 
 def _number(value: float, digits: int) -> str:
@@ -230,9 +234,9 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
     labelled = [i for i, e in enumerate(examples) if e.tone is not None]
     if labelled:
         y = np.array([[examples[i].tone == t for t in TONES] for i in labelled], dtype=float)
-        weights[:, len(TOPICS):] = _fit(x[labelled], y, params.tone_l2, params, softmax=True)
+        weights[:, len(TOPICS) :] = _fit(x[labelled], y, params.tone_l2, params, softmax=True)
     weights = np.round(weights, params.decimals)
-    return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE):], params)
+    return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE) :], params)
 
 
 def score(predictions: Iterable[tuple[Example, tuple[Sequence[str], str]]]) -> tuple[float | None, float | None]:

@@ -49,13 +49,16 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     tagger = Tagger(learned=False)
     sets = {Path(name).name: labelled_examples(name, tagger) for name in args.gold}
     if args.cross_validate:
+
         def fmt(value: float | None) -> str:
             return "   n/a" if value is None else f"{value:6.3f}"
 
         print(f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}")
         for row in cross_validate(sets):
-            print(f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
-                  f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}")
+            print(
+                f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
+                f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}"
+            )
         return EXIT_OK
     examples = [e for group in sets.values() for e in group]
     if not examples:
@@ -89,9 +92,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
         start = time.perf_counter()
         made = snapshot.prepare(engine, settings.database_url())
-        print(f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)" if made else
-              f"map snapshot not written: {snapshot.folder()} is not writable (the dashboard reads the database)",
-              file=sys.stderr)
+        print(
+            f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)"
+            if made
+            else f"map snapshot not written: {snapshot.folder()} is not writable (the dashboard reads the database)",
+            file=sys.stderr,
+        )
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
@@ -183,28 +189,46 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
-    parser = argparse.ArgumentParser(prog="mapdata", description="Geopolitical news items to an interactive, offline map.")
+    parser = argparse.ArgumentParser(
+        prog="mapdata", description="Geopolitical news items to an interactive, offline map."
+    )
     parser.add_argument("--version", action="version", version=f"mapdata {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     tag = sub.add_parser("tag", help="tag a feed file and print one JSON object per item")
     tag.add_argument("file", help="a feed: seed text, JSON Lines with id and text, CSV/TSV, JSON array, RSS or Atom")
     tag.set_defaults(run=_cmd_tag)
     ev = sub.add_parser("evaluate", help="score the tagger against a labelled JSON Lines file")
-    ev.add_argument("gold", help="JSON Lines with text and gold countries (organisations, topics, tone, lead_actor optional)")
-    ev.add_argument("--show-errors", action="store_true", help="also print every item whose countries or organisations differ")
+    ev.add_argument(
+        "gold", help="JSON Lines with text and gold countries (organisations, topics, tone, lead_actor optional)"
+    )
+    ev.add_argument(
+        "--show-errors", action="store_true", help="also print every item whose countries or organisations differ"
+    )
     ev.set_defaults(run=_cmd_evaluate)
-    lrn = sub.add_parser("learn", help="learn the topic and tone weights (learned_weights.csv in the data folder) from labelled files")
+    lrn = sub.add_parser(
+        "learn", help="learn the topic and tone weights (learned_weights.csv in the data folder) from labelled files"
+    )
     lrn.add_argument("gold", nargs="+", help="JSON Lines with text and gold topics and/or tone")
     lrn.add_argument("--output", "-o", help="weights file to write (default: the one the tagger reads)")
-    lrn.add_argument("--cross-validate", action="store_true",
-                     help="write nothing; score each file with weights learned from the other files, beside the rules alone")
+    lrn.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="write nothing; score each file with weights learned from the other files, beside the rules alone",
+    )
     lrn.set_defaults(run=_cmd_learn)
     ing = sub.add_parser("ingest", help="tag feed files and add their items to the database at MAPDATA_DB_URL")
-    ing.add_argument("files", nargs="+", help="feed files or http(s) feed URLs: seed text, CSV/TSV, JSON Lines, JSON array, RSS, Atom")
+    ing.add_argument(
+        "files",
+        nargs="+",
+        help="feed files or http(s) feed URLs: seed text, CSV/TSV, JSON Lines, JSON array, RSS, Atom",
+    )
     ing.add_argument("--dry-run", action="store_true", help="read and tag, report what would be added, store nothing")
     ing.add_argument("--progress", action="store_true", help="show progress on long inputs even when not on a terminal")
-    ing.add_argument("--no-snapshot", action="store_true",
-                     help="do not prepare the dashboard's on-disk snapshot of the data afterwards")
+    ing.add_argument(
+        "--no-snapshot",
+        action="store_true",
+        help="do not prepare the dashboard's on-disk snapshot of the data afterwards",
+    )
     ing.set_defaults(run=_cmd_ingest)
     exp = sub.add_parser("export", help="write the stored items, filtered, as CSV, JSON Lines or GeoJSON")
     exp.add_argument("--format", choices=("csv", "jsonl", "geojson"), default="csv")
@@ -213,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
     exp.add_argument("--topic", action="append", choices=TOPICS, help="keep items with this topic (repeatable)")
     exp.add_argument("--country", action="append", metavar="XX", help="keep items involving this country (repeatable)")
-    exp.add_argument("--org", action="append", metavar="CODE", help="keep items involving this organisation (repeatable)")
+    exp.add_argument(
+        "--org", action="append", metavar="CODE", help="keep items involving this organisation (repeatable)"
+    )
     exp.add_argument("--tone", action="append", choices=TONES, help="keep items of this tone (repeatable)")
     exp.add_argument("--search", metavar="TEXT", help="keep items whose text contains TEXT")
     exp.set_defaults(run=_cmd_export)
@@ -222,10 +248,14 @@ def build_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="items, date span, top actors and top pairs of the store")
     st.add_argument("--top", type=int, default=10)
     st.set_defaults(run=_cmd_stats)
-    serve = sub.add_parser("serve", help="start the dashboard (streamlit run dashboard.py, with the data loaded at start)")
+    serve = sub.add_parser(
+        "serve", help="start the dashboard (streamlit run dashboard.py, with the data loaded at start)"
+    )
     serve.add_argument("--port", type=int, help="port to listen on (default 8501)")
-    serve.add_argument("--address", help="address to listen on (default 127.0.0.1, this machine only; "
-                                         "0.0.0.0 shares it on the network)")
+    serve.add_argument(
+        "--address",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares it on the network)",
+    )
     serve.add_argument("--headless", action="store_true", help="do not open a browser")
     serve.set_defaults(run=_cmd_serve)
     return parser

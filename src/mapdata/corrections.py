@@ -75,8 +75,10 @@ class RetagReport:
 
     def summary(self) -> str:
         """A few lines for people."""
-        lines = [f"{self.items} items re-tagged, {self.changed} changed "
-                 f"({self.topics_changed} topics, {self.tone_changed} tone)"]
+        lines = [
+            f"{self.items} items re-tagged, {self.changed} changed "
+            f"({self.topics_changed} topics, {self.tone_changed} tone)"
+        ]
         if self.added:
             lines.append("gained: " + ", ".join(f"{k} +{n}" for k, n in self.added.most_common(15)))
         if self.removed:
@@ -103,7 +105,12 @@ def retag(engine: Engine, tag: Tagging) -> RetagReport:
                 new = apply(tag(stored.item), fixes.get(item_id, []))
                 before, after = old_actors.get(item_id, set()), {t.key for t in new.evidence}
                 topics_differ = old_topics.get(item_id, set()) != set(new.topics)
-                if before == after and not topics_differ and stored.tone == new.tone and stored.lead_key == new.lead_key:
+                if (
+                    before == after
+                    and not topics_differ
+                    and stored.tone == new.tone
+                    and stored.lead_key == new.lead_key
+                ):
                     continue
                 report.changed += 1
                 report.topics_changed += topics_differ

@@ -29,6 +29,7 @@ class Scores:
 
     def table(self) -> str:
         """A plain-text table of the scores."""
+
         def fmt(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.3f}"
 
@@ -97,7 +98,11 @@ def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, li
     misses = []
     for gold, item in zip(golds, items, strict=True):
         result = tagger.tag(item)
-        for key, field, predicted in (("c", "countries", result.countries), ("o", "organisations", result.organisations), ("t", "topics", result.topics)):
+        for key, field, predicted in (
+            ("c", "countries", result.countries),
+            ("o", "organisations", result.organisations),
+            ("t", "topics", result.topics),
+        ):
             if field not in gold or gold[field] is None:
                 continue
             if key == "o":
@@ -117,9 +122,17 @@ def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, li
             lead_n += 1
             lead_ok += gold["lead_actor"] == result.lead_actor
         if not ok or ("organisations" in gold and set(gold["organisations"] or []) != set(result.organisations)):
-            misses.append({"id": gold.get("id"), "text": gold["text"], "gold": sorted(gold.get("countries") or []),
-                           "got": list(result.countries), "gold_orgs": gold.get("organisations"), "got_orgs": list(result.organisations),
-                           "evidence": [f"{t.text}->{t.actor}" for t in result.evidence]})
+            misses.append(
+                {
+                    "id": gold.get("id"),
+                    "text": gold["text"],
+                    "gold": sorted(gold.get("countries") or []),
+                    "got": list(result.countries),
+                    "gold_orgs": gold.get("organisations"),
+                    "got_orgs": list(result.organisations),
+                    "evidence": [f"{t.text}->{t.actor}" for t in result.evidence],
+                }
+            )
     n = len(golds)
     p, r, f = _prf(*counts["c"])
     return (

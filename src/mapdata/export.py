@@ -24,8 +24,15 @@ def jsonl_records(frames: Frames) -> Iterator[dict]:
     for row in frames.tags.itertuples(index=False):
         code, is_org = split_key(row.actor)
         evidence.setdefault(row.item_id, []).append(
-            {"actor": code, "organisation": is_org, "text": row.phrase, "start": int(row.start), "end": int(row.end),
-             "kind": row.kind, "manual": bool(row.manual)}
+            {
+                "actor": code,
+                "organisation": is_org,
+                "text": row.phrase,
+                "start": int(row.start),
+                "end": int(row.end),
+                "kind": row.kind,
+                "manual": bool(row.manual),
+            }
         )
     for row in frames.items.sort_values(["date", "id"]).itertuples(index=False):
         found = evidence.get(row.id, [])
@@ -54,22 +61,42 @@ def to_geojson(frames: Frames) -> dict:
     features = []
     for row in aggregate.actors(frames).itertuples(index=False):
         code, is_org = split_key(row.actor)
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "Point", "coordinates": [round(row.lon, 5), round(row.lat, 5)]},
-            "properties": {"layer": "actor", "actor": code, "organisation": is_org, "name": row.name,
-                           "items": int(row.items), "tone": row.tone},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [round(row.lon, 5), round(row.lat, 5)]},
+                "properties": {
+                    "layer": "actor",
+                    "actor": code,
+                    "organisation": is_org,
+                    "name": row.name,
+                    "items": int(row.items),
+                    "tone": row.tone,
+                },
+            }
+        )
     places = geocode.places()
     for row in aggregate.pairs(frames).itertuples(index=False):
         pa, pb = places[row.a].point, places[row.b].point
         line = geometry.arc((pa.latitude, pa.longitude), (pb.latitude, pb.longitude))
-        features.append({
-            "type": "Feature",
-            "geometry": {"type": "LineString", "coordinates": [[round(lon, 5), round(lat, 5)] for lat, lon in line]},
-            "properties": {"layer": "relation", "a": split_key(row.a)[0], "b": split_key(row.b)[0],
-                           "items": int(row.items), "tone": row.tone, "border": bool(row.border), "km": float(row.km)},
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {
+                    "type": "LineString",
+                    "coordinates": [[round(lon, 5), round(lat, 5)] for lat, lon in line],
+                },
+                "properties": {
+                    "layer": "relation",
+                    "a": split_key(row.a)[0],
+                    "b": split_key(row.b)[0],
+                    "items": int(row.items),
+                    "tone": row.tone,
+                    "border": bool(row.border),
+                    "km": float(row.km),
+                },
+            }
+        )
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -77,9 +77,12 @@ class Keys:
         """Per pair code: do its two sides (both countries) share a land border?"""
         gaz = gazetteer.load()
         return np.fromiter(
-            (not (a.startswith("org:") or b.startswith("org:")) and gaz.share_border(a, b)
-             for a, b in zip(self.actors[self.pair_a], self.actors[self.pair_b], strict=True)),
-            dtype=bool, count=len(self.pair_a),
+            (
+                not (a.startswith("org:") or b.startswith("org:")) and gaz.share_border(a, b)
+                for a, b in zip(self.actors[self.pair_a], self.actors[self.pair_b], strict=True)
+            ),
+            dtype=bool,
+            count=len(self.pair_a),
         )
 
     @cached_property
@@ -134,7 +137,9 @@ def index(items: pd.DataFrame, tags: pd.DataFrame, topics: pd.DataFrame, relatio
     )
     tag_pos = _codes(tags["item_id"], ids)
     tag_actor = _codes(tags["actor"], actors)
-    tags = tags.assign(pos=tag_pos, actor_c=tag_actor, first=~pd.DataFrame({"p": tag_pos, "a": tag_actor}).duplicated().to_numpy())
+    tags = tags.assign(
+        pos=tag_pos, actor_c=tag_actor, first=~pd.DataFrame({"p": tag_pos, "a": tag_actor}).duplicated().to_numpy()
+    )
     topics = topics.assign(pos=_codes(topics["item_id"], ids))
     source, target = _codes(relations["source"], actors), _codes(relations["target"], actors)
     low, high = np.minimum(source, target), np.maximum(source, target)

@@ -72,5 +72,11 @@ def outlines_geojson(tolerance: float = 0.05) -> dict:
         if code not in gaz.country_names:
             continue
         simple = geom.simplify(tolerance, preserve_topology=True)
-        features.append({"type": "Feature", "properties": {"code": code, "name": gaz.country_names[code]}, "geometry": mapping(simple)})
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"code": code, "name": gaz.country_names[code]},
+                "geometry": mapping(simple),
+            }
+        )
     return {"type": "FeatureCollection", "features": features}

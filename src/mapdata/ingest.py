@@ -32,7 +32,7 @@ class IngestResult:
 
 def _tagged(tagger: Tagger, items: list[Item], progress: Progress | None) -> Iterator[TaggedItem]:
     for start in range(0, len(items), 1000):
-        yield from tagger.tag_many(items[start:start + 1000])
+        yield from tagger.tag_many(items[start : start + 1000])
         if progress:
             progress(min(start + 1000, len(items)), len(items))
 
@@ -84,7 +84,9 @@ def _without_id_conflicts(engine: Engine, read: ReadResult, items: list[Item], r
         for item in chunk:
             if item.id in stored and stored[item.id] != (item.text, item.date):
                 what = "text" if stored[item.id][0] != item.text else "date"
-                result.rejected.append(_rejection(read, item, f"id {item.id!r} is already stored with a different {what}"))
+                result.rejected.append(
+                    _rejection(read, item, f"id {item.id!r} is already stored with a different {what}")
+                )
             else:
                 checked.append(item)
     first: dict[str, Item] = {}
@@ -93,7 +95,9 @@ def _without_id_conflicts(engine: Engine, read: ReadResult, items: list[Item], r
         seen = first.setdefault(item.id, item)
         if seen is not item and (seen.text, seen.date) != (item.text, item.date):
             what = "text" if seen.text != item.text else "date"
-            result.rejected.append(_rejection(read, item, f"id {item.id!r} is already used by {_where(seen)} with a different {what}"))
+            result.rejected.append(
+                _rejection(read, item, f"id {item.id!r} is already used by {_where(seen)} with a different {what}")
+            )
         else:
             kept.append(item)  # the same item twice is fine: the store counts it as already present
     return kept

@@ -84,7 +84,10 @@ class _Assets(JSCSSMixin, MacroElement):
         super().__init__()
         self._name = "MapdataAssets"
         self.default_js = [("leaflet", _static("leaflet/leaflet.js")), ("mapdata", _static("mapdata/mapdata.js"))]
-        self.default_css = [("leaflet_css", _static("leaflet/leaflet.css")), ("mapdata_css", _static("mapdata/mapdata.css"))]
+        self.default_css = [
+            ("leaflet_css", _static("leaflet/leaflet.css")),
+            ("mapdata_css", _static("mapdata/mapdata.css")),
+        ]
 
 
 @functools.lru_cache(maxsize=1)
@@ -95,8 +98,11 @@ def _outlines() -> dict:
         return round(value, 2) if isinstance(value, float) else [rounded(v) for v in value]
 
     features = [
-        {"type": "Feature", "properties": {"code": f["properties"]["code"], "name": esc(f["properties"]["name"])},
-         "geometry": {"type": f["geometry"]["type"], "coordinates": rounded(f["geometry"]["coordinates"])}}
+        {
+            "type": "Feature",
+            "properties": {"code": f["properties"]["code"], "name": esc(f["properties"]["name"])},
+            "geometry": {"type": f["geometry"]["type"], "coordinates": rounded(f["geometry"]["coordinates"])},
+        }
         for f in geocode.outlines_geojson()["features"]
     ]
     return {"type": "FeatureCollection", "features": features}
@@ -105,8 +111,7 @@ def _outlines() -> dict:
 def legend_html() -> str:
     """The legend's HTML: sizes, tone colours, shapes and dashes."""
     swatch = "".join(
-        f'<span class="sw" style="background:{colour}"></span>{esc(tone)} '
-        for tone, colour in TONE_COLOURS.items()
+        f'<span class="sw" style="background:{colour}"></span>{esc(tone)} ' for tone, colour in TONE_COLOURS.items()
     )
     return (
         "<b>Legend</b><br>"
@@ -194,8 +199,12 @@ def _popups(frames: Frames, actor_rows: pd.DataFrame, pair_rows: pd.DataFrame) -
     )
 
 
-def layers(frames: Frames, actor_rows: pd.DataFrame | None = None, pair_rows: pd.DataFrame | None = None,
-           max_lines: int = MAX_LINES) -> list[folium.FeatureGroup]:
+def layers(
+    frames: Frames,
+    actor_rows: pd.DataFrame | None = None,
+    pair_rows: pd.DataFrame | None = None,
+    max_lines: int = MAX_LINES,
+) -> list[folium.FeatureGroup]:
     """The data layers of a filtered view: relation lines (the `max_lines` busiest), actor markers,
     choropleth, density; each popup holds the newest items, the rest come under the map on click."""
     if actor_rows is None or pair_rows is None:
@@ -208,25 +217,53 @@ def layers(frames: Frames, actor_rows: pd.DataFrame | None = None, pair_rows: pd
     busiest_line = int(pair_rows["items"].max()) if len(pair_rows) else 1
     busiest_actor = int(actor_rows["items"].max()) if len(actor_rows) else 1
     line_rows = []
-    for a, b, count, tone, border, lead in zip(pair_rows["a"], pair_rows["b"], pair_rows["items"], pair_rows["tone"],
-                                               pair_rows["border"], pair_rows["lead"], strict=True):
+    for a, b, count, tone, border, lead in zip(
+        pair_rows["a"],
+        pair_rows["b"],
+        pair_rows["items"],
+        pair_rows["tone"],
+        pair_rows["border"],
+        pair_rows["lead"],
+        strict=True,
+    ):
         start, end = (a, b) if lead == a else (b, a)
         label = esc(pair_label(a, b, count))
         shown = pair_items.get((a, b), [])
-        line_rows.append([
-            pair_key(a, b), _arc(spots[start], spots[end]), TONE_COLOURS[tone], line_weight(count, busiest_line),
-            bool(border), label, [label, shown, int(count) - len(shown)],
-        ])
+        line_rows.append(
+            [
+                pair_key(a, b),
+                _arc(spots[start], spots[end]),
+                TONE_COLOURS[tone],
+                line_weight(count, busiest_line),
+                bool(border),
+                label,
+                [label, shown, int(count) - len(shown)],
+            ]
+        )
     actor_list = []
-    for key, count, tone, is_org, lat, lon in zip(actor_rows["actor"], actor_rows["items"], actor_rows["tone"],
-                                                  actor_rows["is_organisation"], actor_rows["lat"], actor_rows["lon"],
-                                                  strict=True):
+    for key, count, tone, is_org, lat, lon in zip(
+        actor_rows["actor"],
+        actor_rows["items"],
+        actor_rows["tone"],
+        actor_rows["is_organisation"],
+        actor_rows["lat"],
+        actor_rows["lon"],
+        strict=True,
+    ):
         label = esc(actor_label(key, count))
         shown = actor_items.get(key, [])
-        actor_list.append([
-            key, round(float(lat), 4), round(float(lon), 4), marker_radius(count, busiest_actor), TONE_COLOURS[tone],
-            bool(is_org), label, [label, shown, int(count) - len(shown)],
-        ])
+        actor_list.append(
+            [
+                key,
+                round(float(lat), 4),
+                round(float(lon), 4),
+                marker_radius(count, busiest_actor),
+                TONE_COLOURS[tone],
+                bool(is_org),
+                label,
+                [label, shown, int(count) - len(shown)],
+            ]
+        )
     lines = folium.FeatureGroup(name="Relations")
     _Call("snippets", {"items": items}).add_to(lines)  # first: the popups of both layers refer to these
     _Call("lines", {"rows": line_rows}).add_to(lines)
@@ -257,11 +294,12 @@ def layer_control() -> folium.LayerControl:
     return folium.LayerControl(collapsed=False, position="topright")
 
 
-def build_map(frames: Frames, actor_rows: pd.DataFrame | None = None, pair_rows: pd.DataFrame | None = None) -> folium.Map:
+def build_map(
+    frames: Frames, actor_rows: pd.DataFrame | None = None, pair_rows: pd.DataFrame | None = None
+) -> folium.Map:
     """A standalone map of a filtered view (the dashboard passes `layers` to st_folium separately instead)."""
     fmap = base_map()
     for group in layers(frames, actor_rows, pair_rows):
         group.add_to(fmap)
     layer_control().add_to(fmap)
     return fmap
-

@@ -71,7 +71,9 @@ def snippets(frames: Frames, positions: Iterable[int]) -> dict[int, str]:
     for pos, topic in sorted(zip(topics["pos"], topics["topic"], strict=True)):
         chips.setdefault(int(pos), []).append(topic)
     spans: dict[int, list] = {}
-    for pos, start, end, actor, kind in zip(tags["pos"], tags["start"], tags["end"], tags["actor"], tags["kind"], strict=True):
+    for pos, start, end, actor, kind in zip(
+        tags["pos"], tags["start"], tags["end"], tags["actor"], tags["kind"], strict=True
+    ):
         spans.setdefault(int(pos), []).append((int(start), int(end), f"{split_key(actor)[0]} · {kind}"))
     out = {}
     rows = frames.items.loc[positions]

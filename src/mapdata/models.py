@@ -132,7 +132,8 @@ class TaggedItem:
             "tone": self.tone,
             "lead_actor": self.lead_actor,
             "evidence": [
-                {"actor": t.actor, "text": t.text, "start": t.start, "end": t.end, "kind": t.kind} for t in self.evidence
+                {"actor": t.actor, "text": t.text, "start": t.start, "end": t.end, "kind": t.kind}
+                for t in self.evidence
             ],
         }
 

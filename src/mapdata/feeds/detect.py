@@ -120,8 +120,11 @@ def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = 
     text = _decode(handle.read(), source) if utf16 else None  # rare: no line-by-line decoding for UTF-16
     if fmt == "csv":
         tab = "\t" if name.suffix.lower() == ".tsv" else None
-        lines = (part for line in ([text] if text is not None else _utf8_lines(handle, source))
-                 for part in _LINE_PARTS.findall(line))
+        lines = (
+            part
+            for line in ([text] if text is not None else _utf8_lines(handle, source))
+            for part in _LINE_PARTS.findall(line)
+        )
         return read_csv(lines, source, delimiter=tab)
     reader = read_json_lines if fmt == "jsonl" else read_seed_text
     return reader(split_lines(text) if text is not None else _utf8_lines(handle, source), source)

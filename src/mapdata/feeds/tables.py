@@ -68,7 +68,9 @@ def read_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None
         if broken:
             last = numbered.taken[-1][0]
             again = numbered.read_again()
-            result.rejected.append(Rejection(source, number, f"unbalanced quotes: the quoted field opened here {broken} {last}{again}"))
+            result.rejected.append(
+                Rejection(source, number, f"unbalanced quotes: the quoted field opened here {broken} {last}{again}")
+            )
             continue
         if None in row:
             result.rejected.append(Rejection(source, number, "more fields than the header has"))
@@ -105,7 +107,9 @@ class _NumberedLines:
 
     def first(self) -> int:
         """The line the current record starts on (blank lines before it are skipped)."""
-        return next((n for n, line in self.taken if line.strip("\r\n")), self.taken[0][0] if self.taken else self.number)
+        return next(
+            (n for n, line in self.taken if line.strip("\r\n")), self.taken[0][0] if self.taken else self.number
+        )
 
     def read_again(self) -> str:
         """Queue the lines after the first of the current (broken) record to be read again; says which."""

@@ -59,7 +59,9 @@ def load_frames(engine: Engine, start: date | None = None, end: date | None = No
     return load_versioned(engine, start, end)[1]
 
 
-def load_versioned(engine: Engine, start: date | None = None, end: date | None = None) -> tuple[tuple[str, int, str], Frames]:
+def load_versioned(
+    engine: Engine, start: date | None = None, end: date | None = None
+) -> tuple[tuple[str, int, str], Frames]:
     """`load_frames` with the `data_version` of the data it read (both from one snapshot of the database)."""
     where = []
     if start is not None:
@@ -165,8 +167,12 @@ def stats(engine: Engine, top: int = 10) -> Stats:
     per_actor = func.count(func.distinct(tags.c.item_id))
     per_pair = func.count(func.distinct(relations.c.item_id))
     with engine.connect() as conn:
-        count, first, last = conn.execute(select(func.count(), func.min(items.c.date), func.max(items.c.date)).select_from(items)).one()
-        actors = conn.execute(select(tags.c.actor, per_actor).group_by(tags.c.actor).order_by(per_actor.desc(), tags.c.actor).limit(top)).all()
+        count, first, last = conn.execute(
+            select(func.count(), func.min(items.c.date), func.max(items.c.date)).select_from(items)
+        ).one()
+        actors = conn.execute(
+            select(tags.c.actor, per_actor).group_by(tags.c.actor).order_by(per_actor.desc(), tags.c.actor).limit(top)
+        ).all()
         pairs = conn.execute(
             select(relations.c.source, relations.c.target, per_pair)
             .group_by(relations.c.source, relations.c.target)

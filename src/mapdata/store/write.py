@@ -91,7 +91,9 @@ def add_items(engine: Engine, tagged: Iterable[TaggedItem], *, dry_run: bool = F
     return new, present
 
 
-def _add_batch(engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = False, attempts: int = 10) -> tuple[int, int]:
+def _add_batch(
+    engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = False, attempts: int = 10
+) -> tuple[int, int]:
     """Store the items of `batch` not stored yet, in one transaction; returns (new, already present).
 
     Another process may store some of the same items at the same time. On SQLite the write lock is taken first
@@ -134,7 +136,10 @@ def record_correction(conn, correction: Correction) -> None:
     """Keep a manual correction (inside a writing transaction)."""
     conn.execute(
         corrections.insert().values(
-            item_id=correction.item_id, field=correction.field, value=correction.value,
-            action=correction.action, created_at=datetime.now(UTC),
+            item_id=correction.item_id,
+            field=correction.field,
+            value=correction.value,
+            action=correction.action,
+            created_at=datetime.now(UTC),
         )
     )

@@ -31,7 +31,9 @@ class ScoreParams:
     diplomacy_relative: float = 0.15  # diplomacy is often the frame of another topic (a deal, a pact, a row)
     third_relative: float = 0.6  # a third topic must be nearly as strong as the best one
     max_topics: int = 3
-    decisive_weight: float = 2.0  # a single cue this strong ("embargo", "sanctions") earns its topic beside stronger ones
+    decisive_weight: float = (
+        2.0  # a single cue this strong ("embargo", "sanctions") earns its topic beside stronger ones
+    )
     topic_first_sentence_weight: float = 2.0
     diplomacy_prior: float = 0.5  # added when two or more states or organisations are named
     # tone: cooperation against conflict, each summed (times first_sentence_weight in the first sentence)
@@ -46,7 +48,9 @@ class ScoreParams:
     hedged_weight: float = 0.25  # "would resume talks", "could impose sanctions": a plan or a threat, not the event
     absent_weight: float = 0.0  # "no sign of a buildup", "denied any troop movement": the event did not happen
     absent_topic: float = 0.5  # ... but the item is still about what is said to be absent
-    background_weight: float = 0.25  # "... after reports that ...": counts this share when the main clauses carry a tone
+    background_weight: float = (
+        0.25  # "... after reports that ...": counts this share when the main clauses carry a tone
+    )
     skip_names: bool = True  # a tone word capitalised inside a sentence is part of a name ("Rapid Support Forces")
     lone_cooperation: float = 0.25  # with at most one actor there is no relation to cooperate in ...
     lone_conflict: float = 0.75  # ... and conflict words more often tell of unrest, crime or a disaster's toll
@@ -133,7 +137,9 @@ class Lexicon:
         return self.decide(text, self.hits(text), actors, params)
 
     @staticmethod
-    def tally(text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS) -> tuple[dict[str, float], dict[str, float]]:
+    def tally(
+        text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS
+    ) -> tuple[dict[str, float], dict[str, float]]:
         """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold."""
         low = text.lower()
         negations = negation_spans(hits)
@@ -174,7 +180,9 @@ class Lexicon:
                     # a conflict cue stays conflict ("halted the offensive" is rare next to "halted talks")
                     into["conflict"] += weight * (params.reversed_cooperation if cue.label == "cooperation" else 1.0)
                 elif negation:
-                    into["conflict"] += weight * (params.negated_conflict if cue.label == "conflict" else params.negated_cooperation)
+                    into["conflict"] += weight * (
+                        params.negated_conflict if cue.label == "conflict" else params.negated_cooperation
+                    )
                 else:
                     into[cue.label] += weight
         if background:
@@ -189,7 +197,9 @@ class Lexicon:
         return topics, tone
 
     @staticmethod
-    def decide(text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS) -> tuple[tuple[str, ...], str]:
+    def decide(
+        text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS
+    ) -> tuple[tuple[str, ...], str]:
         """Topics and tone from the cue hits of a text (split from `score` so that parameters can be tuned)."""
         topics, tone = Lexicon.tally(text, hits, actors, params)
         chosen: tuple[str, ...] = ()
@@ -234,8 +244,12 @@ def negation_spans(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, str
     """The negation cues among the hits, as (start, end, kind); a longer negation that contains an absence cue
     overrides it ("denied any involvement": the event happened)."""
     negations = [(s, e, c.label) for s, e, c in hits if c.category == "negation"]
-    return [n for n in negations if n[2] != "absence" or not any(
-        o[2] != "absence" and o[0] <= n[0] and n[1] <= o[1] and o[1] - o[0] > n[1] - n[0] for o in negations)]
+    return [
+        n
+        for n in negations
+        if n[2] != "absence"
+        or not any(o[2] != "absence" and o[0] <= n[0] and n[1] <= o[1] and o[1] - o[0] > n[1] - n[0] for o in negations)
+    ]
 
 
 def words_text(text: str, absences: list[tuple[int, int]], window: int = PARAMS.negation_window) -> str:

@@ -25,6 +25,7 @@ _WORD = re.compile(r"[\w.'’-]+")
 # Building Tags with tuple.__new__ skips NamedTuple's Python-level __new__: a third of the per-tag cost.
 _new_tag = functools.partial(tuple.__new__, Tag)
 
+
 class ActorTagger:
     """Finds countries and organisations in text with one Aho-Corasick pass and context rules."""
 
@@ -68,7 +69,9 @@ class ActorTagger:
         later = []  # cities and look-alikes: decided once the rest of the item is known
         for hit in found:
             start, end, key, entry = hit
-            if (key in first_names and _is_person(folded, start, end)) or (entry.exact and text[start:end] != entry.exact):
+            if (key in first_names and _is_person(folded, start, end)) or (
+                entry.exact and text[start:end] != entry.exact
+            ):
                 continue
             if start > 2 and folded[start - 1] == "-" and _NAME_PREFIX.search(folded, max(0, start - 5), start):
                 continue  # "al-Sabah", "al-Sudani": a family name; "non-NATO ally", "non-EU citizens": not that actor

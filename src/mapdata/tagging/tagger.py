@@ -29,8 +29,13 @@ def involved(tags: list[Tag]) -> tuple[list[str], list[str]]:
 class Tagger:
     """The whole tagging stage: actors with evidence, topics, tone, lead actor."""
 
-    def __init__(self, gaz: Gazetteer | None = None, lexicon: Lexicon | None = None,
-                 classifier: Classifier | None = None, learned: bool = True) -> None:
+    def __init__(
+        self,
+        gaz: Gazetteer | None = None,
+        lexicon: Lexicon | None = None,
+        classifier: Classifier | None = None,
+        learned: bool = True,
+    ) -> None:
         self.gaz = gaz or gazetteer.load()
         self.actors = ActorTagger(self.gaz)
         self.lexicon = lexicon or Lexicon.from_file()
@@ -56,7 +61,9 @@ class Tagger:
     def _topics_and_tones(self, texts: Sequence[tuple[str, int]]) -> list[tuple[tuple[str, ...], str]]:
         if self.classifier is None:
             return [self.lexicon.score(text, actors) for text, actors in texts]
-        return self.classifier.predict_many([self._features(text, self.lexicon.hits(text), actors) for text, actors in texts])
+        return self.classifier.predict_many(
+            [self._features(text, self.lexicon.hits(text), actors) for text, actors in texts]
+        )
 
     def tag(self, item: Item) -> TaggedItem:
         """Tag one item."""
@@ -73,16 +80,18 @@ class Tagger:
         out = []
         for (item, tags, countries, organisations), (topics, tone) in zip(found, verdicts):
             lead = lead_actor(item.text, tags)
-            out.append(TaggedItem(
-                item=item,
-                countries=tuple(countries),
-                organisations=tuple(organisations),
-                topics=topics,
-                tone=tone,
-                lead_actor=lead.actor if lead else None,
-                evidence=tuple(tags),
-                lead_key=lead.key if lead else None,
-            ))
+            out.append(
+                TaggedItem(
+                    item=item,
+                    countries=tuple(countries),
+                    organisations=tuple(organisations),
+                    topics=topics,
+                    tone=tone,
+                    lead_actor=lead.actor if lead else None,
+                    evidence=tuple(tags),
+                    lead_key=lead.key if lead else None,
+                )
+            )
         return out
 
 
