@@ -28,7 +28,7 @@ def main() -> None:
         page = mapview.build_map(view, actors, pairs).get_root().render()
         done = time.perf_counter()
         print(
-            f"{filters.to_query() or 'no filter'}: apply+aggregate {1000 * (aggregated - started):.0f} ms, "
+            f"{filters if filters.active else 'no filter'}: apply+aggregate {1000 * (aggregated - started):.0f} ms, "
             f"map {1000 * (done - aggregated):.0f} ms, {len(page.encode()):,} bytes, {len(actors)} actors, "
             f"{len(pairs):,} pairs"
         )

@@ -1054,6 +1054,9 @@ def main() -> int:
     parser.add_argument("--naive-cap", type=int, default=20_000, help="most items drawn on the naive map")
     parser.add_argument("--step-timeout", type=float, default=900, help="seconds allowed for one map build")
     parser.add_argument("--browser-timeout", type=float, default=600, help="seconds allowed for each browser wait")
+    parser.add_argument(
+        "--write", type=Path, metavar="FILE", help="also write the results as the benchmarks page (docs/benchmarks.md)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     load_before = load_average()
@@ -1081,14 +1084,47 @@ def main() -> int:
         shutil.rmtree(workdir, ignore_errors=True)
     took = time.perf_counter() - started
     ns = [r.n for r in results]
-    print(
+    facts = (
         f"**mapdata benchmark** · {machine_facts()} · generated items (bench/generate.py, seed 1) · "
         f"rounds {args.rounds} · load average {load_before} at start, {load_average()} at end · whole run {took / 60:.1f} min"
     )
+    table = markdown(build_rows(results, args), ns)
+    print(facts)
     print()
-    print(markdown(build_rows(results, args), ns))
+    print(table)
+    if args.write:
+        command = "python bench/run.py " + " ".join(sys.argv[1:])
+        args.write.write_text(PAGE.format(command=command, facts=facts, table=table), encoding="utf-8")
+        log(f"written to {args.write}")
     log(f"done in {took:.0f} s")
     return 0
+
+
+PAGE = """# Benchmarks
+
+This page is written by `bench/run.py --write docs/benchmarks.md`; every figure on it comes from the run it
+names. Run it again after a change that could move one, on a machine doing nothing else: the figures move with
+the machine's load (a shared 2-core VM here), so compare runs made the same hour.
+
+    {command}
+
+What is measured, for each number of items N (generated from the gazetteer and the lexicon by
+`bench/generate.py`, so every item names real actors):
+- tagging speed of mapdata's actor tagger, against geotext and flashgeotext on the same items in the same run;
+- ingest (read, tag, store) into a fresh SQLite file and a fresh PostgreSQL database;
+- reading the store back as frames, a filter change (apply the filters, count actors and pairs), and building
+  the map, against a naive folium map with a marker and a popup per item;
+- in Debian's Chromium driven by Playwright, with every request off 127.0.0.1 aborted: the time from opening
+  the dashboard (`mapdata serve`) to its first markers, on a cold server, after a restart and on later loads,
+  and from choosing a topic to the caption and markers following it; the dashboard's peak memory.
+
+{facts}
+
+{table}
+
+Targets are the project's; "met" says whether this run met them. Speed is never asserted in the tests: it is
+measured here, as whole programs, against a baseline in the same run.
+"""
 
 
 if __name__ == "__main__":

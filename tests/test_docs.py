@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from conftest import ROOT
-from mapdata.cli import build_parser
+from mapdata import settings
+from support import ROOT, mapdata
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
@@ -20,20 +20,28 @@ def test_ci_runs_the_readme_test_command_verbatim():
     assert test_command in ci.splitlines()
 
 
-def test_readme_starts_with_the_two_commands():
+def test_readme_starts_with_the_two_commands_and_stays_short():
     first = README.split("## ", 1)[0]
     assert "mapdata serve" in first and "python -m pytest" in first
+    assert len(README.encode("utf-8")) <= 12_000  # a user's page; the rest is in docs/
 
 
 def test_every_subcommand_is_documented():
-    sub = next(a for a in build_parser()._actions if a.dest == "command")
-    for name in sub.choices:
+    usage = mapdata("--help").stdout
+    commands = re.search(r"\{([a-z,]+)\}", usage).group(1).split(",")
+    assert len(commands) >= 8
+    for name in commands:
         assert re.search(rf"mapdata {name}\b", README), name
 
 
 def test_every_setting_is_documented():
-    for variable in ("MAPDATA_DB_URL", "MAPDATA_DATA_DIR", "MAPDATA_TEST_PG_URL"):
-        assert variable in README
-    sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "mapdata").glob("*.py"))
-    for variable in set(re.findall(r"MAPDATA_[A-Z_]+", sources)):
+    sources = "".join(p.read_text(encoding="utf-8") for p in (ROOT / "src" / "mapdata").rglob("*.py"))
+    read = set(re.findall(r"MAPDATA_[A-Z_]+", sources))
+    assert read == set(settings.VARIABLES)  # one module reads the environment, and lists what it reads
+    for variable in (*read, "MAPDATA_TEST_PG_URL"):
         assert variable in README, variable
+
+
+def test_the_docs_the_readme_links_exist():
+    for target in re.findall(r"\]\(((?:docs/|data/|CHANGELOG)[^)#]+)\)", README):
+        assert (ROOT / target).exists(), target

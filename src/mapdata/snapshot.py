@@ -3,8 +3,8 @@ reads 100,000 items in about half a second instead of querying and indexing them
 
 A snapshot is only ever read for the exact database (URL and instance id) and data version (counter and random
 token, both changed by every write) it was made from, and by the same code and library versions: a stale one is
-never used. It sits in the cache folder (`MAPDATA_SNAPSHOT_DIR`, else `MAPDATA_CACHE_DIR`, else
-~/.cache/mapdata); older snapshots of the same database are removed when a newer one is written.
+never used. It sits in the snapshot folder (`settings.snapshot_dir()`: MAPDATA_SNAPSHOT_DIR, else the cache
+folder); older snapshots of the same database are removed when a newer one is written.
 """
 
 from __future__ import annotations
