@@ -14,7 +14,7 @@ from mapdata.corrections import add_correction
 from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
 from mapdata.frames import by_ids
-from mapdata.ingest import ingest_result
+from mapdata.ingest import NO_DATE, ingest_result
 from mapdata.markup import actor_name, item_html
 from mapdata.models import TONES, TOPICS, Correction, split_key
 from mapdata.tagging import default_tagger
@@ -57,11 +57,14 @@ def rejection_table(rejected: list[Rejection]) -> pd.DataFrame:
     )
 
 
-def preview(read: ReadResult, key: str) -> None:
-    """What would be added (tagged) and what was rejected and why; a button stores the items."""
+def preview(read: ReadResult, key: str, undated_day: date | None = None) -> None:
+    """What would be added (tagged) and what was rejected and why; a button stores the items. Items that carry no
+    date take `undated_day` when one is given, else they are rejected."""
+    if undated_day is not None:
+        read = ReadResult(read.source, [i if i.date else i.dated(undated_day) for i in read.items], read.rejected)
     dated = [i for i in read.items if i.date is not None]
     undated = [
-        Rejection(read.source, int(i.origin.rpartition(":")[2] or 0) or None, "no date")
+        Rejection(read.source, int(i.origin.rpartition(":")[2] or 0) or None, NO_DATE)
         for i in read.items
         if i.date is None
     ]
@@ -114,8 +117,15 @@ with upload_tab:
     upload = st.file_uploader(
         "Seed text, CSV/TSV, JSON Lines, JSON array, RSS or Atom", type=UPLOAD_TYPES, key="upload"
     )
+    undated_day = st.date_input(
+        "Date of the items that carry none",
+        value=None,
+        key="upload_date",
+        format="YYYY-MM-DD",
+        help="Without one, items with no date are rejected with their file and line.",
+    )
     if upload is not None:
-        preview(read_upload(upload.name, upload.getvalue()), "upload")
+        preview(read_upload(upload.name, upload.getvalue()), "upload", undated_day)
 with paste_tab:
     day = st.date_input("Date of lines without a `date YYYY-MM-DD` line", value=date.today(), key="paste_date")
     pasted = st.text_area(

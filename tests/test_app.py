@@ -276,3 +276,20 @@ def test_warm_loads_what_the_first_visit_reads(app, db_url, monkeypatch):
     at = app.run()
     assert not at.exception, at.exception
     assert "Showing 11 of 11 items" in caption_text(at)
+
+
+def test_data_page_dates_an_upload_whose_items_carry_none(app, db_url):
+    at = app.run()
+    at.switch_page("pages/data.py").run()
+    feed = b'{"text": "Chile and Peru signed a fisheries pact."}\n'
+    at.get("file_uploader")[0].upload("articles.jsonl", feed, "application/x-ndjson").run()
+    assert any("0 items to add, 1 rejected" in m.value for m in at.markdown)
+    assert any("no date" in w.value for w in at.warning)
+    at.date_input(key="upload_date").set_value(date(2025, 11, 2)).run()
+    assert any("1 items to add, 0 rejected" in m.value for m in at.markdown)
+    at.button(key="upload_add").click().run()
+    assert any("1 new, 0 already present" in s.value for s in at.success)
+    from mapdata import store
+
+    frames = store.load_frames(store.open_engine(db_url))
+    assert frames.items.loc[frames.items["text"].str.startswith("Chile"), "date"].tolist() == [date(2025, 11, 2)]

@@ -96,3 +96,17 @@ def test_export_stats_retag_round_trip(tmp_path):
     assert retag.returncode == 0 and retag.stdout.startswith("11 items re-tagged, 0 changed")
     bad = mapdata("export", "--from", "yesterday", env=env)
     assert bad.returncode == 2 and "not a date" in bad.stderr
+
+
+def test_ingest_dates_undated_items_when_told(tmp_path):
+    feed = tmp_path / "articles.jsonl"
+    feed.write_text('{"text": "Chile and Peru signed a fisheries pact."}\n', encoding="utf-8")
+    env = {"MAPDATA_DB_URL": f"sqlite:///{tmp_path / 'dated.sqlite'}"}
+    refused = mapdata("ingest", "--no-snapshot", str(feed), env=env)
+    assert refused.returncode == 1 and "line 1: no date" in refused.stderr and "--date YYYY-MM-DD" in refused.stderr
+    dated = mapdata("ingest", "--no-snapshot", "--date", "2025-11-02", str(feed), env=env)
+    assert dated.returncode == 0 and dated.stdout.strip() == "1 new, 0 already present, 0 rejected"
+    out = mapdata("export", "--format", "jsonl", env=env)
+    assert json.loads(out.stdout)["date"] == "2025-11-02"
+    bad = mapdata("ingest", "--date", "2025-13-01", str(feed), env=env)
+    assert bad.returncode == 2 and "not a date" in bad.stderr

@@ -56,6 +56,29 @@ def test_items_without_date_are_rejected_not_dated_today(any_engine, tmp_path):
         assert list(conn.scalars(select(store.items.c.date))) == [date(2025, 1, 2)]
 
 
+def test_items_without_date_take_the_date_given_and_keep_their_id_when_they_had_one(any_engine, tmp_path):
+    feed = tmp_path / "undated.jsonl"
+    feed.write_text(
+        '{"text": "Poland closed the border."}\n{"id": "mine-1", "text": "Lithuania closed two crossings."}\n'
+        '{"date": "2025-01-02", "text": "Estonia warned."}\n',
+        encoding="utf-8",
+    )
+    given = date(2025, 3, 4)
+    first = ingest_paths(any_engine, [feed], undated=given)
+    assert (first.new, first.present, first.rejected) == (3, 0, [])
+    again = ingest_paths(any_engine, [feed], undated=given)  # the same file, the same date: nothing twice
+    assert (again.new, again.present) == (0, 3)
+    with any_engine.connect() as conn:
+        rows = dict(conn.execute(select(store.items.c.text, store.items.c.date)).all())
+        ids = set(conn.scalars(select(store.items.c.id)))
+    assert rows == {
+        "Poland closed the border.": given,
+        "Lithuania closed two crossings.": given,
+        "Estonia warned.": date(2025, 1, 2),
+    }
+    assert "mine-1" in ids
+
+
 def test_sample_is_ingested_only_into_an_empty_database(any_engine):
     engine = any_engine
     assert ensure_sample(engine).new == 11

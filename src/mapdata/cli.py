@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 from . import __version__
@@ -79,13 +80,15 @@ def _progress(done: int, total: int) -> None:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from . import settings, store
-    from .ingest import ingest_paths
+    from .ingest import NO_DATE, ingest_paths
 
     engine = store.open_engine()
     show = _progress if (args.progress or sys.stderr.isatty()) else None
-    result = ingest_paths(engine, args.files, dry_run=args.dry_run, progress=show)
+    result = ingest_paths(engine, args.files, dry_run=args.dry_run, progress=show, undated=args.date)
     for rejection in result.rejected:
         print(f"rejected: {rejection}", file=sys.stderr)
+    if any(r.reason == NO_DATE for r in result.rejected):
+        print("give the items that carry no date one with --date YYYY-MM-DD", file=sys.stderr)
     print(("dry run, nothing stored: would add " if args.dry_run else "") + result.summary())
     if result.new and not args.dry_run and not args.no_snapshot:
         from . import snapshot
@@ -102,21 +105,11 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace):
-    from datetime import date
-
     from .filters import Filters
 
-    def day(value: str | None) -> date | None:
-        if not value:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError as err:
-            raise InputError(f"not a date (YYYY-MM-DD): {value!r}") from err
-
     return Filters(
-        start=day(args.date_from),
-        end=day(args.date_to),
+        start=args.date_from,
+        end=args.date_to,
         topics=tuple(args.topic or ()),
         countries=tuple(c.upper() for c in args.country or ()),
         organisations=tuple(args.org or ()),
@@ -187,6 +180,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_FATAL  # not reached: execv returns only by raising
 
 
+def _day(value: str) -> date:
+    """A YYYY-MM-DD argument."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from err
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -223,6 +224,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="feed files or http(s) feed URLs: seed text, CSV/TSV, JSON Lines, JSON array, RSS, Atom",
     )
     ing.add_argument("--dry-run", action="store_true", help="read and tag, report what would be added, store nothing")
+    ing.add_argument(
+        "--date",
+        type=_day,
+        metavar="YYYY-MM-DD",
+        help="the date of the items that carry none (else they are rejected with their file and line)",
+    )
     ing.add_argument("--progress", action="store_true", help="show progress on long inputs even when not on a terminal")
     ing.add_argument(
         "--no-snapshot",
@@ -233,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser("export", help="write the stored items, filtered, as CSV, JSON Lines or GeoJSON")
     exp.add_argument("--format", choices=("csv", "jsonl", "geojson"), default="csv")
     exp.add_argument("--output", "-o", help="file to write (default: standard output)")
-    exp.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD", help="first day")
-    exp.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD", help="last day")
+    exp.add_argument("--from", dest="date_from", type=_day, metavar="YYYY-MM-DD", help="first day")
+    exp.add_argument("--to", dest="date_to", type=_day, metavar="YYYY-MM-DD", help="last day")
     exp.add_argument("--topic", action="append", choices=TOPICS, help="keep items with this topic (repeatable)")
     exp.add_argument("--country", action="append", metavar="XX", help="keep items involving this country (repeatable)")
     exp.add_argument(

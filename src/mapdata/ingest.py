@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -15,6 +16,7 @@ from .models import Item, TaggedItem
 from .tagging import Tagger, default_tagger
 
 Progress = Callable[[int, int], None]  # (items done, items in this feed)
+NO_DATE = "no date"  # the reason an undated item is rejected when no date is given for it
 
 
 @dataclass(slots=True)
@@ -45,17 +47,21 @@ def ingest_result(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    undated: date | None = None,
 ) -> IngestResult:
-    """Tag and store what one feed yielded; items without a date are rejected, not given one."""
+    """Tag and store what one feed yielded; items without a date get `undated` when it is given, else they are
+    rejected with their file and line (never given today's date behind the user's back)."""
     tagger = tagger or default_tagger()
     result = result or IngestResult()
     result.rejected.extend(read.rejected)
     dated = []
     for item in read.items:
-        if item.date is None:
-            result.rejected.append(_rejection(read, item, "no date"))
-        else:
+        if item.date is not None:
             dated.append(item)
+        elif undated is not None:
+            dated.append(item.dated(undated))
+        else:
+            result.rejected.append(_rejection(read, item, NO_DATE))
     dated = _without_id_conflicts(engine, read, dated, result)
     new, present = store.add_items(engine, _tagged(tagger, dated, progress), dry_run=dry_run)
     result.new += new
@@ -110,8 +116,10 @@ def ingest_paths(
     *,
     dry_run: bool = False,
     progress: Progress | None = None,
+    undated: date | None = None,
 ) -> IngestResult:
-    """Ingest several files or feed URLs; one that cannot be read at all is reported as one rejection."""
+    """Ingest several files or feed URLs; one that cannot be read at all is reported as one rejection. Items
+    without a date get `undated` when given."""
     result = IngestResult()
     for path in paths:
         try:
@@ -119,7 +127,7 @@ def ingest_paths(
         except InputError as err:
             result.rejected.append(Rejection(err.source, err.line, err.reason))
             continue
-        ingest_result(engine, read, tagger, result, dry_run=dry_run, progress=progress)
+        ingest_result(engine, read, tagger, result, dry_run=dry_run, progress=progress, undated=undated)
     return result
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import NamedTuple
 
@@ -74,6 +74,13 @@ class Item:
         """Build an item with normalised text and, unless given, its stable id."""
         clean = normalise_text(text)
         return cls(id=id or item_id(day, clean), date=day, text=clean, source=source, url=url, origin=origin)
+
+    def dated(self, day: date) -> Item:
+        """This undated item given a date (`mapdata ingest --date`): an id made from its text is made again with
+        the date, so that ingesting the same file with the same date twice adds nothing twice; an id the feed
+        gave is kept."""
+        own = self.id == item_id(None, self.text)
+        return replace(self, date=day, id=item_id(day, self.text) if own else self.id)
 
 
 class Tag(NamedTuple):
