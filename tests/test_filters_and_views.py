@@ -188,3 +188,31 @@ def test_timeline_matrix_and_ego(frames):
     assert table.loc["BY", "RU"] == 2 and tones.loc["BY", "RU"] in ("cooperation", "conflict", "neutral")
     acts_on, acted_on = aggregate.ego(frames, "BY")
     assert "RU" in set(acts_on["actor"]) and "US" in set(acted_on["actor"])
+
+
+def test_geojson_export_is_valid_rfc_7946(engine, tmp_path):
+    from shapely.geometry import shape
+
+    from mapdata import export
+
+    feed = tmp_path / "wide.txt"
+    feed.write_text(
+        "date 2025-11-03 Russia and the United States held talks on Arctic shipping.\n"
+        "The UN and UNDP opened an office in Fiji with Australia and New Zealand.\n"
+        "The Council of Europe asked the ECHR to review the case of Turkey.\n",
+        encoding="utf-8",
+    )
+    ingest_paths(engine, [SEED, feed])
+    collection = export.to_geojson(load_frames(engine))
+    kinds = {f["geometry"]["type"] for f in collection["features"]}
+    assert {"Point", "LineString", "MultiLineString"} <= kinds  # RU-US crosses the antimeridian
+    for feature in collection["features"]:
+        geom = shape(feature["geometry"])
+        assert geom.is_valid, feature["properties"]
+        for part in getattr(geom, "geoms", [geom]):
+            assert all(-180 <= x <= 180 and -90 <= y <= 90 for x, y in part.coords), feature["properties"]
+        if feature["properties"]["layer"] == "relation":
+            assert geom.length > 0, feature["properties"]  # actors at one seat are placed apart
+    crossing = next(f for f in collection["features"] if f["geometry"]["type"] == "MultiLineString")
+    ends = [line[-1][0] for line in crossing["geometry"]["coordinates"][:-1]]
+    assert all(abs(x) == 180 for x in ends)  # each part stops on the antimeridian, the next starts there

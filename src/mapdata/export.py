@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from . import aggregate, geocode, geometry
+from . import aggregate, geometry
 from .frames import Frames
 from .models import split_key
 
@@ -57,14 +57,21 @@ def to_jsonl(frames: Frames) -> str:
 
 
 def to_geojson(frames: Frames) -> dict:
-    """A FeatureCollection: a Point per actor and a great-circle LineString per actor pair, as on the map."""
+    """A FeatureCollection (RFC 7946) of the map's layers: a Point per actor and a great-circle line per actor pair.
+
+    Actors that share a seat (UN agencies in New York) are placed apart, as on the map, so no line has zero
+    length; a line that crosses the antimeridian is cut there into a MultiLineString, so every longitude lies
+    within [-180, 180]."""
     features = []
-    for row in aggregate.actors(frames).itertuples(index=False):
+    actors = aggregate.actors(frames)
+    spots = {}
+    for row in actors.itertuples(index=False):
         code, is_org = split_key(row.actor)
+        spots[row.actor] = (row.lat, row.lon)
         features.append(
             {
                 "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [round(row.lon, 5), round(row.lat, 5)]},
+                "geometry": {"type": "Point", "coordinates": [_lon(row.lon), round(row.lat, 5)]},
                 "properties": {
                     "layer": "actor",
                     "actor": code,
@@ -75,17 +82,15 @@ def to_geojson(frames: Frames) -> dict:
                 },
             }
         )
-    places = geocode.places()
-    for row in aggregate.pairs(frames).itertuples(index=False):
-        pa, pb = places[row.a].point, places[row.b].point
-        line = geometry.arc((pa.latitude, pa.longitude), (pb.latitude, pb.longitude))
+    for row in aggregate.pairs(frames, set(spots)).itertuples(index=False):
+        parts = geometry.split_at_antimeridian(geometry.arc(spots[row.a], spots[row.b]))
+        lines = [[[_lon(lon), round(lat, 5)] for lat, lon in part] for part in parts]
         features.append(
             {
                 "type": "Feature",
-                "geometry": {
-                    "type": "LineString",
-                    "coordinates": [[round(lon, 5), round(lat, 5)] for lat, lon in line],
-                },
+                "geometry": {"type": "LineString", "coordinates": lines[0]}
+                if len(lines) == 1
+                else {"type": "MultiLineString", "coordinates": lines},
                 "properties": {
                     "layer": "relation",
                     "a": split_key(row.a)[0],
@@ -98,6 +103,11 @@ def to_geojson(frames: Frames) -> dict:
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def _lon(value: float) -> float:
+    """A longitude rounded to 5 decimals (about a metre) and kept within [-180, 180]."""
+    return max(-180.0, min(180.0, round(value, 5)))
 
 
 def export(frames: Frames, fmt: str) -> str:

@@ -36,3 +36,23 @@ def arc(a: Point, b: Point, steps: int = 24) -> list[Point]:
             lon += 360
         points[i] = (lat, lon)
     return points
+
+
+def split_at_antimeridian(points: list[Point]) -> list[list[Point]]:
+    """A continuous line (longitudes may run past ±180°, as `arc` makes them) cut where it crosses the antimeridian,
+    as parts whose longitudes all lie within [-180°, 180°] (RFC 7946, section 3.1.9); each cut point is on the
+    antimeridian itself, at the latitude where the line crosses it."""
+    parts: list[list[Point]] = [[]]
+    shift = 0.0
+    for i, (lat, lon) in enumerate(points):
+        if i:
+            prev_lat, prev_lon = points[i - 1]
+            for edge in (180.0, -180.0, 540.0, -540.0):  # the meridians ±180° (and their next turns) it may cross
+                if (prev_lon - edge) * (lon - edge) < 0:
+                    at = (edge - prev_lon) / (lon - prev_lon)
+                    crossing = prev_lat + at * (lat - prev_lat)
+                    parts[-1].append((crossing, edge - shift))
+                    shift += 360.0 if edge > prev_lon else -360.0
+                    parts.append([(crossing, edge - shift)])
+        parts[-1].append((lat, lon - shift))
+    return [part for part in parts if len(part) > 1]
