@@ -216,3 +216,30 @@ def test_geojson_export_is_valid_rfc_7946(engine, tmp_path):
     crossing = next(f for f in collection["features"] if f["geometry"]["type"] == "MultiLineString")
     ends = [line[-1][0] for line in crossing["geometry"]["coordinates"][:-1]]
     assert all(abs(x) == 180 for x in ends)  # each part stops on the antimeridian, the next starts there
+
+
+def test_an_articles_passing_mentions_are_marked_apart_and_draw_no_line(engine, tmp_path):
+    feed = tmp_path / "article.jsonl"
+    feed.write_text(
+        json.dumps(
+            {
+                "date": "2025-11-03",
+                "text": (
+                    "Russia launched drones at Ukraine overnight. Officials in Kyiv said Poland scrambled jets. "
+                    "Germany and France met in Berlin on a budget. Analysts compared the week with Syria. Russia also warned Finland."
+                ),
+            }
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    ingest_paths(engine, [feed])
+    frames = load_frames(engine)
+    html = markup.item_html(frames, limit=1, more="")
+    assert "Mentioned, no line: Germany, France, Syria" in html  # in the order the text names them
+    assert '<mark class="mentioned" title="DE · name · mentioned">Germany</mark>' in html
+    assert '<mark title="UA · name">Ukraine</mark>' in html
+    _, pairs = aggregate.view(frames)
+    assert set(map(frozenset, zip(pairs["a"], pairs["b"], strict=True))) == {
+        frozenset(p) for p in (("RU", "UA"), ("PL", "RU"), ("FI", "RU"))
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
 import pytest
 
@@ -324,3 +325,48 @@ def test_a_decisive_cue_earns_its_topic_beside_a_stronger_one():
     # without the rule, the border cues outweigh the embargo (a threat in a second sentence) and it is dropped
     off = Lexicon.decide(text, lexicon.hits(text), 3, replace(PARAMS, decisive_weight=float("inf")))[0]
     assert "sanctions" not in off
+
+
+def test_an_article_joins_its_lead_actor_only_to_the_actors_of_its_sentences_and_the_opening_ones():
+    from mapdata.models import Item
+
+    tagger = default_tagger()
+    article = tagger.tag(
+        Item.create(
+            "Russia launched drones at Ukraine overnight. Officials in Kyiv said Poland scrambled jets. "
+            "Germany and France met in Berlin on an unrelated budget. Analysts compared the week with Syria. "
+            "Russia also warned Finland.",
+            date(2025, 1, 1),
+        )
+    )
+    assert article.lead_key == "RU"
+    assert set(article.relations()) == {("RU", "UA"), ("RU", "PL"), ("RU", "FI")}  # opening sentences, and its own
+    assert set(article.mentioned) == {"DE", "FR", "SY"}
+    assert {"DE", "FR", "SY"} <= set(article.countries)  # still tags of the item
+    brief = tagger.tag(
+        Item.create(
+            "Russia launched drones at Ukraine. Germany and France condemned it. Syria said nothing.", date(2025, 1, 1)
+        )
+    )
+    assert brief.related is None and brief.mentioned == ()
+    assert {b for _, b in brief.relations()} == {"UA", "DE", "FR", "SY"}  # a brief relates its lead to every actor
+
+
+def test_a_correction_keeps_an_articles_relations_and_adds_what_the_analyst_added():
+    from mapdata.corrections import apply
+    from mapdata.models import Correction, Item
+
+    article = default_tagger().tag(
+        Item.create(
+            "Russia launched drones at Ukraine overnight. Officials in Kyiv said Poland scrambled jets. "
+            "Germany and France met in Berlin on a budget. Analysts compared the week with Syria. "
+            "Russia also warned Finland.",
+            date(2025, 1, 1),
+        )
+    )
+    fixed = apply(
+        article,
+        [Correction(article.item.id, "actor", "LT", "add"), Correction(article.item.id, "actor", "PL", "remove")],
+    )
+    assert {b for _, b in fixed.relations()} == {"UA", "FI", "LT"}
+    assert set(fixed.mentioned) == {"DE", "FR", "SY"}

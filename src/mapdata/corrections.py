@@ -37,6 +37,13 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
     keys = set(countries) | {actor_key(o, True) for o in organisations}
     lead_key = tagged.lead_key if tagged.lead_key in keys else next((t.key for t in evidence), None)
     lead = split_key(lead_key)[0] if lead_key else None
+    related = tagged.related
+    if related is not None and lead_key == tagged.lead_key:
+        # an actor the analyst added is related to the lead (it is named nowhere); one removed is gone
+        added = {t.key for t in evidence if t.manual}
+        related = tuple(sorted({k for k in related if k in keys} | (added - {lead_key})))
+    elif related is not None:
+        related = None  # a new lead actor: its relations are not known, join it to every actor
     return replace(
         tagged,
         countries=countries,
@@ -46,6 +53,7 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
         lead_actor=lead,
         lead_key=lead_key,
         evidence=tuple(evidence),
+        related=related,
     )
 
 

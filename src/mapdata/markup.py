@@ -21,7 +21,8 @@ _TEMPLATE_SYNTAX = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{"
 #: how an item is shown, on a page (st.html) and in a map popup alike
 ITEM_CSS = (
     ".item{margin:0 0 6px 0;font-size:12px}.chip{background:#eee;border-radius:3px;padding:0 3px;"
-    "margin-right:2px;font-size:10px}mark{background:#ffe08a}.more{font-style:italic}"
+    "margin-right:2px;font-size:10px}mark{background:#ffe08a}mark.mentioned{background:#e8e8e8}"
+    ".mentioned-list{color:#666;font-size:11px}.more{font-style:italic}"
 )
 
 
@@ -53,7 +54,8 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
         if start < cursor or end > len(text):
             continue
         out.append(esc(text[cursor:start]))
-        out.append(f'<mark title="{esc(label)}">{esc(text[start:end])}</mark>')
+        style = ' class="mentioned"' if label.endswith(" · mentioned") else ""
+        out.append(f'<mark{style} title="{esc(label)}">{esc(text[start:end])}</mark>')
         cursor = end
     out.append(esc(text[cursor:]))
     return "".join(out)
@@ -61,28 +63,48 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
 
 def snippets(frames: Frames, positions: Iterable[int]) -> dict[int, str]:
     """HTML of some items of a view, by position: date, topic chips, tone, text with tagged phrases marked,
-    safe link."""
+    safe link. An actor that the item names but joins to no relation line (an article's country named in
+    passing) is marked apart and listed as mentioned."""
     positions = np.asarray(list(positions), dtype=np.int64)
     if not len(positions):
         return {}
     tags = frames.tags[np.isin(frames.tags["pos"].to_numpy(), positions)]
     topics = frames.topics[np.isin(frames.topics["pos"].to_numpy(), positions)]
+    relations = frames.relations[np.isin(frames.relations["pos"].to_numpy(), positions)]
     chips: dict[int, list[str]] = {}
     for pos, topic in sorted(zip(topics["pos"], topics["topic"], strict=True)):
         chips.setdefault(int(pos), []).append(topic)
+    joined: dict[int, set[str]] = {}
+    for pos, source, target in zip(relations["pos"], relations["source"], relations["target"], strict=True):
+        joined.setdefault(int(pos), set()).update((source, target))
+    rows = frames.items.loc[positions]
+    lead = dict(zip(positions.tolist(), rows["lead_actor"], strict=True))
     spans: dict[int, list] = {}
+    mentioned: dict[int, dict[str, None]] = {}
     for pos, start, end, actor, kind in zip(
         tags["pos"], tags["start"], tags["end"], tags["actor"], tags["kind"], strict=True
     ):
-        spans.setdefault(int(pos), []).append((int(start), int(end), f"{split_key(actor)[0]} · {kind}"))
+        pos = int(pos)
+        passing = actor != lead[pos] and actor not in joined.get(pos, ())
+        if passing:
+            mentioned.setdefault(pos, {})[actor] = None
+        label = f"{split_key(actor)[0]} · {kind}" + (" · mentioned" if passing else "")
+        spans.setdefault(pos, []).append((int(start), int(end), label))
     out = {}
-    rows = frames.items.loc[positions]
     for pos, day, tone, text, url in zip(positions, rows["date"], rows["tone"], rows["text"], rows["url"], strict=True):
         pos = int(pos)
         chip_html = "".join(f'<span class="chip">{esc(t)}</span>' for t in chips.get(pos, []))
+        passing = mentioned.get(pos)
+        aside = (
+            '<br><span class="mentioned-list">Mentioned, no line: '
+            + esc(", ".join(gazetteer.load().name_of(k) for k in passing))
+            + "</span>"
+            if passing
+            else ""
+        )
         out[pos] = (
             f'<div class="item"><b>{esc(day)}</b> {chip_html} <i>{esc(tone)}</i><br>'
-            f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}</div>"
+            f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}{aside}</div>"
         )
     return out
 

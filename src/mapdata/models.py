@@ -116,6 +116,7 @@ class TaggedItem:
     lead_actor: str | None
     evidence: tuple[Tag, ...] = field(default=())
     lead_key: str | None = None
+    related: tuple[str, ...] | None = None  # the actors relation lines join the lead to; None: every other actor
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -123,10 +124,22 @@ class TaggedItem:
         return self.countries + tuple(actor_key(o, True) for o in self.organisations)
 
     def relations(self) -> tuple[tuple[str, str], ...]:
-        """Relation lines of this item as actor keys: the lead actor joined to every other actor (a star)."""
+        """Relation lines of this item as actor keys: the lead actor joined to the actors it is related to (a
+        star; in a brief, every other actor)."""
         if self.lead_key is None:
             return ()
-        return tuple((self.lead_key, other) for other in self.keys if other != self.lead_key)
+        return tuple(
+            (self.lead_key, other)
+            for other in self.keys
+            if other != self.lead_key and (self.related is None or other in self.related)
+        )
+
+    @property
+    def mentioned(self) -> tuple[str, ...]:
+        """Actor keys the item names but does not relate to its lead actor (in an article, in passing)."""
+        if self.related is None:
+            return ()
+        return tuple(k for k in self.keys if k != self.lead_key and k not in self.related)
 
     def to_json(self) -> dict:
         """The `mapdata tag` output record."""

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from ..models import Tag
-from .sentences import first_sentence_end
+from .sentences import first_sentence_end, sentence_ends
+
+#: a text of this many sentences or more is an article, not a brief: its lead actor is not joined to every actor
+ARTICLE_SENTENCES = 4
+#: in an article, actors named in this many opening sentences are joined to the lead actor wherever it is named
+OPENING_SENTENCES = 2
 
 # Words before an actor that mark it as an object or a setting rather than the one who acts.
 NOT_SUBJECT = frozenset(
@@ -34,3 +40,28 @@ def lead_actor(text: str, tags: list[Tag]) -> Tag | None:
         if previous.strip(",") not in NOT_SUBJECT:
             return tag
     return first[0]
+
+
+def related_keys(text: str, tags: list[Tag], lead: Tag | None) -> tuple[str, ...] | None:
+    """The actors an item's relation lines join its lead actor to, or None for every other actor it names.
+
+    A brief (up to three sentences) is one event: its lead actor acts on every actor it names. An article names
+    many countries in passing (background, comparisons, datelines of quotes), and a line to each of them draws a
+    hairball; there the lead actor is joined only to the actors named in a sentence that also names it, or in
+    the opening sentences. The others stay tags of the item: mentioned, not related."""
+    if lead is None:
+        return None
+    ends = list(sentence_ends(text))
+    if len(ends) + 1 < ARTICLE_SENTENCES:
+        return None
+    sentence = [bisect_right(ends, t.start) for t in tags]
+    with_lead = {n for t, n in zip(tags, sentence, strict=True) if t.key == lead.key}
+    return tuple(
+        sorted(
+            {
+                t.key
+                for t, n in zip(tags, sentence, strict=True)
+                if t.key != lead.key and (n < OPENING_SENTENCES or n in with_lead)
+            }
+        )
+    )

@@ -9,7 +9,7 @@ from .. import gazetteer, settings
 from ..classify import Classifier, Features
 from ..gazetteer import Gazetteer
 from ..models import Item, Tag, TaggedItem
-from .lead import lead_actor
+from .lead import lead_actor, related_keys
 from .lexicon import Cue, Lexicon, negation_spans, words_text
 from .matcher import ActorTagger
 
@@ -90,6 +90,7 @@ class Tagger:
                     lead_actor=lead.actor if lead else None,
                     evidence=tuple(tags),
                     lead_key=lead.key if lead else None,
+                    related=related_keys(item.text, tags, lead),
                 )
             )
         return out
