@@ -47,9 +47,12 @@ def markers(at) -> list[str]:
 
 
 def click(at, key: str):
-    """What streamlit-folium reports when a marker or a line is clicked: the feature mapdata.js gave the layer."""
-    comp, _ = map_component(at)
-    at.session_state[comp.key] = {"last_active_drawing": {"type": "Feature", "properties": {"key": key}}}
+    """What streamlit-folium reports when a marker or a line is clicked: the feature mapdata.js gave the layer,
+    under the map's key (where st_folium's callback puts it before the run the click triggers)."""
+    at.session_state["map"] = {
+        "last_active_drawing": {"type": "Feature", "properties": {"key": key}},
+        "last_clicked": {"lat": 53.5, "lng": 28.0},
+    }
     return at.run()
 
 

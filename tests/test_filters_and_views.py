@@ -65,12 +65,16 @@ def test_actor_and_pair_aggregates(frames):
 
 
 def test_country_points_lie_inside_their_outline():
-    shapes = geocode.country_shapes()
     from shapely.geometry import Point
 
-    for code in ("BY", "US", "NO", "ID", "CL", "HR", "FR", "CA"):
+    from mapdata import basemap, gazetteer
+
+    homes = basemap.homes()
+    assert set(gazetteer.load().country_names) <= set(homes)  # every country has an outline
+    for code in ("BY", "US", "NO", "ID", "CL", "HR", "FR", "CA", "HU", "RS", "MM", "SG", "TV", "DK"):
         place = geocode.locate(code)
-        assert shapes[code].contains(Point(place.point.longitude, place.point.latitude)), code
+        assert homes[code].contains(Point(place.point.longitude, place.point.latitude)), code
+    assert geocode.locate("DK").point.latitude < 60  # Denmark itself, not Greenland
 
 
 def test_popups_escape_text_and_mark_phrases(frames):
@@ -243,3 +247,76 @@ def test_an_articles_passing_mentions_are_marked_apart_and_draw_no_line(engine, 
     assert set(map(frozenset, zip(pairs["a"], pairs["b"], strict=True))) == {
         frozenset(p) for p in (("RU", "UA"), ("PL", "RU"), ("FI", "RU"))
     }
+
+
+def test_every_country_has_an_outline_at_both_scales_and_disputed_areas_belong_to_no_one():
+    from mapdata import basemap, gazetteer
+
+    countries = set(gazetteer.load().country_names)
+    for scale in ("coarse", "fine"):
+        keys = basemap.browser_keys(scale)
+        assert countries <= set(keys), sorted(countries - set(keys))
+        assert len(keys) == len(basemap.outlines(scale))
+    disputed = {o.name for o in basemap.outlines("fine") if o.key is None}
+    assert disputed == {"W. Sahara", "N. Cyprus", "Somaliland", "Siachen Glacier"}
+    greenland = next(o for o in basemap.outlines("fine") if o.code == "GL")
+    assert greenland.key == "DK"  # a territory is drawn as its sovereign's
+
+
+def test_the_view_is_centred_where_the_actors_are_even_across_the_pacific():
+    assert geometry.central_meridian([27.6, 37.6, -98.0]) == pytest.approx(-30.2)
+    centre = geometry.central_meridian([139.7, 151.2, -157.9, -122.4])  # Tokyo, Sydney, Honolulu, San Francisco
+    assert 170 < abs(centre) <= 180 or abs(centre) > 175
+    assert geometry.wrap(-122.4, centre) > 180 or geometry.wrap(139.7, centre) < -180  # one side moves a turn
+    assert geometry.wrap(37.6, 0.0) == 37.6 and geometry.wrap(190.0, 0.0) == -170.0
+
+
+def test_the_first_view_fits_the_actors_that_hold_most_items(frames):
+    actor_rows, _ = aggregate.view(frames)
+    fit = aggregate.fit_actors(frames, actor_rows)
+    assert fit[0] == actor_rows["actor"].iloc[0] == "BY"  # busiest first
+    assert set(actor_rows.loc[actor_rows["items"] >= 0.02 * len(frames.items), "actor"]) <= set(fit)
+    assert aggregate.fit_actors(frames, actor_rows, share=0.5, always=1.0) == ["BY"]  # Belarus alone is in all 11
+
+
+def test_focus_draws_one_actors_whole_network_and_dims_the_rest(frames):
+    actor_rows, pair_rows = aggregate.view(frames)
+    page = mapview.build_map(frames).get_root().render()  # the overview: no line dimmed
+    assert all(r[4] > mapview.DIMMED for r in calls(page, "lines")[0]["rows"])
+    fmap = mapview.base_map()
+    for group in mapview.layers(frames, actor_rows, pair_rows, max_lines=2, focus="US"):
+        group.add_to(fmap)
+    page = fmap.get_root().render()
+    lines = calls(page, "lines")[0]["rows"]
+    us = pair_rows[(pair_rows["a"] == "US") | (pair_rows["b"] == "US")]
+    assert {r[0] for r in lines if "US" in r[0].split("|")} == {
+        mapview.pair_key(a, b) for a, b in zip(us["a"], us["b"], strict=True)
+    }
+    assert all(r[4] == mapview.DIMMED for r in lines if "US" not in r[0].split("|"))
+    actors = {r[0]: r[9] for r in calls(page, "actors")[0]["rows"]}
+    assert actors["US"] is False and actors["BY"] is False and actors["KP"] is True  # KP has no line to the US
+
+
+def test_lines_none_and_all(frames):
+    actor_rows, pair_rows = aggregate.view(frames)
+    for max_lines, count in ((0, 0), (None, len(pair_rows))):
+        fmap = mapview.base_map()
+        for group in mapview.layers(frames, actor_rows, pair_rows, max_lines=max_lines):
+            group.add_to(fmap)
+        assert len(calls(fmap.get_root().render(), "lines")[0]["rows"]) == count
+
+
+def test_time_steps_count_each_drawn_actor_and_line_per_period(engine, tmp_path):
+    feed = tmp_path / "weeks.txt"
+    feed.write_text(
+        "date 2025-01-06 Poland and Belarus held talks.\ndate 2025-03-03 Poland closed its border with Belarus.\n"
+        "Belarus accused Poland.\ndate 2025-06-02 Chile and Peru met.\n",
+        encoding="utf-8",
+    )
+    ingest_paths(engine, [feed])
+    frames = load_frames(engine)
+    assert aggregate.period_unit(frames) == "week"
+    steps = aggregate.per_period(frames, ["PL", "CL"], [("BY", "PL")], "week")
+    assert steps["periods"] == ["2025-01-06", "2025-03-03", "2025-06-02"]
+    assert steps["actors"] == {"PL": [[0, 1], [1, 2]], "CL": [[2, 1]]}
+    assert steps["pairs"] == {("BY", "PL"): [[0, 1], [1, 2]]}

@@ -127,13 +127,18 @@ def _periods(days: np.ndarray, unit: str) -> np.ndarray:
     return days.astype("datetime64[ns]")
 
 
+def period_unit(frames: Frames) -> str:
+    """'day' for a view that spans up to 90 days, else 'week'."""
+    days = frames.items["day"].to_numpy()
+    return "day" if not len(days) or (days.max() - days.min()) <= np.timedelta64(90, "D") else "week"
+
+
 def timeline(frames: Frames) -> tuple[pd.DataFrame, str]:
     """Item counts per period and topic, by day for spans up to 90 days, else by week (Mondays)."""
     items = frames.items
     if items.empty:
         return pd.DataFrame(columns=["period", "topic", "items"]), "day"
-    days = items["day"].to_numpy()
-    unit = "day" if (days.max() - days.min()) <= np.timedelta64(90, "D") else "week"
+    unit = period_unit(frames)
     day = by_position(frames, "day")
     topic_pos = frames.topics["pos"].to_numpy()
     has_topic = np.zeros(frames.keys.size, dtype=bool)
@@ -326,3 +331,55 @@ def newest(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str, str
             if (low, high) in pair_index:
                 pairs_wanted[pair_index[(low, high)]] = (a, b)
     return top(frames.tags, "actor_c", actors_wanted), top(frames.relations, "pair_c", pairs_wanted)
+
+
+def per_period(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str, str]], unit: str) -> dict:
+    """Items per period of some actors and actor pairs (for stepping through time on the map):
+    {"periods": [first day of each period, ISO], "actors": {key: [[period index, items]...]},
+    "pairs": {(a, b): [[period index, items]...]}}; only periods with items are listed."""
+    keys = frames.keys
+    day = by_position(frames, "day")
+    periods = np.unique(_periods(frames.items["day"].to_numpy(), unit))
+    out: dict = {"periods": [str(p)[:10] for p in periods], "actors": {}, "pairs": {}}
+    if not len(periods):
+        return out
+
+    def series(part: pd.DataFrame, column: str, wanted: dict[int, object], into: dict) -> None:
+        rows = part["first"].to_numpy() & np.isin(part[column].to_numpy(), list(wanted))
+        at = np.searchsorted(periods, _periods(day[part["pos"].to_numpy()[rows]], unit))
+        table = pd.DataFrame({"g": part[column].to_numpy()[rows], "at": at}).groupby(["g", "at"]).size()
+        for (g, i), n in table.items():
+            into.setdefault(wanted[g], []).append([int(i), int(n)])
+
+    series(frames.tags, "actor_c", {keys.code_of[k]: k for k in actor_keys if k in keys.code_of}, out["actors"])
+    pair_codes = {}
+    for a, b in pair_keys:
+        if a in keys.code_of and b in keys.code_of:
+            low, high = sorted((keys.code_of[a], keys.code_of[b]))
+            if (low, high) in keys.pair_of:
+                pair_codes[keys.pair_of[(low, high)]] = (a, b)
+    series(frames.relations, "pair_c", pair_codes, out["pairs"])
+    return out
+
+
+def fit_actors(frames: Frames, actor_rows: pd.DataFrame, share: float = 0.95, always: float = 0.02) -> list[str]:
+    """The actors a first view of the map should show: the busiest ones that together involve `share` of the
+    items that name any actor drawn, and every actor that holds at least `always` of the items."""
+    if actor_rows.empty:
+        return []
+    keys = frames.keys
+    tags = frames.tags[frames.tags["first"].to_numpy()]
+    codes = [keys.code_of[k] for k in actor_rows["actor"]]  # busiest first
+    tag_pos, tag_actor = tags["pos"].to_numpy(), tags["actor_c"].to_numpy()
+    positions = {int(code): tag_pos[rows] for code, rows in pd.Series(tag_actor).groupby(tag_actor).indices.items()}
+    covered = np.zeros(keys.size, dtype=bool)
+    coverable = mask_of(keys.size, tags.loc[np.isin(tags["actor_c"].to_numpy(), codes), "pos"].to_numpy()).sum()
+    total = len(frames.items)
+    chosen = []
+    for key, code, items in zip(actor_rows["actor"], codes, actor_rows["items"], strict=True):
+        short = covered.sum() < share * coverable
+        if not short and items < always * total:
+            break  # the rest are smaller still
+        chosen.append(key)
+        covered[positions.get(code, np.empty(0, dtype=np.int64))] = True
+    return chosen

@@ -56,3 +56,23 @@ def split_at_antimeridian(points: list[Point]) -> list[list[Point]]:
                     parts.append([(crossing, edge - shift)])
         parts[-1].append((lat, lon - shift))
     return [part for part in parts if len(part) > 1]
+
+
+def central_meridian(lons: list[float]) -> float:
+    """The meridian a view of these longitudes is best centred on: the middle of the narrowest span that holds
+    them all, which for points around the Pacific lies across the antimeridian (0 when there are none)."""
+    if not lons:
+        return 0.0
+    ordered = sorted(((lon + 180.0) % 360.0) - 180.0 for lon in lons)
+    # the widest gap between neighbours, the way round included, is what the view leaves out
+    gaps = [(ordered[(i + 1) % len(ordered)] - ordered[i]) % 360.0 for i in range(len(ordered))]
+    widest = max(range(len(gaps)), key=gaps.__getitem__)
+    if len(ordered) == 1:
+        return ordered[0]
+    start, span = ordered[(widest + 1) % len(ordered)], 360.0 - gaps[widest]
+    return ((start + span / 2 + 180.0) % 360.0) - 180.0
+
+
+def wrap(lon: float, centre: float) -> float:
+    """A longitude moved by whole turns to lie within 180° of `centre`."""
+    return lon + 360.0 * round((centre - lon) / 360.0)

@@ -19,15 +19,18 @@ from branca.element import Element, MacroElement
 from folium.elements import JSCSSMixin
 from jinja2 import Template
 
-from . import aggregate, geocode, geometry, settings
+from . import aggregate, basemap, gazetteer, geocode, geometry, settings
 from .frames import Frames
 from .markup import ITEM_CSS, actor_label, esc, pair_label, snippets
+from .models import split_key
 
 # Okabe-Ito palette: distinguishable with the common colour-vision deficiencies
 TONE_COLOURS = {"conflict": "#D55E00", "cooperation": "#0072B2", "neutral": "#7F7F7F"}
 CHOROPLETH = ("#f7fcb9", "#d9f0a3", "#addd8e", "#78c679", "#31a354", "#006837")  # ColorBrewer YlGn, colour-blind safe
 POPUP_ITEMS = 2  # newest items in a popup; all of them are listed under the map on click
-MAX_LINES = 300  # the busiest relations drawn; more lines are unreadable and slow the browser
+DEFAULT_LINES = 40  # relations drawn by default: the busiest; more become a hairball no one can follow
+LINE_CHOICES = {"40": 40, "100": 100, "all": None, "none": 0}  # the map page's choice of how many
+DIMMED = 0.1  # opacity of the lines that do not touch the actor the map is focused on
 PAIR_SEPARATOR = "|"  # a relation's key: its two actor keys joined ('BY|PL')
 
 #: where Streamlit serves the app's static/ folder (server.enableStaticServing); absolute, so it resolves the same
@@ -83,29 +86,15 @@ class _Assets(JSCSSMixin, MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "MapdataAssets"
-        self.default_js = [("leaflet", _static("leaflet/leaflet.js")), ("mapdata", _static("mapdata/mapdata.js"))]
+        self.default_js = [
+            ("leaflet", _static("leaflet/leaflet.js")),
+            ("topojson", _static("basemap/topojson-client.min.js")),
+            ("mapdata", _static("mapdata/mapdata.js")),
+        ]
         self.default_css = [
             ("leaflet_css", _static("leaflet/leaflet.css")),
             ("mapdata_css", _static("mapdata/mapdata.css")),
         ]
-
-
-@functools.lru_cache(maxsize=1)
-def _outlines() -> dict:
-    """The basemap outlines, coordinates to 0.01 degree (about 1 km, finer than the outlines are)."""
-
-    def rounded(value):
-        return round(value, 2) if isinstance(value, float) else [rounded(v) for v in value]
-
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"code": f["properties"]["code"], "name": esc(f["properties"]["name"])},
-            "geometry": {"type": f["geometry"]["type"], "coordinates": rounded(f["geometry"]["coordinates"])},
-        }
-        for f in geocode.outlines_geojson()["features"]
-    ]
-    return {"type": "FeatureCollection", "features": features}
 
 
 def legend_html() -> str:
@@ -125,14 +114,50 @@ def legend_html() -> str:
     )
 
 
-def base_map(location: tuple[float, float] = (35.0, 20.0), zoom: int = 3) -> folium.Map:
-    """An empty map that loads Leaflet and mapdata.js from the app, draws the country outlines as its offline
-    basemap, and carries the legend, a full-screen button and the pane the density layer blurs."""
-    fmap = folium.Map(location=location, zoom_start=zoom, tiles=None, max_zoom=12, min_zoom=1, control_scale=True)
+@functools.lru_cache(maxsize=1)
+def _basemap_options() -> dict:
+    """What the browser needs to draw the basemap: the outline files it fetches from the app, the actor key of
+    each outline, and the names it may place (every country at its inside point, largest first; capitals)."""
+    gaz = gazetteer.load()
+    homes = basemap.homes()
+    labels = []
+    for place in geocode.places().values():
+        if not place.is_organisation:
+            area = round(basemap.area_km2(homes[place.actor])) if place.actor in homes else 0
+            labels.append(
+                [place.actor, esc(place.name), round(place.point.latitude, 3), round(place.point.longitude, 3), area]
+            )
+    capitals = [
+        [code, esc(name), round(lat, 3), round(lon, 3)]
+        for code, (name, lat, lon) in basemap.capitals().items()
+        if code in gaz.country_names
+    ]
+    return {
+        "coarse": {"url": _static("basemap/" + basemap.FILES["coarse"]), "keys": basemap.browser_keys("coarse")},
+        "fine": {"url": _static("basemap/" + basemap.FILES["fine"]), "keys": basemap.browser_keys("fine")},
+        "extra": _static("basemap/" + basemap.EXTRA),
+        "picks": list(basemap.coarse_picks()),
+        "labels": labels,
+        "capitals": capitals,
+    }
+
+
+def base_map(location: tuple[float, float] = (30.0, 10.0), zoom: int = 2) -> folium.Map:
+    """An empty map that loads Leaflet and mapdata.js from the app, draws every country's outline and name as its
+    offline basemap, and carries the legend, a full-screen and a fit-to-data button and the density layer's pane."""
+    fmap = folium.Map(
+        location=location,
+        zoom_start=zoom,
+        tiles=None,
+        max_zoom=12,
+        min_zoom=1,
+        control_scale=True,
+        world_copy_jump=False,
+    )
     fmap.default_js, fmap.default_css = [], []  # folium's own CDN links: Leaflet comes from the app (_Assets)
     _Assets().add_to(fmap)
     fmap.get_root().header.add_child(folium.Element(f"<style>{ITEM_CSS}</style>"))
-    _Call("basemap", {"outlines": _outlines()}).add_to(fmap)
+    _Call("basemap", _basemap_options()).add_to(fmap)
     folium.map.CustomPane("heat", z_index=390, pointer_events=False).add_to(fmap)
     _Call("fullscreen", {}).add_to(fmap)
     _Call("legend", {"html": legend_html()}).add_to(fmap)
@@ -149,7 +174,8 @@ def choropleth(actor_rows: pd.DataFrame) -> folium.FeatureGroup:
     if counts:
         edges = sorted(set(pd.Series(list(counts.values())).quantile([i / 6 for i in range(1, 6)]).round().astype(int)))
         fills = {code: CHOROPLETH[min(sum(n > e for e in edges), len(CHOROPLETH) - 1)] for code, n in counts.items()}
-    _Call("choropleth", {"counts": counts, "fills": fills}).add_to(group)
+    names = {str(k): esc(n) for k, n in zip(countries["actor"], countries["name"], strict=True)}
+    _Call("choropleth", {"counts": counts, "fills": fills, "names": names}).add_to(group)
     return group
 
 
@@ -169,13 +195,24 @@ def density(actor_rows: pd.DataFrame) -> folium.FeatureGroup:
 
 
 def marker_radius(count: int, busiest: int) -> float:
-    """Marker radius in pixels: area grows with the items, up to 30 px for the busiest actor of the view."""
-    return round(5 + 25 * math.sqrt(min(count, busiest) / max(busiest, 1)), 1)
+    """Marker radius in pixels: the area grows with the items, from 6 px (readable at world zoom) to 30 px for
+    the busiest actor of the view."""
+    return round(6 + 24 * math.sqrt(min(count, busiest) / max(busiest, 1)), 1)
+
+
+def _log_share(count: int, busiest: int) -> float:
+    """Where a count lies between one item (0) and the busiest pair (1), on a log scale."""
+    return math.log1p(min(count, busiest)) / math.log1p(busiest) if busiest > 1 else 1.0
 
 
 def line_weight(count: int, busiest: int) -> float:
-    """Line width in pixels: 1.5 for one item, up to 10 for the busiest pair of the view."""
-    return round(1.5 + 8.5 * math.log1p(min(count, busiest)) / math.log1p(max(busiest, 1)), 1) if busiest > 1 else 2.5
+    """Line width in pixels: 1.5 for one item, up to 8 for the busiest pair of the view (log scale)."""
+    return round(1.5 + 6.5 * _log_share(count, busiest), 1)
+
+
+def line_opacity(count: int, busiest: int) -> float:
+    """Line opacity: 0.35 for one item, up to 0.9 for the busiest pair of the view (log scale)."""
+    return round(0.35 + 0.55 * _log_share(count, busiest), 2)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -199,59 +236,91 @@ def _popups(frames: Frames, actor_rows: pd.DataFrame, pair_rows: pd.DataFrame) -
     )
 
 
+def _wrapped_spots(actor_rows: pd.DataFrame, fit: list[str]) -> tuple[dict, float]:
+    """Where each actor of the view is drawn (actors that share a seat spread apart), its longitude moved by whole
+    turns to lie within 180° of the meridian the actors to fit are centred on, so that a view of the Pacific does
+    not split; and that meridian."""
+    spots = {p.actor: (p.point.latitude, p.point.longitude) for p in geocode.places().values()}
+    spots.update(zip(actor_rows["actor"], zip(actor_rows["lat"], actor_rows["lon"], strict=True), strict=True))
+    centre = geometry.central_meridian([spots[k][1] for k in fit])
+    return {k: (lat, geometry.wrap(lon, centre)) for k, (lat, lon) in spots.items()}, centre
+
+
+def _evidence_places(frames: Frames, limit: int = 40) -> list[list]:
+    """The cities named in the view's evidence (capitals and places), most named first, with their points."""
+    tags = frames.tags[frames.tags["kind"].isin(["place", "capital"]).to_numpy()]
+    if tags.empty:
+        return []
+    named = tags.groupby(["phrase", "actor"], observed=True).size().sort_values(ascending=False)
+    out = []
+    for (phrase, actor), count in named.items():
+        point = basemap.city_point(phrase, actor)
+        if point:
+            out.append([actor, esc(phrase), round(point[0], 3), round(point[1], 3), int(count)])
+        if len(out) == limit:
+            break
+    return out
+
+
 def layers(
     frames: Frames,
     actor_rows: pd.DataFrame | None = None,
     pair_rows: pd.DataFrame | None = None,
-    max_lines: int = MAX_LINES,
+    max_lines: int | None = DEFAULT_LINES,
+    focus: str | None = None,
 ) -> list[folium.FeatureGroup]:
-    """The data layers of a filtered view: relation lines (the `max_lines` busiest), actor markers,
-    choropleth, density; each popup holds the newest items, the rest come under the map on click."""
+    """The data layers of a filtered view: relation lines, actor markers, choropleth, density, and the counts the
+    time control steps through. The `max_lines` busiest relations are drawn (all when None); with a `focus`
+    actor, every relation of that actor is drawn too, and the rest of the map is dimmed. Each popup holds the
+    newest items; the rest come under the map on click."""
     if actor_rows is None or pair_rows is None:
         actor_rows, pair_rows = aggregate.view(frames)
-    pair_rows = pair_rows.head(max_lines)
-    items, actor_items, pair_items = _popups(frames, actor_rows, pair_rows)
-    spots = {p.actor: (p.point.latitude, p.point.longitude) for p in geocode.places().values()}
-    # where the markers are drawn (actors that share a seat are spread apart)
-    spots.update(zip(actor_rows["actor"], zip(actor_rows["lat"], actor_rows["lon"], strict=True), strict=True))
+    shown = pair_rows if max_lines is None else pair_rows.head(max_lines)
+    if focus is not None and focus in set(actor_rows["actor"]):
+        mine = (pair_rows["a"] == focus) | (pair_rows["b"] == focus)
+        shown = pd.concat([shown, pair_rows[mine]]).drop_duplicates(["a", "b"])
+    else:
+        focus = None
+    neighbours = set(shown.loc[(shown["a"] == focus) | (shown["b"] == focus), ["a", "b"]].to_numpy().ravel())
+    items, actor_items, pair_items = _popups(frames, actor_rows, shown)
+    fit = aggregate.fit_actors(frames, actor_rows)
+    spots, _ = _wrapped_spots(actor_rows, fit)
     busiest_line = int(pair_rows["items"].max()) if len(pair_rows) else 1
     busiest_actor = int(actor_rows["items"].max()) if len(actor_rows) else 1
     line_rows = []
     for a, b, count, tone, border, lead in zip(
-        pair_rows["a"],
-        pair_rows["b"],
-        pair_rows["items"],
-        pair_rows["tone"],
-        pair_rows["border"],
-        pair_rows["lead"],
-        strict=True,
+        shown["a"], shown["b"], shown["items"], shown["tone"], shown["border"], shown["lead"], strict=True
     ):
         start, end = (a, b) if lead == a else (b, a)
         label = esc(pair_label(a, b, count))
-        shown = pair_items.get((a, b), [])
+        popup = pair_items.get((a, b), [])
+        dimmed = focus is not None and focus not in (a, b)
         line_rows.append(
             [
                 pair_key(a, b),
                 _arc(spots[start], spots[end]),
                 TONE_COLOURS[tone],
                 line_weight(count, busiest_line),
+                DIMMED if dimmed else line_opacity(count, busiest_line),
                 bool(border),
                 label,
-                [label, shown, int(count) - len(shown)],
+                [label, popup, int(count) - len(popup)],
             ]
         )
     actor_list = []
-    for key, count, tone, is_org, lat, lon in zip(
+    for key, name, count, tone, is_org in zip(
         actor_rows["actor"],
+        actor_rows["name"],
         actor_rows["items"],
         actor_rows["tone"],
         actor_rows["is_organisation"],
-        actor_rows["lat"],
-        actor_rows["lon"],
         strict=True,
     ):
         label = esc(actor_label(key, count))
-        shown = actor_items.get(key, [])
+        popup = actor_items.get(key, [])
+        lat, lon = spots[key]
+        dimmed = focus is not None and key != focus and key not in neighbours
+        short = esc(split_key(key)[0] if is_org else name)
         actor_list.append(
             [
                 key,
@@ -261,15 +330,34 @@ def layers(
                 TONE_COLOURS[tone],
                 bool(is_org),
                 label,
-                [label, shown, int(count) - len(shown)],
+                [label, popup, int(count) - len(popup)],
+                int(count),
+                dimmed,
+                short,
             ]
         )
     lines = folium.FeatureGroup(name="Relations")
     _Call("snippets", {"items": items}).add_to(lines)  # first: the popups of both layers refer to these
     _Call("lines", {"rows": line_rows}).add_to(lines)
     markers = folium.FeatureGroup(name="Actors")
-    _Call("actors", {"rows": actor_list}).add_to(markers)
+    fit_points = [[round(spots[k][0], 3), round(spots[k][1], 3)] for k in fit]
+    _Call("actors", {"rows": actor_list, "fit": fit_points, "places": _evidence_places(frames)}).add_to(markers)
+    _Call("timeline", _time_steps(frames, actor_rows, shown)).add_to(markers)
     return [lines, markers, choropleth(actor_rows), density(actor_rows)]
+
+
+def _time_steps(frames: Frames, actor_rows: pd.DataFrame, pair_rows: pd.DataFrame) -> dict:
+    """The items of each drawn actor and line in each period of the view, for the map's time control."""
+    unit = aggregate.period_unit(frames)
+    steps = aggregate.per_period(
+        frames, list(actor_rows["actor"]), list(zip(pair_rows["a"], pair_rows["b"], strict=True)), unit
+    )
+    return {
+        "unit": unit,
+        "periods": steps["periods"],
+        "actors": steps["actors"],
+        "lines": {pair_key(a, b): counts for (a, b), counts in steps["pairs"].items()},
+    }
 
 
 def pair_key(a: str, b: str) -> str:
@@ -290,8 +378,8 @@ def clicked_keys(clicked: dict | None) -> list[str]:
 
 
 def layer_control() -> folium.LayerControl:
-    """The control that toggles the data layers."""
-    return folium.LayerControl(collapsed=False, position="topright")
+    """The control that toggles the data layers, folded into a small button until it is hovered or touched."""
+    return folium.LayerControl(collapsed=True, position="topright")
 
 
 def build_map(

@@ -1,17 +1,24 @@
-// Draws the map's layers from the JSON options that src/mapdata/mapview writes: every function takes the Leaflet
-// map or layer group it draws on and one options object. Every string in those options that can hold news text
-// was HTML-escaped there (mapdata.markup.esc); this file only joins strings and never evaluates them.
+// Draws the map from the JSON options that src/mapdata/mapview.py writes: every function takes the Leaflet map or
+// layer group it draws on and one options object. Every string in those options that can hold news text was
+// HTML-escaped there (mapdata.markup.esc); this file only joins strings and never evaluates them.
 //
-// Each drawn actor and relation carries its key: as `data-key` on its element (an actor 'BY' or 'org:NATO', a
-// relation 'BY|PL'), and as the `key` property of the GeoJSON feature that streamlit-folium reports on a click.
+// Each drawn element carries a class and its key: `mapdata-actor` (data-key 'BY' or 'org:NATO'),
+// `mapdata-relation` ('BY|PL'), `mapdata-country` (the outline of an actor's country or territory),
+// `mapdata-label`. A clicked marker or line is also reported to the app as a GeoJSON feature whose `key`
+// property is its key (streamlit-folium sends the clicked layer's toGeoJSON()).
 window.mapdata = (function () {
   var RAD = Math.PI / 180;
+  var FINE_FROM_ZOOM = 4;  // 1:110m outlines below this zoom, 1:50m from it
+  var PLACES_FROM_ZOOM = 5;  // capitals and the places behind evidence are named from this zoom
+  var COUNTRY_LABELS = {1: 12, 2: 25, 3: 60};  // names of countries no item involves, by zoom (all from zoom 4)
+  // a popup does not pan the map: the view is the analyst's (or fits the data), and the panel under the map
+  // lists every item of what was clicked
+  var POPUP = {maxWidth: 420, maxHeight: 280, autoPan: false};
+  var M = {map: null, outlines: null, base: {}, scale: null, fitPoints: [], userMoved: false, programmatic: false,
+           actors: [], markers: {}, lines: [], labels: null, countryLabels: [], capitals: [], places: [],
+           pendingChoropleth: null, time: null};
 
-  // Screen bearing (degrees clockwise from north) from p to q in Web Mercator.
-  function bearing(p, q) {
-    function y(lat) { return Math.log(Math.tan(Math.PI / 4 + Math.max(Math.min(lat, 85), -85) * RAD / 2)) / RAD; }
-    return Math.atan2(q[1] - p[1], y(q[0]) - y(p[0])) / RAD;
-  }
+  // ------------------------------------------------------------------------------------------ helpers
 
   // Marks a layer with its key: the feature streamlit-folium reports on a click, and data-key on its element.
   function keyed(layer, key) {
@@ -22,6 +29,200 @@ window.mapdata = (function () {
     });
     return layer;
   }
+
+  // Screen bearing (degrees clockwise from north) from p to q in Web Mercator.
+  function bearing(p, q) {
+    function y(lat) { return Math.log(Math.tan(Math.PI / 4 + Math.max(Math.min(lat, 85), -85) * RAD / 2)) / RAD; }
+    return Math.atan2(q[1] - p[1], y(q[0]) - y(p[0])) / RAD;
+  }
+
+  // A longitude moved by whole turns to lie nearest the map's centre (so labels follow a Pacific-centred view).
+  function near(lon) {
+    var centre = M.map.getCenter().lng;
+    return lon + 360 * Math.round((centre - lon) / 360);
+  }
+
+  var measure = document.createElement('canvas').getContext('2d');
+  function textWidth(text, font) {
+    measure.font = font;
+    return Math.ceil(measure.measureText(text).width);
+  }
+
+  function unescapeText(html) {  // the label's text as shown (names arrive HTML-escaped)
+    var box = document.createElement('span');
+    box.innerHTML = html;
+    return box.textContent;
+  }
+
+  // ------------------------------------------------------------------------------------------ the basemap
+
+  // options: {coarse: {url, keys}, fine: {url, keys}, extra: url, picks: [fine outline index...],
+  //           labels: [[key, name, lat, lon, area km2]...], capitals: [[key, name, lat, lon]...]}
+  function basemap(map, options) {
+    M.map = map;
+    M.countryLabels = options.labels.slice().sort(function (a, b) { return b[4] - a[4]; });
+    M.capitals = options.capitals;
+    map.createPane('mapdataCountries').style.zIndex = 200;
+    map.createPane('mapdataLines').style.zIndex = 390;  // under the markers (overlay pane, 400)
+    var labels = map.createPane('mapdataLabels');
+    labels.style.zIndex = 450;
+    labels.style.pointerEvents = 'none';
+    M.labels = L.layerGroup().addTo(map);
+    map.on('movestart', function () { if (!M.programmatic) { M.userMoved = true; } });
+    map.on('moveend', function () { drawOutlines(); relabel(); });
+    function json(url) { return fetch(url).then(function (r) { return r.json(); }); }
+    Promise.all([json(options.coarse.url), json(options.fine.url), json(options.extra)]).then(function (got) {
+      var fine = topojson.feature(got[1], got[1].objects.countries).features.concat(got[2].features);
+      var coarse = topojson.feature(got[0], got[0].objects.countries).features
+        .concat(options.picks.map(function (i) { return fine[i]; }));
+      M.outlines = {coarse: withKeys(coarse, options.coarse.keys), fine: withKeys(fine, options.fine.keys)};
+      drawOutlines();
+      if (M.pendingChoropleth) { choropleth(M.pendingChoropleth[0], M.pendingChoropleth[1]); }
+    });
+    fitControl().addTo(map);
+  }
+
+  function withKeys(features, keys) {
+    return features.map(function (f, i) {
+      return {type: 'Feature', geometry: unwrapped(f.geometry), properties: {key: keys[i]}};
+    });
+  }
+
+  // Natural Earth cuts the outlines that cross the antimeridian (Russia's far east, Fiji) with points on both
+  // ±180°; drawn on a flat map, such a ring would run across the whole world. Each ring is made continuous
+  // instead: its longitudes run on past 180°, where the copy of the world beside this one is drawn.
+  function unwrapped(geometry) {
+    function ring(points) {
+      var out = [], shift = 0;
+      for (var i = 0; i < points.length; i++) {
+        if (i) {
+          var step = points[i][0] - points[i - 1][0];
+          if (step > 180) { shift -= 360; } else if (step < -180) { shift += 360; }
+        }
+        out.push([points[i][0] + shift, points[i][1]]);
+      }
+      return out;
+    }
+    if (geometry.type === 'Polygon') { return {type: 'Polygon', coordinates: geometry.coordinates.map(ring)}; }
+    if (geometry.type === 'MultiPolygon') {
+      return {type: 'MultiPolygon', coordinates: geometry.coordinates.map(function (p) { return p.map(ring); })};
+    }
+    return geometry;
+  }
+
+  // The outlines of the scale the zoom calls for, once for each copy of the world the view shows.
+  function drawOutlines() {
+    if (!M.outlines || !M.map) { return; }
+    var scale = M.map.getZoom() >= FINE_FROM_ZOOM ? 'fine' : 'coarse';
+    var bounds = M.map.getBounds();
+    var wanted = {};
+    for (var turn = -1; turn <= 1; turn++) {
+      if (bounds.getEast() > turn * 360 - 180 && bounds.getWest() < turn * 360 + 180) { wanted[scale + turn] = turn; }
+    }
+    Object.keys(M.base).forEach(function (name) {
+      if (!(name in wanted)) { M.map.removeLayer(M.base[name]); delete M.base[name]; }
+    });
+    Object.keys(wanted).forEach(function (name) {
+      if (!M.base[name]) { M.base[name] = outlineLayer(M.outlines[scale], wanted[name]).addTo(M.map); }
+    });
+  }
+
+  function outlineLayer(features, turn) {
+    return L.geoJSON({type: 'FeatureCollection', features: features}, {
+      pane: 'mapdataCountries', interactive: false,
+      coordsToLatLng: function (c) { return L.latLng(c[1], c[0] + 360 * turn); },
+      style: function (f) {
+        var disputed = !f.properties.key;
+        return {className: disputed ? 'mapdata-disputed' : 'mapdata-country', fillColor: disputed ? '#e4e2dd' : '#f2efe9',
+                color: '#9a9a9a', weight: 0.6, fillOpacity: 1.0, dashArray: disputed ? '2 3' : null};
+      },
+      onEachFeature: function (f, layer) { if (f.properties.key) { keyed(layer, f.properties.key); } }
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------ the view
+
+  function fit(force) {
+    if (!M.map || !M.fitPoints.length || (M.userMoved && !force)) { return; }
+    M.map.invalidateSize(false);
+    M.programmatic = true;
+    try {
+      M.map.fitBounds(L.latLngBounds(M.fitPoints), {padding: [48, 48], maxZoom: 6, animate: false});
+    } finally {
+      M.programmatic = false;
+    }
+    M.userMoved = false;
+  }
+
+  function fitControl() {
+    var Fit = L.Control.extend({
+      options: {position: 'topleft'},
+      onAdd: function () {
+        var bar = L.DomUtil.create('div', 'leaflet-bar');
+        var link = L.DomUtil.create('a', 'mapdata-fit', bar);
+        link.href = '#'; link.title = 'Fit to data'; link.setAttribute('role', 'button');
+        link.setAttribute('aria-label', 'Fit to data');
+        link.innerHTML = '<svg width="14" height="14" viewBox="0 0 14 14" aria-hidden="true">'
+          + '<circle cx="7" cy="7" r="2.5" fill="#333"/><path d="M1 4V1h3M10 1h3v3M13 10v3h-3M4 13H1v-3" '
+          + 'stroke="#333" stroke-width="1.6" fill="none"/></svg>';
+        L.DomEvent.on(link, 'click', function (e) { L.DomEvent.stop(e); fit(true); });
+        L.DomEvent.disableClickPropagation(bar);  // a click here is no drag or click of the map
+        return bar;
+      }
+    });
+    return new Fit();
+  }
+
+  // ------------------------------------------------------------------------------------------ labels
+
+  // Names on the map, placed in order of importance, each only where it overlaps no other name and no marker:
+  // the actors of the view (busiest first, under their marker), then other countries by size as the zoom
+  // allows, then capitals and the places behind the evidence from zoom 5.
+  function relabel() {
+    if (!M.map || !M.labels) { return; }
+    M.labels.clearLayers();
+    var zoom = M.map.getZoom(), size = M.map.getSize(), placed = [], blockers = [];
+    var shown = M.actors.filter(function (a) { return a.now > 0; });
+    shown.forEach(function (a) {
+      var p = M.map.latLngToContainerPoint([a.lat, a.lon]);
+      blockers.push([p.x - a.now, p.y - a.now, p.x + a.now, p.y + a.now, a.key]);
+    });
+    function clear(box, own) {
+      if (box[0] < 2 || box[1] < 2 || box[2] > size.x - 2 || box[3] > size.y - 2) { return false; }
+      function apart(b) { return box[2] <= b[0] || b[2] <= box[0] || box[3] <= b[1] || b[3] <= box[1]; }
+      return placed.every(apart) && blockers.every(function (b) { return b[4] === own || apart(b); });
+    }
+    function add(key, html, lat, lon, below, kind) {
+      var text = unescapeText(html), font = kind === 'place' ? '11px sans-serif' : '600 12px sans-serif';
+      var w = textWidth(text, font) + 6, h = 16;
+      var latlng = L.latLng(lat, near(lon)), p = M.map.latLngToContainerPoint(latlng);
+      var top = p.y + (below || 0) - (below ? 0 : h / 2);
+      var box = [p.x - w / 2, top, p.x + w / 2, top + h];
+      if (!clear(box, kind === 'actor' ? key : null)) { return false; }  // a name sits under its own marker only
+      placed.push(box);
+      var label = L.marker(latlng, {pane: 'mapdataLabels', interactive: false, keyboard: false,
+        icon: L.divIcon({className: 'mapdata-label mapdata-label-' + kind, html: html, iconSize: [w, h],
+                         iconAnchor: [w / 2, (below ? -below : h / 2)]})});
+      if (key) { keyed(label, key); }
+      label.addTo(M.labels);
+      return true;
+    }
+    var named = {};
+    shown.slice().sort(function (a, b) { return b.now - a.now || b.items - a.items; }).forEach(function (a) {
+      if (add(a.key, a.label, a.lat, a.lon, a.now + 2, 'actor')) { named[a.key] = true; }
+    });
+    var more = zoom >= FINE_FROM_ZOOM ? Infinity : (COUNTRY_LABELS[Math.max(1, Math.min(3, zoom))] || 12);
+    for (var i = 0; i < M.countryLabels.length && more > 0; i++) {
+      var c = M.countryLabels[i];
+      if (named[c[0]]) { continue; }
+      if (add(c[0], c[1], c[2], c[3], 0, 'country')) { more--; }
+    }
+    if (zoom >= PLACES_FROM_ZOOM) {
+      M.places.concat(M.capitals).forEach(function (p) { add(null, p[1], p[2], p[3], 0, 'place'); });
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------ data layers
 
   // The HTML of the items that popups show, shared by the lines and the markers of one view.
   var shared = [];
@@ -35,58 +236,70 @@ window.mapdata = (function () {
     return html;
   }
 
-  // rows: [key, [lat, lon, lat, lon, ...] along the great circle, colour, weight, dashed, tooltip, popup entry]
+  // rows: [key, [lat, lon, lat, lon, ...] along the great circle, colour, weight, opacity, dashed, tooltip, popup]
   function lines(group, options) {
+    M.lines = [];
     options.rows.forEach(function (r) {
       var points = [];
       for (var i = 0; i < r[1].length; i += 2) { points.push([r[1][i], r[1][i + 1]]); }
-      keyed(L.polyline(points, {color: r[2], weight: r[3], opacity: 0.8, dashArray: r[4] ? '8 6' : null,
-        className: 'mapdata-relation'}), r[0])
-        .bindTooltip(r[5], {sticky: true})
-        .bindPopup(popup(r[6]), {maxWidth: 420, maxHeight: 280})
+      var line = keyed(L.polyline(points, {color: r[2], weight: r[3], opacity: r[4], dashArray: r[5] ? '8 6' : null,
+        className: 'mapdata-relation', pane: 'mapdataLines'}), r[0])
+        .bindTooltip(r[6], {sticky: true})
+        .bindPopup(popup(r[7]), POPUP)
         .addTo(group);
       var at = Math.max(1, Math.floor(points.length * 0.75));
       var angle = bearing(points[at - 1], points[Math.min(at, points.length - 1)]) - 90;  // the glyph points east
-      L.marker(points[Math.min(at, points.length - 1)], {interactive: false, icon: L.divIcon({
-        html: '<div class="mapdata-arrow" style="color:' + r[2] + ';transform:rotate(' + angle.toFixed(0) + 'deg)">&#x27A4;</div>',
-        iconSize: [16, 16], iconAnchor: [8, 8], className: 'mapdata-arrow-icon'})}).addTo(group);
+      var arrow = L.marker(points[Math.min(at, points.length - 1)], {interactive: false, pane: 'mapdataLines',
+        icon: L.divIcon({html: '<div class="mapdata-arrow" style="color:' + r[2] + ';opacity:' + r[4]
+          + ';transform:rotate(' + angle.toFixed(0) + 'deg)">&#x27A4;</div>',
+          iconSize: [16, 16], iconAnchor: [8, 8], className: 'mapdata-arrow-icon'})}).addTo(group);
+      M.lines.push({key: r[0], line: line, arrow: arrow, opacity: r[4], weight: r[3]});
     });
+    applyTime();
   }
 
-  // rows: [key, lat, lon, radius, colour, is organisation, tooltip, popup entry]
+  // rows: [key, lat, lon, radius, colour, is organisation, tooltip, popup, items, dimmed, label]
+  // options.fit: the points the first view (and every filter change, unless the map was moved) fits
   function actors(group, options) {
+    M.actors = [];
+    M.markers = {};
     options.rows.forEach(function (r) {
-      var layer;
+      var layer, opacity = r[9] ? 0.25 : 0.85;
       if (r[5]) {
         var size = Math.round(r[3] * 1.6);
-        layer = L.marker([r[1], r[2]], {icon: L.divIcon({
+        layer = L.marker([r[1], r[2]], {opacity: r[9] ? 0.35 : 1, icon: L.divIcon({
           html: '<div class="org-marker" style="width:' + size + 'px;height:' + size + 'px;background:' + r[4] +
-            ';border:2px solid #222;opacity:.85;transform:rotate(45deg)"></div>',
+            ';border:2px solid #222;opacity:' + opacity + ';transform:rotate(45deg)"></div>',
           iconSize: [size, size], iconAnchor: [Math.floor(size / 2), Math.floor(size / 2)],
           className: 'mapdata-actor mapdata-org'})});
       } else {
-        layer = L.circleMarker([r[1], r[2]], {radius: r[3], color: '#222222', weight: 1.5, fill: true, fillColor: r[4],
-          fillOpacity: 0.85, className: 'mapdata-actor'});
+        layer = L.circleMarker([r[1], r[2]], {radius: r[3], color: '#222222', weight: 1.5, opacity: r[9] ? 0.35 : 1,
+          fill: true, fillColor: r[4], fillOpacity: opacity, className: 'mapdata-actor'});
       }
-      keyed(layer, r[0]).bindTooltip(r[6]).bindPopup(popup(r[7]), {maxWidth: 420, maxHeight: 280}).addTo(group);
+      keyed(layer, r[0]).bindTooltip(r[6]).bindPopup(popup(r[7]), POPUP).addTo(group);
+      M.actors.push({key: r[0], lat: r[1], lon: r[2], radius: r[3], now: r[3], items: r[8], label: r[10], org: !!r[5]});
+      M.markers[r[0]] = {layer: layer, radius: r[3], org: !!r[5]};
     });
+    M.places = options.places || [];
+    M.fitPoints = options.fit || [];
+    setTimeout(function () { fit(false); relabel(); }, 0);  // once the iframe has its size
+    applyTime();
   }
 
-  // The country outlines, drawn once as the offline basemap; kept for the choropleth.
-  var outlines = null;
-  function basemap(map, options) {
-    outlines = options.outlines;
-    L.geoJSON(outlines, {interactive: false,
-      style: function () { return {fillColor: '#f2efe9', color: '#9a9a9a', weight: 0.6, fillOpacity: 1.0}; }}).addTo(map);
-  }
-
-  // options: {counts: {code: items}, fills: {code: colour}}; names come with the outlines (escaped)
+  // options: {counts: {key: items}, fills: {key: colour}}: every outline of a country with items, filled
   function choropleth(group, options) {
-    if (!outlines) { return; }
-    L.geoJSON(outlines, {
-      filter: function (f) { return options.counts.hasOwnProperty(f.properties.code); },
-      style: function (f) { return {fillColor: options.fills[f.properties.code], color: '#555', weight: 0.5, fillOpacity: 0.8}; },
-      onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.name + ' · ' + options.counts[f.properties.code] + ' items'); }
+    if (!M.outlines) { M.pendingChoropleth = [group, options]; return; }
+    M.pendingChoropleth = null;
+    var features = M.outlines.coarse.filter(function (f) { return options.counts.hasOwnProperty(f.properties.key); });
+    L.geoJSON({type: 'FeatureCollection', features: features}, {
+      style: function (f) {
+        return {fillColor: options.fills[f.properties.key], color: '#555', weight: 0.5, fillOpacity: 0.8,
+                className: 'mapdata-choropleth'};
+      },
+      onEachFeature: function (f, layer) {
+        keyed(layer, f.properties.key).bindTooltip(options.names[f.properties.key] + ' · ' +
+          options.counts[f.properties.key].toLocaleString('en-US') + ' items');
+      }
     }).addTo(group);
   }
 
@@ -103,13 +316,115 @@ window.mapdata = (function () {
     setTimeout(function () { if (group._map) { group._map.removeLayer(group); } }, 0);
   }
 
-  // options: {html: the legend's HTML (no news text in it)}
+  // ------------------------------------------------------------------------------------------ time
+
+  // options: {unit: 'day'|'week', periods: ['2025-11-03', ...], actors: {key: [[period, items]...]},
+  //           lines: {key: [[period, items]...]}}: a control that steps through the periods, and each step
+  //           resizes the markers and shows the lines of that period only (nothing is redrawn or fetched)
+  function timeline(group, options) {
+    M.time = {options: options, at: null, timer: null};
+    if (!M.timeControl && M.map && options.periods.length > 1) {
+      M.timeControl = timeControl().addTo(M.map);
+    }
+    if (M.timeControl) { M.timeControl.update(options); }
+  }
+
+  function counts(series) {
+    var out = {};
+    Object.keys(series).forEach(function (key) {
+      var row = {};
+      series[key].forEach(function (pair) { row[pair[0]] = pair[1]; });
+      out[key] = row;
+    });
+    return out;
+  }
+
+  function applyTime() {
+    var t = M.time;
+    if (!t) { return; }
+    var at = t.at;
+    if (!t.actorCounts) { t.actorCounts = counts(t.options.actors); t.lineCounts = counts(t.options.lines); }
+    var busiest = 1;
+    if (at !== null) {
+      Object.keys(t.actorCounts).forEach(function (k) { busiest = Math.max(busiest, t.actorCounts[k][at] || 0); });
+    }
+    M.actors.forEach(function (a) {
+      var m = M.markers[a.key], n = at === null ? null : ((t.actorCounts[a.key] || {})[at] || 0);
+      a.now = n === null ? m.radius : (n ? 6 + 24 * Math.sqrt(n / busiest) : 0);
+      if (!m.org && a.now) { m.layer.setRadius(a.now); }
+      var element = m.layer.getElement && m.layer.getElement();
+      if (element) { element.style.display = a.now ? '' : 'none'; }
+    });
+    M.lines.forEach(function (l) {
+      var n = at === null ? 1 : ((t.lineCounts[l.key] || {})[at] || 0);
+      var show = n > 0;
+      l.line.setStyle({opacity: show ? l.opacity : 0});
+      var element = l.arrow.getElement && l.arrow.getElement();
+      if (element) { element.style.display = show ? '' : 'none'; }
+    });
+    relabel();
+  }
+
+  function timeControl() {
+    var Time = L.Control.extend({
+      options: {position: 'bottomright'},
+      onAdd: function () {
+        var box = L.DomUtil.create('div', 'mapdata-time leaflet-bar');
+        box.innerHTML = '<button type="button" class="mapdata-play" aria-label="Play through time">&#9654;</button>'
+          + '<input type="range" class="mapdata-period" min="0" value="0" aria-label="Period">'
+          + '<span class="mapdata-period-label">all periods</span>'
+          + '<button type="button" class="mapdata-all" aria-label="Show all periods">all</button>';
+        L.DomEvent.disableClickPropagation(box);
+        L.DomEvent.disableScrollPropagation(box);
+        var play = box.querySelector('.mapdata-play'), range = box.querySelector('.mapdata-period');
+        var label = box.querySelector('.mapdata-period-label'), all = box.querySelector('.mapdata-all');
+        function show(i) {
+          var t = M.time;
+          t.at = i;
+          range.value = i === null ? 0 : i;
+          label.textContent = i === null ? 'all periods' : (t.options.unit === 'week' ? 'week of ' : '') + t.options.periods[i];
+          applyTime();
+        }
+        function stop() { if (M.time.timer) { clearInterval(M.time.timer); M.time.timer = null; play.innerHTML = '&#9654;'; } }
+        L.DomEvent.on(range, 'input', function () { stop(); show(parseInt(range.value, 10)); });
+        L.DomEvent.on(all, 'click', function () { stop(); show(null); });
+        L.DomEvent.on(play, 'click', function () {
+          var t = M.time;
+          if (t.timer) { stop(); return; }
+          play.innerHTML = '&#10074;&#10074;';
+          show(t.at === null || t.at >= t.options.periods.length - 1 ? 0 : t.at + 1);
+          t.timer = setInterval(function () {
+            if (t.at >= t.options.periods.length - 1) { stop(); return; }
+            show(t.at + 1);
+          }, 700);
+        });
+        this.update = function (options) {
+          stop();
+          range.max = Math.max(0, options.periods.length - 1);
+          show(null);
+        };
+        return box;
+      }
+    });
+    return new Time();
+  }
+
+  // ------------------------------------------------------------------------------------------ chrome
+
+  // options: {html: the legend's HTML (no news text in it)}: a small button that opens the legend
   function legend(map, options) {
     var Legend = L.Control.extend({
       options: {position: 'bottomleft'},
       onAdd: function () {
         var box = L.DomUtil.create('div', 'mapdata-legend');
-        box.innerHTML = options.html;
+        box.innerHTML = '<button type="button" class="mapdata-legend-toggle" aria-expanded="false">Legend</button>'
+          + '<div class="mapdata-legend-body" hidden>' + options.html + '</div>';
+        var toggle = box.querySelector('button'), body = box.querySelector('.mapdata-legend-body');
+        L.DomEvent.on(toggle, 'click', function (e) {
+          L.DomEvent.stop(e);
+          body.hidden = !body.hidden;
+          toggle.setAttribute('aria-expanded', String(!body.hidden));
+        });
         L.DomEvent.disableClickPropagation(box);
         return box;
       }
@@ -134,6 +449,7 @@ window.mapdata = (function () {
           if (document.fullscreenElement) { document.exitFullscreen(); } else if (box.requestFullscreen) { box.requestFullscreen(); }
         });
         document.addEventListener('fullscreenchange', function () { setTimeout(function () { map.invalidateSize(); }, 200); });
+        L.DomEvent.disableClickPropagation(bar);
         return bar;
       }
     });
@@ -141,5 +457,5 @@ window.mapdata = (function () {
   }
 
   return {snippets: snippets, basemap: basemap, lines: lines, actors: actors, choropleth: choropleth,
-    density: density, startHidden: startHidden, legend: legend, fullscreen: fullscreen};
+    density: density, startHidden: startHidden, timeline: timeline, legend: legend, fullscreen: fullscreen};
 })();
