@@ -89,13 +89,14 @@ def current() -> View:
 
 
 def warm(url: str | None = None) -> float:
-    """Fill the caches a first visit needs (the stored frames, the unfiltered view, its map rows and the lookups
-    behind the map's layers) and return the seconds it took."""
+    """Fill the caches a first visit needs (the stored frames, the unfiltered view, its map rows, the basemap and
+    the lookups behind the map's layers) and return the seconds it took."""
     start = time.perf_counter()
     url = url or settings.database_url()
     key = (url, store.data_version(engine(url)))
     frames(*key)
     view = filtered(*key, Filters())
     actors, pairs = map_rows(*key, Filters())
+    mapview.base_map()  # the basemap's outlines, names and capitals, read once per process
     mapview.layers(view, actors, pairs)
     return time.perf_counter() - start

@@ -347,9 +347,13 @@ def per_period(frames: Frames, actor_keys: list[str], pair_keys: list[tuple[str,
     def series(part: pd.DataFrame, column: str, wanted: dict[int, object], into: dict) -> None:
         rows = part["first"].to_numpy() & np.isin(part[column].to_numpy(), list(wanted))
         at = np.searchsorted(periods, _periods(day[part["pos"].to_numpy()[rows]], unit))
-        table = pd.DataFrame({"g": part[column].to_numpy()[rows], "at": at}).groupby(["g", "at"]).size()
-        for (g, i), n in table.items():
-            into.setdefault(wanted[g], []).append([int(i), int(n)])
+        combined = part[column].to_numpy()[rows].astype(np.int64) * len(periods) + at
+        found, counts = np.unique(combined, return_counts=True)  # sorted: by code, then by period
+        codes, ats = np.divmod(found, len(periods))
+        starts = np.flatnonzero(np.diff(codes)) + 1
+        for code, at_, n in zip(np.split(codes, starts), np.split(ats, starts), np.split(counts, starts), strict=True):
+            if len(code):
+                into[wanted[int(code[0])]] = np.column_stack([at_, n]).tolist()
 
     series(frames.tags, "actor_c", {keys.code_of[k]: k for k in actor_keys if k in keys.code_of}, out["actors"])
     pair_codes = {}

