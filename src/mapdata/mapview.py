@@ -134,9 +134,11 @@ def _basemap_options() -> dict:
     ]
     return {
         "coarse": {"url": _static("basemap/" + basemap.FILES["coarse"]), "keys": basemap.browser_keys("coarse")},
+        # the fine outlines of the states the coarse file lacks, sent with the map: the 1:50m file is fetched
+        # only when the map is first zoomed in far enough to draw it
+        "small": basemap.borrowed_outlines(),
         "fine": {"url": _static("basemap/" + basemap.FILES["fine"]), "keys": basemap.browser_keys("fine")},
         "extra": _static("basemap/" + basemap.EXTRA),
-        "picks": list(basemap.coarse_picks()),
         "labels": labels,
         "capitals": capitals,
     }

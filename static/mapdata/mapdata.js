@@ -56,10 +56,13 @@ window.mapdata = (function () {
 
   // ------------------------------------------------------------------------------------------ the basemap
 
-  // options: {coarse: {url, keys}, fine: {url, keys}, extra: url, picks: [fine outline index...],
+  // options: {coarse: {url, keys}, small: [GeoJSON geometry...], fine: {url, keys}, extra: url,
   //           labels: [[key, name, lat, lon, area km2]...], capitals: [[key, name, lat, lon]...]}
+  // The coarse outlines (1:110m, and the fine outlines of the small states that file lacks, sent inline) are
+  // fetched at once; the fine ones (1:50m) the first time the map is zoomed in far enough to draw them.
   function basemap(map, options) {
     M.map = map;
+    M.basemapOptions = options;
     M.countryLabels = options.labels.slice().sort(function (a, b) { return b[4] - a[4]; });
     M.capitals = options.capitals;
     map.createPane('mapdataCountries').style.zIndex = 200;
@@ -70,16 +73,27 @@ window.mapdata = (function () {
     M.labels = L.layerGroup().addTo(map);
     map.on('movestart', function () { if (!M.programmatic) { M.userMoved = true; } });
     map.on('moveend', function () { drawOutlines(); relabel(); });
-    function json(url) { return fetch(url).then(function (r) { return r.json(); }); }
-    Promise.all([json(options.coarse.url), json(options.fine.url), json(options.extra)]).then(function (got) {
-      var fine = topojson.feature(got[1], got[1].objects.countries).features.concat(got[2].features);
-      var coarse = topojson.feature(got[0], got[0].objects.countries).features
-        .concat(options.picks.map(function (i) { return fine[i]; }));
-      M.outlines = {coarse: withKeys(coarse, options.coarse.keys), fine: withKeys(fine, options.fine.keys)};
+    json(options.coarse.url).then(function (topology) {
+      var small = options.small.map(function (geometry) { return {type: 'Feature', geometry: geometry}; });
+      M.outlines = {coarse: withKeys(topojson.feature(topology, topology.objects.countries).features.concat(small),
+                                     options.coarse.keys)};
       drawOutlines();
       if (M.pendingChoropleth) { choropleth(M.pendingChoropleth[0], M.pendingChoropleth[1]); }
     });
     fitControl().addTo(map);
+  }
+
+  function json(url) { return fetch(url).then(function (r) { return r.json(); }); }
+
+  function loadFine() {
+    if (M.loadingFine) { return; }
+    M.loadingFine = true;
+    var o = M.basemapOptions;
+    Promise.all([json(o.fine.url), json(o.extra)]).then(function (got) {
+      var fine = topojson.feature(got[0], got[0].objects.countries).features.concat(got[1].features);
+      M.outlines.fine = withKeys(fine, o.fine.keys);
+      drawOutlines();
+    });
   }
 
   function withKeys(features, keys) {
@@ -114,6 +128,7 @@ window.mapdata = (function () {
   function drawOutlines() {
     if (!M.outlines || !M.map) { return; }
     var scale = M.map.getZoom() >= FINE_FROM_ZOOM ? 'fine' : 'coarse';
+    if (scale === 'fine' && !M.outlines.fine) { loadFine(); scale = 'coarse'; }  // coarse until it arrives
     var bounds = M.map.getBounds();
     var wanted = {};
     for (var turn = -1; turn <= 1; turn++) {
