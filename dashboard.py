@@ -3,7 +3,7 @@ runs the chosen page, which only renders (pages/). Start it with `mapdata serve`
 
 import streamlit as st
 
-from pages import sidebar, state
+from pages import account, sidebar, state
 
 st.set_page_config(page_title="mapdata", page_icon="🗺️", layout="wide")
 
@@ -19,4 +19,5 @@ page = st.navigation(
 sidebar.draw(state.frames(*state.stored()))
 view = state.current()  # after the widgets: a first run reads the filters a URL gives them
 sidebar.footer(view.caption(), view.filters.active, view.data)
+account.sidebar(state.engine(view.url))  # on a network: who is signed in to edit
 page.run()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from mapdata import gazetteer
+from mapdata import accounts, gazetteer
 from mapdata.corrections import add_correction
 from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
@@ -18,13 +18,51 @@ from mapdata.ingest import NO_DATE, ingest_result
 from mapdata.markup import actor_name, item_html
 from mapdata.models import TONES, TOPICS, Correction, split_key
 from mapdata.tagging import default_tagger
-from pages import state
+from pages import account, state
 
 UPLOAD_TYPES = ["txt", "csv", "tsv", "jsonl", "ndjson", "json", "xml", "rss", "atom"]
 
+CHANGES_SHOWN = 50
+
 current = state.current()
 data = current.data
+editor = account.editor()  # None: this session may only read
+
+
+def latest_changes() -> None:
+    """Who changed what, newest first."""
+    st.subheader("Latest changes")
+    changes = accounts.latest_changes(state.engine(current.url), CHANGES_SHOWN)
+    if not changes:
+        st.caption("Nothing recorded yet.")
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "when (UTC)": c.at.strftime("%Y-%m-%d %H:%M"),
+                    "who": c.account,
+                    "what": c.action,
+                    "items": c.items,
+                    "detail": c.detail,
+                }
+                for c in changes
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+        key="changes",
+    )
+
+
 st.title("Data")
+if editor is None:
+    st.info(
+        "This dashboard is shared on a network: it is read-only until an editor signs in (in the sidebar) "
+        "to add news or correct tags."
+    )
+    latest_changes()
+    st.stop()
 st.subheader("Add news")
 
 
@@ -101,6 +139,7 @@ def preview(read: ReadResult, key: str, undated_day: date | None = None) -> None
             state.engine(current.url),
             ReadResult(read.source, dated, []),
             progress=lambda done, total: bar.progress(done / total, text=f"{done:,} of {total:,} items"),
+            account=editor,
         )
         bar.progress(1.0, text="done")
         st.success(
@@ -169,7 +208,9 @@ st.caption(
 def correct(field: str, value: str, action: str) -> None:
     """Store one correction and report it."""
     try:
-        add_correction(state.engine(current.url), Correction(item_id, field, value, action), default_tagger().tag)
+        add_correction(
+            state.engine(current.url), Correction(item_id, field, value, action), default_tagger().tag, account=editor
+        )
     except (ValueError, MapdataError) as err:
         st.error(f"Not stored: {err}")
         return
@@ -237,3 +278,5 @@ with right:
     st.button("Set tone", key="do_set_tone", disabled=tone == row["tone"], on_click=correct, args=("tone", tone, "set"))
 if st.session_state.get("correction_done"):
     st.success(st.session_state.pop("correction_done"))
+
+latest_changes()

@@ -30,13 +30,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 MAP = 'iframe[title="streamlit_folium.st_folium"]'  # the map component's frame
+LOOPBACK = ("127.0.0.1", "127.0.0.2", "localhost")  # the hosts a browser test may reach
 WAIT = 60_000  # milliseconds: a maximum, never a sleep (Streamlit reruns are slow on 2 busy cores)
 
 
 def mapdata(
-    *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 120
+    *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 120, input: str | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the `mapdata` command in a subprocess, as a user would."""
+    """Run the `mapdata` command in a subprocess, as a user would (`input` is what it reads on stdin)."""
     return subprocess.run(
         [sys.executable, "-m", "mapdata.cli", *args],
         capture_output=True,
@@ -44,6 +45,7 @@ def mapdata(
         env={**os.environ, **(env or {})},
         cwd=cwd,
         timeout=timeout,
+        input=input,
     )
 
 
@@ -73,9 +75,11 @@ class AppServer:
         env: dict | None = None,
         command: list[str] | None = None,
         cwd: Path = ROOT,
+        address: str = "127.0.0.1",
     ) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.address = address
+        self.url = f"http://{address}:{self.port}"
         self.db_url = db_url
         self.log_path = workdir / "streamlit.log"
         env = {**os.environ, "MAPDATA_DB_URL": db_url, **(env or {})}
@@ -93,10 +97,10 @@ class AppServer:
                 "--server.port",
                 str(self.port),
                 "--server.address",
-                "127.0.0.1",
+                address,
             ]
             if plain
-            else [*mapdata_command, "serve", "--headless", "--port", str(self.port), "--address", "127.0.0.1"]
+            else [*mapdata_command, "serve", "--headless", "--port", str(self.port), "--address", address]
         )
         self.proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
@@ -109,7 +113,7 @@ class AppServer:
             except OSError:
                 healthy = False
             # ours, not another server that took the port between free_port() and our bind (ours then exits)
-            if healthy and f"127.0.0.1:{self.port}" in self.output() and self.proc.poll() is None:
+            if healthy and f"{address}:{self.port}" in self.output() and self.proc.poll() is None:
                 return
             time.sleep(0.2)  # a poll interval
         self.stop()
@@ -132,10 +136,11 @@ class AppServer:
 
 
 def gate(route, blocked: list[str] | None = None) -> None:
-    """Let requests to 127.0.0.1 (and data:, blob:, about:) through, abort every other (noted in `blocked`)."""
+    """Let requests to this machine (LOOPBACK, and data:, blob:, about:) through, abort every other (noted in
+    `blocked`)."""
     url = route.request.url
     host = url.split("/")[2].split(":")[0] if "://" in url else ""
-    if url.startswith(("data:", "blob:", "about:")) or host in ("127.0.0.1", "localhost"):
+    if url.startswith(("data:", "blob:", "about:")) or host in LOOPBACK:
         route.continue_()
     else:
         if blocked is not None:

@@ -101,7 +101,7 @@ def test_dry_run_stores_nothing(any_engine):
 
 def test_schema_is_versioned_by_alembic(any_engine):
     with any_engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0003"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0004"
     store.migrate(any_engine)  # a second run is a no-op
 
 
@@ -122,10 +122,10 @@ def test_corrections_survive_retag(any_engine):
     frames = store.load_frames(any_engine)
     item_id = frames.items[frames.items["text"].str.startswith("Poland will close")].iloc[0]["id"]
     tagger = default_tagger().tag
-    add_correction(any_engine, Correction(item_id, "actor", "LT", "add"), tagger)
-    add_correction(any_engine, Correction(item_id, "actor", "RU", "remove"), tagger)
-    add_correction(any_engine, Correction(item_id, "topic", "humanitarian", "add"), tagger)
-    add_correction(any_engine, Correction(item_id, "tone", "neutral", "set"), tagger)
+    add_correction(any_engine, Correction(item_id, "actor", "LT", "add"), tagger, account="test")
+    add_correction(any_engine, Correction(item_id, "actor", "RU", "remove"), tagger, account="test")
+    add_correction(any_engine, Correction(item_id, "topic", "humanitarian", "add"), tagger, account="test")
+    add_correction(any_engine, Correction(item_id, "tone", "neutral", "set"), tagger, account="test")
 
     def state():
         f = store.load_frames(any_engine)
@@ -140,7 +140,7 @@ def test_corrections_survive_retag(any_engine):
 
     before = state()
     assert before == ({"BY", "LT", "PL"}, {"LT"}, {"border", "military", "humanitarian"}, "neutral", {"BY", "LT"})
-    report = retag(any_engine, tagger)
+    report = retag(any_engine, tagger, account="test")
     assert report.items == 11 and report.changed == 0
     assert state() == before
 
@@ -165,7 +165,7 @@ def test_retag_reports_what_changed(any_engine, monkeypatch):
             tagged.lead_key if tagged.lead_key != "PL" else None,
         )
 
-    report = retag(any_engine, without_poland)
+    report = retag(any_engine, without_poland, account="test")
     assert report.changed == 2 and report.removed["PL"] == 2
     assert "lost: PL -2" in report.summary()
     frames = store.load_frames(any_engine)
@@ -199,12 +199,12 @@ def test_every_write_bumps_the_data_version_even_when_counts_stay(any_engine):
         )
 
     counts = store.count_items(any_engine), len(store.load_frames(any_engine).tags)
-    assert retag(any_engine, calmer).changed > 0
+    assert retag(any_engine, calmer, account="test").changed > 0
     assert (store.count_items(any_engine), len(store.load_frames(any_engine).tags)) == counts
     retagged = store.data_version(any_engine)
     assert retagged[1] > ingested[1]
     item_id = store.load_frames(any_engine).items["id"].iloc[0]
-    add_correction(any_engine, Correction(item_id, "tone", "conflict", "set"), real)
+    add_correction(any_engine, Correction(item_id, "tone", "conflict", "set"), real, account="test")
     assert store.data_version(any_engine)[1] > retagged[1]
 
 
@@ -268,7 +268,7 @@ def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
     def correct():
         go.wait(timeout=30)
         try:
-            add_correction(engine, Correction(ids[-1], "tone", "cooperation", "set"), real)
+            add_correction(engine, Correction(ids[-1], "tone", "cooperation", "set"), real, account="test")
         except Exception as err:  # reported below, with the re-tag's outcome
             failures.append(f"correction: {type(err).__name__}: {err}")
         done.set()
@@ -276,7 +276,7 @@ def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
     worker = threading.Thread(target=correct)
     worker.start()
     try:
-        report = retag(engine, changing)
+        report = retag(engine, changing, account="test")
     except Exception as err:
         failures.append(f"retag: {type(err).__name__}: {err}")
         report = None

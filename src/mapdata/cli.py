@@ -136,23 +136,54 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_retag(args: argparse.Namespace) -> int:
     from . import store
+    from .accounts import cli_account
     from .corrections import retag
     from .tagging import default_tagger
 
-    report = retag(store.open_engine(), default_tagger().tag)
+    report = retag(store.open_engine(), default_tagger().tag, account=cli_account())
     print(report.summary())
     return EXIT_OK
 
 
 def _cmd_stats(args: argparse.Namespace) -> int:
     from . import store
+    from .accounts import changes_per_account
     from .markup import actor_name
 
-    stats = store.stats(store.open_engine(), top=args.top)
+    engine = store.open_engine()
+    stats = store.stats(engine, top=args.top)
     print(f"items      {stats.items:,}")
     print(f"dates      {stats.first or '-'} to {stats.last or '-'}")
     print("top actors " + "; ".join(f"{actor_name(a)} {n:,}" for a, n in stats.actors))
     print("top pairs  " + "; ".join(f"{actor_name(a)} -> {actor_name(b)} {n:,}" for a, b, n in stats.pairs))
+    print("changes    " + ("; ".join(f"{account} {n:,}" for account, n in changes_per_account(engine)) or "-"))
+    return EXIT_OK
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    import getpass
+
+    from . import accounts, store
+
+    engine = store.open_engine()
+    if args.action == "list":
+        for name in accounts.users(engine):
+            print(name)
+        return EXIT_OK
+    if not args.name:
+        raise accounts.AccountError(f"mapdata users {args.action} needs an account name")
+    if args.action == "remove":
+        accounts.remove_user(engine, args.name)
+        print(f"removed {args.name}", file=sys.stderr)
+        return EXIT_OK
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise accounts.AccountError("the two passwords differ")
+    accounts.add_user(engine, args.name, password)
+    print(f"added {args.name}: an editor of the shared dashboard", file=sys.stderr)
     return EXIT_OK
 
 
@@ -252,9 +283,14 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(run=_cmd_export)
     ret = sub.add_parser("retag", help="re-tag every stored item after data/ changed; manual corrections are kept")
     ret.set_defaults(run=_cmd_retag)
-    st = sub.add_parser("stats", help="items, date span, top actors and top pairs of the store")
+    st = sub.add_parser("stats", help="items, date span, top actors and top pairs of the store, changes per account")
     st.add_argument("--top", type=int, default=10)
     st.set_defaults(run=_cmd_stats)
+    usr = sub.add_parser("users", help="the editors who may change data on a shared dashboard: add, remove, list")
+    usr.add_argument("action", choices=("add", "remove", "list"))
+    usr.add_argument("name", nargs="?", help="the account's name")
+    usr.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    usr.set_defaults(run=_cmd_users)
     serve = sub.add_parser(
         "serve", help="start the dashboard (streamlit run dashboard.py, with the data loaded at start)"
     )

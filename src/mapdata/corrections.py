@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Engine
 
-from . import store
+from . import accounts, store
 from .errors import StoreError
 from .models import Correction, Item, Tag, TaggedItem, actor_key, split_key
 
@@ -57,13 +57,20 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
     )
 
 
-def add_correction(engine: Engine, correction: Correction, tag: Tagging) -> TaggedItem:
-    """Store a manual correction and rewrite the item's tags with every correction applied."""
+def add_correction(engine: Engine, correction: Correction, tag: Tagging, account: str) -> TaggedItem:
+    """Store a manual correction, made by `account`, and rewrite the item's tags with every correction applied."""
     with store.writing(engine) as conn:
         stored = store.stored_item(conn, correction.item_id)
         if stored is None:
             raise StoreError(f"no item with id {correction.item_id!r}")
-        store.record_correction(conn, correction)
+        store.record_correction(conn, correction, account)
+        accounts.record(
+            conn,
+            account,
+            "correction",
+            f"{correction.action} {correction.field} {correction.value} on item {correction.item_id}",
+            1,
+        )
         fixed = apply(tag(stored.item), store.corrections_of(conn, [correction.item_id]).get(correction.item_id, []))
         store.replace_tags(conn, fixed)
         store.bump(conn)
@@ -94,7 +101,7 @@ class RetagReport:
         return "\n".join(lines)
 
 
-def retag(engine: Engine, tag: Tagging) -> RetagReport:
+def retag(engine: Engine, tag: Tagging, account: str) -> RetagReport:
     """Re-tag every stored item (after the gazetteer or lexicon changed), keeping manual corrections.
 
     One transaction per batch: an interrupted run leaves every item either old or new, and running it
@@ -129,4 +136,6 @@ def retag(engine: Engine, tag: Tagging) -> RetagReport:
                 changed = True
             if changed:
                 store.bump(conn)  # once, last: a correction waiting on an item of this batch never holds it
+    with store.writing(engine) as conn:
+        accounts.record(conn, account, "retag", report.summary().splitlines()[0], report.changed)
     return report

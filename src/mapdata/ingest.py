@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from . import settings, store
+from . import accounts, settings, store
 from .errors import InputError
 from .feeds import ReadResult, Rejection, read_source
 from .models import Item, TaggedItem
@@ -48,8 +48,9 @@ def ingest_result(
     dry_run: bool = False,
     progress: Progress | None = None,
     undated: date | None = None,
+    account: str = "",
 ) -> IngestResult:
-    """Tag and store what one feed yielded; items without a date get `undated` when it is given, else they are
+    """Tag and store what one feed yielded, recording the write as `account`'s; items without a date get `undated` when it is given, else they are
     rejected with their file and line (never given today's date behind the user's back)."""
     tagger = tagger or default_tagger()
     result = result or IngestResult()
@@ -66,6 +67,9 @@ def ingest_result(
     new, present = store.add_items(engine, _tagged(tagger, dated, progress), dry_run=dry_run)
     result.new += new
     result.present += present
+    if new and not dry_run:
+        with store.writing(engine) as conn:
+            accounts.record(conn, account or accounts.cli_account(), "ingest", f"{read.source}: {new} new", new)
     return result
 
 
@@ -117,8 +121,9 @@ def ingest_paths(
     dry_run: bool = False,
     progress: Progress | None = None,
     undated: date | None = None,
+    account: str = "",
 ) -> IngestResult:
-    """Ingest several files or feed URLs; one that cannot be read at all is reported as one rejection. Items
+    """Ingest several files or feed URLs, recording each as `account`'s (the command line's user if empty); one that cannot be read at all is reported as one rejection. Items
     without a date get `undated` when given."""
     result = IngestResult()
     for path in paths:
@@ -127,7 +132,9 @@ def ingest_paths(
         except InputError as err:
             result.rejected.append(Rejection(err.source, err.line, err.reason))
             continue
-        ingest_result(engine, read, tagger, result, dry_run=dry_run, progress=progress, undated=undated)
+        ingest_result(
+            engine, read, tagger, result, dry_run=dry_run, progress=progress, undated=undated, account=account
+        )
     return result
 
 
@@ -138,4 +145,4 @@ def ensure_sample(engine: Engine, path: Path | None = None) -> IngestResult | No
     """On an empty database, ingest the embedded sample feed; returns None when there was data already."""
     if store.count_items(engine):
         return None
-    return ingest_paths(engine, [path or settings.data_file(SAMPLE_FEED)])
+    return ingest_paths(engine, [path or settings.data_file(SAMPLE_FEED)], account="mapdata")

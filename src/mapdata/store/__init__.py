@@ -16,7 +16,7 @@ from .read import (
     stored_item,
     stored_texts,
 )
-from .schema import corrections, items, metadata, relations, revision, tags, topics
+from .schema import changes, corrections, items, metadata, relations, revision, sign_ins, tags, topics, users
 from .write import BATCH, add_items, bump, record_correction, replace_tags
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "actors_and_topics",
     "add_items",
     "bump",
+    "changes",
     "corrections",
     "corrections_of",
     "count_items",
@@ -43,10 +44,12 @@ __all__ = [
     "relations",
     "replace_tags",
     "revision",
+    "sign_ins",
     "stats",
     "stored_item",
     "stored_texts",
     "tags",
     "topics",
+    "users",
     "writing",
 ]

@@ -72,6 +72,7 @@ corrections = Table(
     Column("value", String(32), nullable=False),
     Column("action", String(8), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("account", String(200), nullable=False, server_default=""),  # migration 0004
     Index("ix_corrections_item", "item_id"),
 )
 revision = Table(  # one row (see migration 0002)
@@ -81,6 +82,32 @@ revision = Table(  # one row (see migration 0002)
     Column("instance", String(32), nullable=False),
     Column("n", BigInteger, nullable=False),
     Column("token", String(32), nullable=False, server_default=""),  # migration 0003
+)
+
+users = Table(  # editors' accounts (migration 0004)
+    "users",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+sign_ins = Table(  # wrong passwords in a row, by the name tried (migration 0004)
+    "sign_ins",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("failures", Integer, nullable=False, server_default="0"),
+    Column("locked_until", DateTime(timezone=True)),
+)
+changes = Table(  # who changed what, and when (migration 0004)
+    "changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("account", String(200), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("detail", Text, nullable=False, server_default=""),
+    Column("items", Integer, nullable=False, server_default="0"),
+    Index("ix_changes_account", "account"),
 )
 
 ITEM_COLUMNS = ("id", "date", "text", "source", "url", "origin", "tone", "lead_actor", "added_at")

@@ -132,8 +132,8 @@ def replace_tags(conn, tagged: TaggedItem) -> None:
     _insert(conn, relations, RELATION_COLUMNS, relation_rows)
 
 
-def record_correction(conn, correction: Correction) -> None:
-    """Keep a manual correction (inside a writing transaction)."""
+def record_correction(conn, correction: Correction, account: str) -> None:
+    """Keep a manual correction and who made it (inside a writing transaction)."""
     conn.execute(
         corrections.insert().values(
             item_id=correction.item_id,
@@ -141,5 +141,6 @@ def record_correction(conn, correction: Correction) -> None:
             value=correction.value,
             action=correction.action,
             created_at=datetime.now(UTC),
+            account=account,
         )
     )
