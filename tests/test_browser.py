@@ -62,9 +62,15 @@ def test_topic_filter_changes_markers_and_url(app_server, page):
 
 def test_layers_legend_and_fullscreen_controls(app_server, page):
     frame = open_map(page, app_server.url)
-    expect(frame.locator(".mapdata-legend")).to_contain_text("shared land border")
+    legend = frame.locator(".mapdata-legend")
+    body = legend.locator(".mapdata-legend-body")
+    expect(body).to_be_hidden()  # folded until asked for, to leave the map clear
+    legend.get_by_role("button", name="Legend").click()
+    expect(body).to_be_visible()
+    expect(body).to_contain_text("shared land border")
     expect(frame.locator("a.mapdata-fullscreen")).to_be_visible()
     control = frame.locator(".leaflet-control-layers")
+    control.hover()  # collapsed to an icon until pointed at
     for name in ("Relations", "Actors", "Items per country (choropleth)", "Density (heat)"):
         expect(control).to_contain_text(name)
     before = frame.locator("path.leaflet-interactive").count()

@@ -1272,7 +1272,8 @@ def test_a_sample_through_the_cli_exit_codes_and_no_traceback(corpus, tmp_path, 
             problems.append(f"summary {run.stdout!r}, expected {new} new, {present} present, {rejected} rejected")
         if count_items(url) != new:
             problems.append(f"{count_items(url)} items stored, expected {new}")
-        lines = [line for line in run.stderr.splitlines() if not line.startswith("map snapshot ready")]  # a note
+        notes = ("map snapshot ready", "hint: ")
+        lines = [line for line in run.stderr.splitlines() if not line.startswith(notes)]
         if len(lines) != rejected:
             problems.append(f"{len(lines)} lines on stderr, expected {rejected} rejections: {lines[:5]}")
         for case, path in cases:

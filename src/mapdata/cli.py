@@ -88,7 +88,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     for rejection in result.rejected:
         print(f"rejected: {rejection}", file=sys.stderr)
     if any(r.reason == NO_DATE for r in result.rejected):
-        print("give the items that carry no date one with --date YYYY-MM-DD", file=sys.stderr)
+        print("hint: give the items that carry no date one with --date YYYY-MM-DD", file=sys.stderr)
     print(("dry run, nothing stored: would add " if args.dry_run else "") + result.summary())
     if result.new and not args.dry_run and not args.no_snapshot:
         from . import snapshot
