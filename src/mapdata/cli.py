@@ -152,11 +152,25 @@ def _cmd_stats(args: argparse.Namespace) -> int:
 
     engine = store.open_engine()
     stats = store.stats(engine, top=args.top)
+    changes = changes_per_account(engine)
+    if args.json:
+        record = {
+            "items": stats.items,
+            "stories": stats.stories,
+            "first": stats.first.isoformat() if stats.first else None,
+            "last": stats.last.isoformat() if stats.last else None,
+            "actors": [{"actor": a, "items": n} for a, n in stats.actors],
+            "pairs": [{"source": a, "target": b, "items": n} for a, b, n in stats.pairs],
+            "changes": dict(changes),
+        }
+        print(json.dumps(record, ensure_ascii=False))
+        return EXIT_OK
     print(f"items      {stats.items:,}")
+    print(f"stories    {stats.stories:,}")
     print(f"dates      {stats.first or '-'} to {stats.last or '-'}")
     print("top actors " + "; ".join(f"{actor_name(a)} {n:,}" for a, n in stats.actors))
     print("top pairs  " + "; ".join(f"{actor_name(a)} -> {actor_name(b)} {n:,}" for a, b, n in stats.pairs))
-    print("changes    " + ("; ".join(f"{account} {n:,}" for account, n in changes_per_account(engine)) or "-"))
+    print("changes    " + ("; ".join(f"{account} {n:,}" for account, n in changes) or "-"))
     return EXIT_OK
 
 
@@ -187,6 +201,64 @@ def _cmd_users(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_sources(args: argparse.Namespace) -> int:
+    from . import sources, store
+
+    engine = store.open_engine()
+    if args.action == "add":
+        if not args.target:
+            raise sources.SourceError("mapdata sources add needs the feed's URL")
+        added = sources.add(engine, args.target, args.name or "", sources.parse_every(args.every))
+        print(f"added {added.name}: {added.url}, every {sources.format_every(added.every)}", file=sys.stderr)
+        return EXIT_OK
+    if args.action == "list":
+        rows = sources.all_sources(engine)
+        if args.json:
+            print(json.dumps([s.to_json() for s in rows], ensure_ascii=False, indent=1))
+            return EXIT_OK
+        for s in rows:
+            state = "paused" if s.paused else f"due {_when(s.next_due)}"
+            outcome = f"error: {s.last_error}" if s.last_error else f"ok {_when(s.last_success)}"
+            print(
+                f"{s.name}\t{s.url}\tevery {sources.format_every(s.every)}\t{state}\t{s.items_added} added\t{outcome}"
+            )
+        return EXIT_OK
+    if not args.target:
+        raise sources.SourceError(f"mapdata sources {args.action} needs a source's name")
+    if args.action == "remove":
+        sources.remove(engine, args.target)
+    else:
+        sources.set_paused(engine, args.target, args.action == "pause")
+    done = {"remove": "removed", "pause": "paused", "resume": "resumed"}[args.action]
+    print(f"{done} {args.target}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "never"
+
+
+def _cmd_watch(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from . import store
+    from .watch import Watcher
+
+    engine = store.open_engine()
+    log = (lambda line: print(line, file=sys.stderr, flush=True)) if not args.quiet else None
+    with Watcher(engine, log=log) as watcher:
+        if args.once:
+            polls = watcher.poll_all()
+            return EXIT_OK if all(p.ok for p in polls) else EXIT_REJECTED
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        print("watching the sources (Ctrl-C stops)", file=sys.stderr, flush=True)
+        watcher.run(stop)
+    return EXIT_OK
+
+
 def _cmd_serve(args: argparse.Namespace) -> int:
     from . import settings
 
@@ -198,6 +270,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         options += ["--server.address", args.address]
     if args.headless:
         options += ["--server.headless", "true"]
+    if args.watch:
+        os.environ["MAPDATA_WATCH"] = "1"  # read by the app's launcher, which starts the poller beside the server
     # The dashboard runs from its installed folder, where Streamlit finds its config and static/: the settings
     # that name files are made absolute first, so they still name the files this command was given.
     settings.pin_paths()
@@ -285,12 +359,28 @@ def build_parser() -> argparse.ArgumentParser:
     ret.set_defaults(run=_cmd_retag)
     st = sub.add_parser("stats", help="items, date span, top actors and top pairs of the store, changes per account")
     st.add_argument("--top", type=int, default=10)
+    st.add_argument("--json", action="store_true", help="print one JSON object: items, stories, dates, actors, ...")
     st.set_defaults(run=_cmd_stats)
     usr = sub.add_parser("users", help="the editors who may change data on a shared dashboard: add, remove, list")
     usr.add_argument("action", choices=("add", "remove", "list"))
     usr.add_argument("name", nargs="?", help="the account's name")
     usr.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     usr.set_defaults(run=_cmd_users)
+    src = sub.add_parser("sources", help="the feeds `mapdata watch` polls: add, list, remove, pause, resume")
+    src.add_argument("action", choices=("add", "list", "remove", "pause", "resume"))
+    src.add_argument("target", nargs="?", help="the feed's URL (add) or the source's name (remove, pause, resume)")
+    src.add_argument("--name", help="a name for the new source (default: from its URL)")
+    src.add_argument("--every", default="15m", help="how often to poll it: 15m, 1h, 90s, 2d (default 15m)")
+    src.add_argument("--json", action="store_true", help="list as JSON")
+    src.set_defaults(run=_cmd_sources)
+    wat = sub.add_parser("watch", help="poll the sources as they fall due, until stopped")
+    wat.add_argument(
+        "--once",
+        action="store_true",
+        help="poll every source that is not paused once, due or not, then exit: 0 all worked, 1 some failed",
+    )
+    wat.add_argument("--quiet", action="store_true", help="print nothing per poll")
+    wat.set_defaults(run=_cmd_watch)
     serve = sub.add_parser(
         "serve", help="start the dashboard (streamlit run dashboard.py, with the data loaded at start)"
     )
@@ -300,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 shares it on the network)",
     )
     serve.add_argument("--headless", action="store_true", help="do not open a browser")
+    serve.add_argument("--watch", action="store_true", help="also poll the sources, in the dashboard's process")
     serve.set_defaults(run=_cmd_serve)
     return parser
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from . import accounts, settings, store
+from . import accounts, settings, store, stories
 from .errors import InputError
 from .feeds import ReadResult, Rejection, read_source
 from .models import Item, TaggedItem
@@ -70,6 +70,7 @@ def ingest_result(
     if new and not dry_run:
         with store.writing(engine) as conn:
             accounts.record(conn, account or accounts.cli_account(), "ingest", f"{read.source}: {new} new", new)
+        stories.assign(engine)
     return result
 
 

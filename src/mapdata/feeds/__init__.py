@@ -8,8 +8,8 @@ format a file is, and reading it whole) and `fetch` (http(s), bounded in time an
 
 from .base import MAX_ID_CHARS, MAX_ITEM_CHARS, MAX_SOURCE_CHARS, ReadResult, Rejection
 from .dates import parse_date
-from .detect import detect_format, read_file, read_source
-from .fetch import FETCH_TIMEOUT, MAX_FETCH_BYTES, fetch
+from .detect import detect_format, read_fetched, read_file, read_source
+from .fetch import FETCH_TIMEOUT, MAX_FETCH_BYTES, Fetched, fetch, fetch_if_changed
 from .records import read_json_array, read_json_lines, read_seed_text
 from .syndication import read_feed
 from .tables import read_csv
@@ -21,14 +21,17 @@ __all__ = [
     "MAX_ID_CHARS",
     "MAX_ITEM_CHARS",
     "MAX_SOURCE_CHARS",
+    "Fetched",
     "ReadResult",
     "Rejection",
     "detect_format",
     "fetch",
+    "fetch_if_changed",
     "html_to_text",
     "parse_date",
     "read_csv",
     "read_feed",
+    "read_fetched",
     "read_file",
     "read_json_array",
     "read_json_lines",

@@ -90,6 +90,9 @@ def read_file(path: str | Path) -> ReadResult:
         raise InputError(f"cannot read file ({err.strerror or err})", source) from err
 
 
+_HTML_HEAD = re.compile(rb"\s*(<!--.*?-->\s*)*<(!DOCTYPE\s+html|html)\b", re.IGNORECASE | re.DOTALL)
+
+
 def read_source(source: str | Path) -> ReadResult:
     """Read a feed from a file path or an http(s) URL; failures raise InputError naming the path or URL."""
     text = str(source)
@@ -99,8 +102,17 @@ def read_source(source: str | Path) -> ReadResult:
     if scheme.group(1).lower() not in ("http", "https"):
         raise InputError("only http:// and https:// URLs can be read", text)
     body, content_type = fetch(text)
-    hint = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(text).path) or "/")
-    return _read_stream(io.BytesIO(body), text, Path(hint.name or "feed"), content_type)
+    return read_fetched(body, text, content_type)
+
+
+def read_fetched(body: bytes, url: str, content_type: str = "") -> ReadResult:
+    """Read a feed fetched from `url`: its format from the URL's file name, the content type and the first
+    bytes. An HTML page (a site's front page given instead of its feed) is refused as a whole; the content type
+    alone does not decide it, as many servers send their feeds as text/html."""
+    if _HTML_HEAD.match(body[:SNIFF_BYTES]):
+        raise InputError("an HTML page, not a feed (give the URL of the site's RSS or Atom feed)", url)
+    hint = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path) or "/")
+    return _read_stream(io.BytesIO(body), url, Path(hint.name or "feed"), content_type)
 
 
 def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = "") -> ReadResult:

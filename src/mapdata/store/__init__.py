@@ -16,7 +16,7 @@ from .read import (
     stored_item,
     stored_texts,
 )
-from .schema import changes, corrections, items, metadata, relations, revision, sign_ins, tags, topics, users
+from .schema import changes, corrections, items, metadata, relations, revision, sign_ins, sources, tags, topics, users
 from .write import BATCH, add_items, bump, record_correction, replace_tags
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "replace_tags",
     "revision",
     "sign_ins",
+    "sources",
     "stats",
     "stored_item",
     "stored_texts",

@@ -156,6 +156,7 @@ class Stats:
     """Totals of the store: items, date span, the most frequent actors and pairs."""
 
     items: int
+    stories: int  # items counted once per story (an item not grouped yet counts as its own story)
     first: date | None
     last: date | None
     actors: list[tuple[str, int]]
@@ -167,8 +168,13 @@ def stats(engine: Engine, top: int = 10) -> Stats:
     per_actor = func.count(func.distinct(tags.c.item_id))
     per_pair = func.count(func.distinct(relations.c.item_id))
     with engine.connect() as conn:
-        count, first, last = conn.execute(
-            select(func.count(), func.min(items.c.date), func.max(items.c.date)).select_from(items)
+        count, story_count, first, last = conn.execute(
+            select(
+                func.count(),
+                func.count(func.distinct(func.coalesce(items.c.story, items.c.id))),
+                func.min(items.c.date),
+                func.max(items.c.date),
+            ).select_from(items)
         ).one()
         actors = conn.execute(
             select(tags.c.actor, per_actor).group_by(tags.c.actor).order_by(per_actor.desc(), tags.c.actor).limit(top)
@@ -179,4 +185,4 @@ def stats(engine: Engine, top: int = 10) -> Stats:
             .order_by(per_pair.desc(), relations.c.source, relations.c.target)
             .limit(top)
         ).all()
-    return Stats(count, first, last, [tuple(r) for r in actors], [tuple(r) for r in pairs])
+    return Stats(count, story_count, first, last, [tuple(r) for r in actors], [tuple(r) for r in pairs])

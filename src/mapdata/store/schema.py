@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -32,7 +33,9 @@ items = Table(
     Column("tone", String(16), nullable=False),
     Column("lead_actor", String(24)),
     Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("story", String(64)),  # migration 0005: the first item of its story; NULL until grouped (mapdata.stories)
     Index("ix_items_date", "date"),
+    Index("ix_items_story", "story"),
 )
 tags = Table(
     "tags",
@@ -108,6 +111,24 @@ changes = Table(  # who changed what, and when (migration 0004)
     Column("detail", Text, nullable=False, server_default=""),
     Column("items", Integer, nullable=False, server_default="0"),
     Index("ix_changes_account", "account"),
+)
+
+sources = Table(  # the feeds `mapdata watch` polls (migration 0005); times in UTC
+    "sources",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("every", Integer, nullable=False),  # seconds between polls
+    Column("paused", Boolean, nullable=False, server_default=false()),
+    Column("etag", Text, nullable=False, server_default=""),
+    Column("last_modified", Text, nullable=False, server_default=""),
+    Column("last_attempt", DateTime(timezone=True)),
+    Column("last_success", DateTime(timezone=True)),
+    Column("last_error", Text, nullable=False, server_default=""),
+    Column("failures", Integer, nullable=False, server_default="0"),  # in a row, for the backoff
+    Column("items_added", Integer, nullable=False, server_default="0"),
+    Column("next_due", DateTime(timezone=True), nullable=False),
+    Column("added_at", DateTime(timezone=True), nullable=False),
 )
 
 ITEM_COLUMNS = ("id", "date", "text", "source", "url", "origin", "tone", "lead_actor", "added_at")
