@@ -58,6 +58,13 @@ def draw(data: Frames) -> None:
     bar.number_input(
         "Minimum items per actor", key="min", min_value=1, max_value=MAX_MIN_ITEMS, value=1, step=1, bind=BOUND
     )
+    bar.toggle(
+        "Count every report",
+        key="reports",
+        bind=BOUND,
+        help="By default the reports of one story (the same news from several outlets) count once, on the map, "
+        "the timeline and the relations; switch this on to count every report.",
+    )
 
 
 def filters(data: Frames) -> Filters:
@@ -77,6 +84,7 @@ def filters(data: Frames) -> Filters:
         search=(state.get("q") or "").strip(),
         border_only=bool(state.get("border")),
         min_items=int(state.get("min") or 1),
+        every_report=bool(state.get("reports")),
     )
 
 
@@ -95,6 +103,7 @@ def reset(low: date, high: date) -> None:
     state["q"] = ""
     state["border"] = False
     state["min"] = 1
+    state["reports"] = False
 
 
 def narrow_dates(first: date, last: date, data: Frames) -> None:

@@ -71,8 +71,14 @@ class View:
         return map_rows(self.url, self.version, self.filters)
 
     def caption(self) -> str:
-        """'Showing N of M items'."""
-        return f"Showing {len(self.filtered.items):,} of {len(self.data.items):,} items"
+        """'Showing N of M items', or of M stories when some stories have several reports and they count once."""
+        data = self.data
+        if self.filters.every_report or data.story_count == len(data.items):
+            return f"Showing {len(self.filtered.items):,} of {len(data.items):,} items"
+        return (
+            f"Showing {len(self.filtered.items):,} of {data.story_count:,} stories "
+            f"({len(data.items):,} reports; a story's reports count once)"
+        )
 
 
 def stored() -> tuple[str, tuple]:

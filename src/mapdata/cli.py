@@ -115,6 +115,7 @@ def _filters(args: argparse.Namespace):
         organisations=tuple(args.org or ()),
         tones=tuple(args.tone or ()),
         search=args.search or "",
+        every_report=True,  # an export lists every stored report; its `story` column groups them
     )
 
 

@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from .frames import TONE_CODES, Frames, item_mask, mask_of, restrict
+from .frames import TONE_CODES, Frames, first_reports, item_mask, mask_of, restrict
 from .models import actor_key
 
 
@@ -25,6 +25,7 @@ class Filters:
     search: str = ""
     border_only: bool = False  # only items with a relation line between two neighbouring countries
     min_items: int = 1  # actors (and their lines) with fewer items in the view are hidden
+    every_report: bool = False  # count every report; by default the reports of one story count once
 
     @property
     def active(self) -> bool:
@@ -56,6 +57,8 @@ class Filters:
         if self.border_only:
             bordering = frames.keys.border[frames.relations["pair_c"].to_numpy()]
             keep &= _having(frames.keys.size, frames.relations, bordering)
+        if not self.every_report and frames.story_count < len(frames.items):
+            keep = first_reports(frames, keep)
         return restrict(frames, keep)
 
 

@@ -107,6 +107,11 @@ class Frames:
     keys: Keys
 
     @cached_property
+    def story_count(self) -> int:
+        """How many stories these items report (the reports of one event counted once)."""
+        return int(self.items["story_c"].nunique())
+
+    @cached_property
     def folded(self) -> np.ndarray:
         """The items' texts casefolded, by whole-set position (for text search); made once per Frames object,
         so once per data set when searched through the whole set's frames."""
@@ -130,10 +135,25 @@ def index(items: pd.DataFrame, tags: pd.DataFrame, topics: pd.DataFrame, relatio
     day = pd.to_datetime(items["date"]).to_numpy(dtype="datetime64[ns]")
     newest = np.empty(len(items), dtype=np.int32)  # rank when sorted newest first, then by id
     newest[np.lexsort((items["id"].to_numpy(dtype=str), -day.astype(np.int64)))] = np.arange(len(items), dtype=np.int32)
+    if "story" not in items:  # frames made from tagged items, not read from a store: each its own story
+        items = items.assign(story=items["id"])
+    story_c, _ = pd.factorize(items["story"].to_numpy())
+    reports = np.bincount(story_c, minlength=1)[story_c] if len(items) else np.zeros(0, dtype=np.int64)
+    links = np.full(len(items), None, dtype=object)  # per item of a story of several reports: each (source, url)
+    several = np.flatnonzero(reports > 1)
+    if len(several):
+        grouped: dict[int, list] = {}
+        for i, source, url in zip(several, items["source"].to_numpy()[several], items["url"].to_numpy()[several]):
+            grouped.setdefault(int(story_c[i]), []).append((source, url))
+        for i in several:
+            links[i] = tuple(grouped[int(story_c[i])])
     items = items.assign(
+        links=links,
         tone_c=items["tone"].astype(object).map(TONE_CODES).fillna(TONE_CODES["neutral"]).astype(np.int8).to_numpy(),
         day=day,
         newest=newest,
+        story_c=story_c.astype(np.int32),
+        reports=reports.astype(np.int32),
     )
     tag_pos = _codes(tags["item_id"], ids)
     tag_actor = _codes(tags["actor"], actors)
@@ -160,6 +180,19 @@ def index(items: pd.DataFrame, tags: pd.DataFrame, topics: pd.DataFrame, relatio
         pair_b=(np.asarray(uniques, dtype=np.int64) % width).astype(np.int32),
     )
     return Frames(items, tags, topics, relations, keys)
+
+
+def first_reports(frames: Frames, keep: np.ndarray) -> np.ndarray:
+    """`keep` (a boolean array over whole-set positions) narrowed to the first report (the oldest) of each
+    story among the kept items of this view: what counts when a view counts stories."""
+    positions = frames.items.index.to_numpy()
+    here = keep[positions]
+    kept = positions[here]
+    story = frames.items["story_c"].to_numpy()[here]
+    order = np.lexsort((-frames.items["newest"].to_numpy()[here], story))  # the oldest of a story first
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = story[order][1:] != story[order][:-1]
+    return mask_of(frames.keys.size, kept[order][first])
 
 
 def mask_of(size: int, positions: np.ndarray) -> np.ndarray:

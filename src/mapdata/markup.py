@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from urllib.parse import quote, urlparse
 
 import numpy as np
+import pandas as pd
 
 from . import gazetteer
 from .frames import Frames
@@ -22,8 +23,12 @@ _TEMPLATE_SYNTAX = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;", "{"
 ITEM_CSS = (
     ".item{margin:0 0 6px 0;font-size:12px}.chip{background:#eee;border-radius:3px;padding:0 3px;"
     "margin-right:2px;font-size:10px}mark{background:#ffe08a}mark.mentioned{background:#e8e8e8}"
-    ".mentioned-list{color:#666;font-size:11px}.more{font-style:italic}"
+    ".mentioned-list{color:#666;font-size:11px}.more{font-style:italic}.reports{color:#444;font-size:11px}"
+    ".new{background:#d7191c;color:#fff;border-radius:3px;padding:0 3px;font-size:10px;margin-right:3px}"
 )
+
+
+NEW_MARK = '<span class="new" title="arrived since your last visit">new</span> '
 
 
 def esc(value: object) -> str:
@@ -32,7 +37,7 @@ def esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True).translate(_TEMPLATE_SYNTAX)
 
 
-def safe_link(url: str) -> str:
+def safe_link(url: str, label: str = "source") -> str:
     """An <a> for http(s) URLs only, opened safely; anything else (javascript:, data:) is dropped."""
     url = url.strip()
     try:
@@ -44,7 +49,7 @@ def safe_link(url: str) -> str:
     # characters a URL may not hold raw (quotes, <, >, backquotes, braces, spaces) are percent-encoded, as a
     # browser would send them; HTML sanitizers drop an href that holds them raw
     href = quote(url, safe="/?:@&=+$,-_.!~*#[]%;")
-    return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">source</a>'
+    return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(label)}</a>'
 
 
 def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
@@ -61,10 +66,11 @@ def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
     return "".join(out)
 
 
-def snippets(frames: Frames, positions: Iterable[int]) -> dict[int, str]:
+def snippets(frames: Frames, positions: Iterable[int], new_since: pd.Timestamp | None = None) -> dict[int, str]:
     """HTML of some items of a view, by position: date, topic chips, tone, text with tagged phrases marked,
-    safe link. An actor that the item names but joins to no relation line (an article's country named in
-    passing) is marked apart and listed as mentioned."""
+    safe link, the other reports of its story. An actor that the item names but joins to no relation line (an
+    article's country named in passing) is marked apart and listed as mentioned. Items stored after `new_since`
+    are marked new."""
     positions = np.asarray(list(positions), dtype=np.int64)
     if not len(positions):
         return {}
@@ -91,7 +97,15 @@ def snippets(frames: Frames, positions: Iterable[int]) -> dict[int, str]:
         label = f"{split_key(actor)[0]} · {kind}" + (" · mentioned" if passing else "")
         spans.setdefault(pos, []).append((int(start), int(end), label))
     out = {}
-    for pos, day, tone, text, url in zip(positions, rows["date"], rows["tone"], rows["text"], rows["url"], strict=True):
+    several = rows["links"].to_numpy() if "links" in rows else [None] * len(rows)
+    fresh = (
+        (rows["added_at"] > new_since).to_numpy()
+        if new_since is not None and "added_at" in rows
+        else np.zeros(len(rows), dtype=bool)
+    )
+    for pos, day, tone, text, url, links, is_new in zip(
+        positions, rows["date"], rows["tone"], rows["text"], rows["url"], several, fresh, strict=True
+    ):
         pos = int(pos)
         chip_html = "".join(f'<span class="chip">{esc(t)}</span>' for t in chips.get(pos, []))
         passing = mentioned.get(pos)
@@ -103,19 +117,27 @@ def snippets(frames: Frames, positions: Iterable[int]) -> dict[int, str]:
             else ""
         )
         out[pos] = (
-            f'<div class="item"><b>{esc(day)}</b> {chip_html} <i>{esc(tone)}</i><br>'
-            f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}{aside}</div>"
+            f'<div class="item">{NEW_MARK if is_new else ""}<b>{esc(day)}</b> {chip_html} <i>{esc(tone)}</i><br>'
+            f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}{aside}{_reports(links)}</div>"
         )
     return out
 
 
-def item_html(frames: Frames, limit: int, more: str, box: str = "items") -> str:
+def _reports(links: tuple | None) -> str:
+    """'3 sources: Reuters · AP · BBC', each linked: the reports of the item's story (when it has several)."""
+    if not links:
+        return ""
+    named = [safe_link(url or "", source or "report") or esc(source or "(no link)") for source, url in links]
+    return f'<br><span class="reports">{len(links)} sources: {" · ".join(named)}</span>'
+
+
+def item_html(frames: Frames, limit: int, more: str, box: str = "items", new_since: pd.Timestamp | None = None) -> str:
     """The newest `limit` items of a view as HTML in a `<div class="{box}">` (with their style), then how many
-    more there are."""
+    more there are; those stored after `new_since` are marked new."""
     items = frames.items.sort_values("newest")
     total = len(items)
     shown = items.index.to_numpy()[:limit]
-    found = snippets(frames, shown)
+    found = snippets(frames, shown, new_since)
     parts = [found[int(p)] for p in shown]
     if total > limit:
         parts.append(f'<div class="more">{total - limit:,} {esc(more)}</div>')

@@ -1,59 +1,143 @@
 """Stories: the reports of one event grouped, so that a wire text re-published by three outlets counts once.
 
-Two items are reports of one story when their texts share most of their word 3-grams (shingles) and their dates
-lie within `WINDOW_DAYS` of each other. The shingle sets are compared through MinHash signatures and found
-through locality-sensitive hashing (LSH), both from rensa (a Rust MinHash library): each new item is looked up
-among the items of nearby dates and joins the story of the most similar one, else starts its own. "Most
-similar" takes the larger of the Jaccard similarity and the containment of the shorter text in the longer, so
-that a report with a sentence dropped, or a headline joined in front, still joins its story.
+A report is reduced to the set of its content words: wire markers ("BREAKING:", "KYIV, Nov 3 (Reuters) -") and
+credits ("Reporting by ...") dropped, diacritics folded, function words left out, each word cut to its stem
+(Snowball, through PyStemmer), so that "closed"/"closes" and "U.S."/"US" agree. Two reports are one story when
+they are dated within `WINDOW_DAYS` of each other, the share of the smaller word set found in the larger
+(containment) reaches `SAME_STORY`, so that a report with a sentence dropped, or a bare headline, still joins its
+story; and they do not each name a town or a weekday the other does not (Saratov against Bryansk, Tuesday
+against Friday: the same template, another event). Candidates are found through MinHash
+signatures and locality-sensitive hashing (LSH), both from rensa (a Rust MinHash
+library), with one LSH index per day so that a lookup searches only the dates around the report. Each new report
+joins the story of its most similar earlier report, else starts its own.
 
 An item's story is the id of the story's first item, stored in `items.story`; an item not grouped yet has NULL
 there and is read as a story of its own until `assign` has run (it runs after every ingest and poll).
-The thresholds were chosen on the `dev` half of `tests/data/stories.jsonl`; see docs/monitoring.md.
+The parameters were chosen on the `dev` half of `tests/data/stories.jsonl`; see docs/monitoring.md.
 """
 
 from __future__ import annotations
 
+import gc
+import re
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+import Stemmer
 from rensa import RMinHash, RMinHashLSH
 from sqlalchemy import Engine, and_, bindparam, select, text, update
 
-from . import store
+from . import gazetteer, store
+from .textfold import fold
 
-NUM_PERM = 64  # signature length: an estimate of Jaccard within about ±0.06, at a few microseconds per item
-BANDS = 16  # LSH bands of 4 rows: pairs of Jaccard 0.3 are found 3 times in 4, of 0.5 all but 1 in 3,000
-LSH_THRESHOLD = 0.3
-SAME_STORY = 0.5  # the similarity (max of Jaccard and containment) from which two reports are one story
-WINDOW_DAYS = 3  # reports of one event are dated within this many days of each other
+NUM_PERM = 80  # signature length
+# 40 LSH bands of 2 rows: a pair of Jaccard J is a candidate with chance 1 - (1 - J^2)^40, 0.998 at J = 0.375 (a
+# containment of 0.6 between reports of 15 and 18 words). Loose on purpose: candidates are then checked exactly.
+BANDS = 40
+SAME_STORY = 0.6  # the containment from which two reports are one story
+WINDOW_DAYS = 1  # reports of one event are dated within this many days of each other (same day or the next)
 SEED = 20251101
 
-# punctuation becomes a space, so "Minsk." and "Minsk" are one word; letters in every script are kept
+# English function words and reporting verbs: shared by any two reports, they say nothing about the event
+STOPWORDS = frozenset(
+    """a about after against also an and are as at be been before but by could did do does for from had has have he
+    her his i if in into is it its more most new not of on or our over said say says she so than that the their
+    them they this those to up was we were which while who will with would""".split()
+)
+WEEKDAYS = frozenset("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
 _PUNCTUATION = str.maketrans({c: " " for c in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~«»‘’‚“”„…–—·•"})
+# a flag word, a dateline ("KYIV, Nov 3 (Reuters) -", "(AP) —", "WASHINGTON -"), both optional, at the start
+_LEAD = re.compile(
+    r"^\s*(?:(?:BREAKING|UPDATE|UPDATED|JUST IN|EXCLUSIVE|FLASH|URGENT)\s*[:\-]\s*)?"
+    r"(?:[A-Z][A-Z .'-]{1,40}(?:,\s*[A-Z][a-z]{2,8}\.?\s+\d{1,2})?\s*(?:\([A-Za-z .]{2,20}\)\s*)?[-:]\s+"
+    r"|\([A-Za-z .]{2,20}\)\s*[-:]?\s*)?"
+)
+_CREDITS = re.compile(
+    r"\(?(?:Reporting|Writing|Editing|Additional reporting|Compiled) by\b[^\n]*$|This story has been updated\.?"
+    r"|More follows\.?",
+    re.IGNORECASE | re.MULTILINE,
+)
+_CREDIT_CUES = (" by ", "more follows", "has been updated")
+_INITIALS = [("U.S.", "US"), ("U.K.", "UK"), ("U.N.", "UN"), ("E.U.", "EU")]  # then one word each
+_stemmer = Stemmer.Stemmer("english")
+_words: dict[str, tuple[str, str | None]] = {}  # word -> `_read_word`: a lookup is several times faster
 
 
-def shingles(text: str) -> list[str]:
-    """The word 3-grams of a text, lower-cased and without punctuation (its words when it has fewer than 3)."""
-    words = text.lower().translate(_PUNCTUATION).split()
-    return [" ".join(g) for g in zip(words, words[1:], words[2:], strict=False)] or words
+def clean(text: str) -> str:
+    """A report without its wire markers and credits, diacritics folded, "U.S." written "US"."""
+    text = fold(text)
+    lowered = text.lower()
+    if any(cue in lowered for cue in _CREDIT_CUES):  # the credits pattern costs ten times these lookups
+        text = _CREDITS.sub("", text)
+    text = _LEAD.sub("", text, count=1)
+    for dotted, plain in _INITIALS:
+        if dotted in text:
+            text = text.replace(dotted, plain)
+    return text
+
+
+def read(text: str) -> tuple[frozenset[str], dict[str, str] | None]:
+    """A cleaned report's content words, stemmed, and the places and weekdays it names: {word: kind}, the kind
+    "place" (a town or region), "capital" or "day" (one capitalised word each; None when there are none)."""
+    stems, named = [], None
+    for word in text.translate(_PUNCTUATION).split():
+        known = _words.get(word)
+        if known is None:
+            known = _words[word] = _read_word(word)
+        if known[0]:
+            stems.append(known[0])
+        if known[1]:
+            if named is None:
+                named = {}
+            named[word] = known[1]
+    return frozenset(stems), named
+
+
+def _read_word(word: str) -> tuple[str, str | None]:
+    """A word's stem ("" for a function word) and, for a capitalised one, what kind of place it names."""
+    if len(_words) > 500_000:  # a bound on memory: news vocabularies are far smaller
+        _words.clear()
+    lower = word.lower()
+    stem = "" if lower in STOPWORDS else _stemmer.stemWord(lower)
+    kind = None
+    if word[0].isupper() and word[1:].islower():
+        if word in WEEKDAYS:
+            kind = "day"
+        else:
+            entry = gazetteer.load().entries.get(word)
+            if entry is not None and entry.actor and entry.kind in ("place", "capital"):
+                kind = entry.kind
+    return stem, kind
+
+
+def other_places(mine: dict[str, str] | None, theirs: dict[str, str] | None) -> bool:
+    """True when each report names a place the other does not (Saratov against Bryansk: the same template, another
+    event), unless both are capitals, which stand for their governments ("Washington" for "the United States");
+    or a weekday the other does not (crossings closed on Tuesday, reopened on Friday)."""
+    if not mine or not theirs:
+        return False
+    only_mine = [kind for place, kind in mine.items() if place not in theirs]
+    only_theirs = [kind for place, kind in theirs.items() if place not in mine]
+    for a in only_mine:
+        for b in only_theirs:
+            if (a == b == "day") or ("day" not in (a, b) and "place" in (a, b)):
+                return True
+    return False
 
 
 class Grouper:
     """An index of reports already grouped, to which new reports are added one at a time in time order."""
 
     def __init__(self) -> None:
-        self._lsh = RMinHashLSH(LSH_THRESHOLD, NUM_PERM, BANDS)
-        self._hashes: list[RMinHash] = []
+        self._days: dict[int, RMinHashLSH] = {}  # one LSH index per day, holding that day's reports
+        self._words: list[frozenset[str]] = []  # each report's stems (shared strings: a few hundred bytes a report)
         self._sizes: list[int] = []
-        self._days: list[int] = []
+        self._places: list[dict[str, str] | None] = []
         self._stories: list[str] = []
 
     def add(self, item_id: str, text: str, day: date, story: str | None = None) -> str:
         """Add a report (with its story when it is known already, e.g. a stored one); returns its story."""
-        tokens = shingles(text)
-        (minhash,) = RMinHash.from_token_sets([tokens], num_perm=NUM_PERM, seed=SEED)
-        return self._add(item_id, minhash, len(set(tokens)), day.toordinal(), story)
+        return self.add_many([item_id], [text], [day], [story])[0]
 
     def add_many(
         self,
@@ -64,38 +148,48 @@ class Grouper:
     ) -> list[str]:
         """Add several reports in the given (time) order, with their stories where known; returns their stories.
         The signatures are made in one call, which is most of the saving over `add` at 100,000 items."""
-        token_sets = [shingles(t) for t in texts]
-        minhashes = RMinHash.from_token_sets(token_sets, num_perm=NUM_PERM, seed=SEED)
-        known = stories if stories is not None else [None] * len(token_sets)
-        return [
-            self._add(i, m, len(set(tokens)), d.toordinal(), s)
-            for i, m, tokens, d, s in zip(ids, minhashes, token_sets, days, known, strict=True)
-        ]
+        collecting = gc.isenabled()
+        gc.disable()  # the cycle collector would walk the growing index over and over, a fifth of the time
+        try:
+            reports = [read(clean(t)) for t in texts]
+            minhashes = RMinHash.from_token_sets([list(r[0]) for r in reports], num_perm=NUM_PERM, seed=SEED)
+            known = stories if stories is not None else [None] * len(reports)
+            return [
+                self._add(i, m, stems, named, d.toordinal(), s)
+                for i, m, (stems, named), d, s in zip(ids, minhashes, reports, days, known, strict=True)
+            ]
+        finally:
+            if collecting:
+                gc.enable()
 
-    def _add(self, item_id: str, minhash: RMinHash, size: int, day: int, story: str | None) -> str:
-        if story is None:
-            story, best = item_id, SAME_STORY
-            for other in self._lsh.query(minhash):
-                if abs(self._days[other] - day) > WINDOW_DAYS:
+    def _add(
+        self, item_id: str, minhash: RMinHash, mine: frozenset[str], named: dict | None, day: int, story: str | None
+    ) -> str:
+        if story is None and mine:
+            # the rule: the share of the smaller report's words found in the other (containment) reaches
+            # SAME_STORY; computed exactly, the MinHash estimate only finds the candidates. Containment is never
+            # below Jaccard and, unlike it, keeps a bare headline or a shortened report close to the full text.
+            story, best, size, words, sizes = item_id, SAME_STORY, len(mine), self._words, self._sizes
+            for near in range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1):
+                index = self._days.get(near)
+                if index is None:
                     continue
-                score = _similarity(minhash.jaccard(self._hashes[other]), size, self._sizes[other])
-                if score >= best:
-                    story, best = self._stories[other], score
-        self._lsh.insert(len(self._hashes), minhash)
-        self._hashes.append(minhash)
-        self._sizes.append(size)
-        self._days.append(day)
+                for other in index.query(minhash):
+                    small = sizes[other] if sizes[other] < size else size
+                    common = len(mine & words[other])
+                    if common >= best * small and not other_places(named, self._places[other]):
+                        story, best = self._stories[other], common / small
+        elif story is None:
+            story = item_id
+        index = self._days.get(day)
+        if index is None:
+            index = self._days[day] = RMinHashLSH(SAME_STORY / 2, NUM_PERM, BANDS)
+        index.insert(len(self._words), minhash)
+        self._words.append(mine)
+        self._sizes.append(len(mine))
+        self._places.append(named)
         self._stories.append(story)
         return story
-
-
-def _similarity(jaccard: float, size_a: int, size_b: int) -> float:
-    """The larger of the Jaccard similarity and the containment of the smaller shingle set in the larger, the
-    latter derived from the former and the two sizes: |A∩B| = J(|A|+|B|)/(1+J)."""
-    if not size_a or not size_b:
-        return 0.0
-    common = jaccard * (size_a + size_b) / (1 + jaccard)
-    return max(jaccard, min(1.0, common / min(size_a, size_b)))
 
 
 def group(ids: Sequence[str], texts: Sequence[str], days: Sequence[date]) -> list[str]:

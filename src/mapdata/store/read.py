@@ -82,11 +82,17 @@ def load_versioned(
         conn.begin()
         # SQLite: the snapshot starts at the first read
         instance, n, token = conn.execute(select(*_VERSION).where(revision.c.id == 1)).one()
-        item_df = _read(conn, select(*(items.c[c] for c in item_cols)).where(*where), item_cols)
+        story = func.coalesce(items.c.story, items.c.id)  # an item not grouped yet is a story of its own
+        item_df = _read(
+            conn,
+            select(*(items.c[c] for c in item_cols), story, items.c.added_at).where(*where),
+            [*item_cols, "story", "added_at"],
+        )
         tag_df = _read(conn, of_items(tags, tag_cols), tag_cols)
         topic_df = _read(conn, of_items(topics, ["item_id", "topic"]), ["item_id", "topic"])
         relation_df = _read(conn, of_items(relations, ["item_id", "source", "target"]), ["item_id", "source", "target"])
     item_df["date"] = pd.to_datetime(item_df["date"]).dt.date
+    item_df["added_at"] = pd.to_datetime(item_df["added_at"], utc=True)
     tag_df["manual"] = tag_df["manual"].astype(bool)
     for column in ("start", "end"):
         tag_df[column] = tag_df[column].astype("int64")

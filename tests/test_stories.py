@@ -1,0 +1,96 @@
+"""Stories: near-duplicate reports grouped (measured on the labelled set tests/data/stories.jsonl), stored, and
+counted once by every view unless the user asks for every report."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import date
+
+from mapdata import export, store, stories
+from mapdata.feeds import read_seed_text
+from mapdata.filters import Filters
+from mapdata.ingest import ingest_result
+from support import DATA
+
+WIRE = "Poland closed two border crossings with Belarus on Tuesday, citing a surge of migrants pushed across by Minsk."
+REPORTS = [
+    WIRE,
+    "(Wire) " + WIRE + " More follows.",
+    WIRE.replace("closed", "shut").replace("surge", "rise") + " officials said.",
+]
+OTHERS = [
+    "Poland reopened two border crossings with Belarus on Friday after the number of migrants fell.",
+    "Lithuania recalled its ambassador from Minsk after balloons carrying contraband again closed Vilnius airport.",
+]
+
+
+def labelled(split: str) -> list[dict]:
+    rows = [json.loads(line) for line in (DATA / "stories.jsonl").open(encoding="utf-8")]
+    return sorted((r for r in rows if r["split"] == split), key=lambda r: (r["date"], r["id"]))
+
+
+def pair_scores(rows: list[dict]) -> tuple[float, float, int]:
+    """Precision and recall of same-story pairs, and how many labelled pairs there are."""
+    found = stories.group(
+        [r["id"] for r in rows], [r["text"] for r in rows], [date.fromisoformat(r["date"]) for r in rows]
+    )
+    truth, guess = set(), set()
+    for (i, a), (j, b) in itertools.combinations(enumerate(rows), 2):
+        if a["story"] == b["story"]:
+            truth.add((i, j))
+        if found[i] == found[j]:
+            guess.add((i, j))
+    hits = len(truth & guess)
+    return hits / max(len(guess), 1), hits / max(len(truth), 1), len(truth)
+
+
+def test_near_duplicate_pairs_are_found_on_the_labelled_test_split(capsys):
+    precision, recall, pairs = pair_scores(labelled("test"))
+    with capsys.disabled():
+        print(f"\nSTORIES test split: {pairs} labelled pairs, precision {precision:.3f}, recall {recall:.3f}")
+    assert pairs >= 100
+    assert precision >= 0.95 and recall >= 0.95
+
+
+def test_reports_of_one_event_form_one_story_and_look_alikes_do_not():
+    day = date(2025, 11, 4)
+    texts = REPORTS + OTHERS
+    found = stories.group([f"i{n}" for n in range(len(texts))], texts, [day] * len(texts))
+    assert found[:3] == ["i0", "i0", "i0"]
+    assert found[3:] == ["i3", "i4"]
+    far = stories.group(["a", "b"], REPORTS[:2], [day, date(2025, 11, 20)])
+    assert far == ["a", "b"]  # the same words weeks apart: another event
+
+
+def test_stored_items_are_grouped_and_views_count_stories(any_engine):
+    lines = "\n".join(["date 2025-11-04", *REPORTS, *OTHERS])
+    ingest_result(any_engine, read_seed_text(lines.splitlines(), "wire.txt"))
+    assert stories.assign(any_engine) == 0  # grouped as they were stored
+    stats = store.stats(any_engine)
+    assert (stats.items, stats.stories) == (5, 3)
+    frames = store.load_frames(any_engine)
+    assert frames.story_count == 3
+    counted = Filters().apply(frames)
+    assert len(counted.items) == 3 and sorted(counted.items["reports"]) == [1, 1, 3]
+    assert len(Filters(every_report=True).apply(frames).items) == 5
+    assert len(Filters(search="vilnius").apply(frames).items) == 1
+    # the story's first report represents it, and carries every report's link
+    first = counted.items[counted.items["reports"] == 3].iloc[0]
+    assert first["text"] in REPORTS and len(first["links"]) == 3
+    rows = list(export.jsonl_records(Filters(every_report=True).apply(frames)))
+    assert len({r["story"] for r in rows}) == 3
+
+    # a later report of the same event joins its story
+    later = read_seed_text(["date 2025-11-05", "BREAKING: " + WIRE], "later.txt")
+    ingest_result(any_engine, later)
+    assert store.stats(any_engine).stories == 3
+
+
+def test_items_stored_before_stories_existed_are_grouped_by_the_next_assign(engine):
+    ingest_result(engine, read_seed_text(["date 2025-11-04", *REPORTS], "wire.txt"))
+    with store.writing(engine) as conn:
+        conn.execute(store.items.update().values(story=None))  # as migration 0005 leaves them
+    assert store.stats(engine).stories == 3  # each its own story until grouped
+    assert stories.assign(engine) == 3
+    assert store.stats(engine).stories == 1
