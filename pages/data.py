@@ -18,7 +18,7 @@ from mapdata.ingest import NO_DATE, ingest_result
 from mapdata.markup import actor_name, item_html
 from mapdata.models import TONES, TOPICS, Correction, split_key
 from mapdata.tagging import default_tagger
-from pages import account, state
+from pages import account, sources, state
 
 UPLOAD_TYPES = ["txt", "csv", "tsv", "jsonl", "ndjson", "json", "xml", "rss", "atom"]
 
@@ -59,10 +59,12 @@ st.title("Data")
 if editor is None:
     st.info(
         "This dashboard is shared on a network: it is read-only until an editor signs in (in the sidebar) "
-        "to add news or correct tags."
+        "to add news, sources or corrections."
     )
+    sources.section(state.engine(current.url), None)
     latest_changes()
     st.stop()
+sources.section(state.engine(current.url), editor)
 st.subheader("Add news")
 
 

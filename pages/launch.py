@@ -8,6 +8,8 @@ import logging
 import sys
 import threading
 
+from mapdata import settings
+from mapdata.errors import MapdataError
 from pages import state
 
 
@@ -23,12 +25,30 @@ def _warm_in_background() -> None:
         print(f"mapdata: warming the caches failed: {type(err).__name__}: {err}", file=sys.stderr, flush=True)
 
 
+def _watch_in_background() -> None:
+    """`mapdata serve --watch`: the poller in this process, beside the server (see mapdata.watch)."""
+    from mapdata import store, watch
+
+    def log(line: str) -> None:
+        print(f"mapdata watch: {line}", file=sys.stderr, flush=True)
+
+    try:
+        watch.start_in_background(store.open_engine(), log=log)
+    except MapdataError as err:
+        print(f"mapdata: not watching the sources: {err}", file=sys.stderr, flush=True)
+        return
+    print("mapdata: watching the sources", file=sys.stderr, flush=True)
+
+
 def serve(streamlit_args: list[str]) -> int:
     """Run `streamlit run dashboard.py` (from the current folder, the installed dashboard's) with the given
-    options, warming the caches meanwhile; returns the exit code."""
+    options, warming the caches meanwhile (and polling the sources when MAPDATA_WATCH is set, as `mapdata serve
+    --watch` does); returns the exit code."""
     from streamlit.web import cli
 
     threading.Thread(target=_warm_in_background, name="mapdata-warm", daemon=True).start()
+    if settings.watch_in_server():
+        _watch_in_background()
     try:
         cli.main(args=["run", "dashboard.py", *streamlit_args], prog_name="streamlit")
     except SystemExit as done:

@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 
 from mapdata import aggregate, mapview
 from mapdata.markup import actor_name, item_html
-from pages import state
+from pages import live, state
 
 PANEL_ITEMS = 100  # items listed after a click; the Items page has them all
 LIST_ITEMS = 100  # newest filtered items listed under the map (a list, not a table: the table widget's code
@@ -48,16 +48,23 @@ drawn = len(pairs) if max_lines is None else min(len(pairs), max_lines)
 # asks for is drawn in this very run
 keys = focus_from(st.session_state.get("map"))
 actor_focus = keys[0] if len(keys) == 1 else None
+new_since = live.last_visit()
+arrived = view.data.items["added_at"]
+seen = arrived.max() if len(arrived) else None
+fresh = int((view.filtered.items["added_at"] > new_since).sum()) if new_since is not None else 0
 st.caption(
     f"{view.caption()} · {len(actors):,} actors · {len(pairs):,} relations, the {drawn:,} busiest drawn. "
     "Click a marker to see its whole network and read its items, the map's background to return to the overview."
+    + (f" {fresh:,} arrived since your last visit: their actors are ringed in red." if fresh else "")
 )
 
 # The base map's script is the same on every run (st_folium mutates the object, so it is built afresh), so the
 # component is not remounted when filters change: only the data layers are swapped, and the view is kept.
 st_folium(
     mapview.base_map(),
-    feature_group_to_add=mapview.layers(view.filtered, actors, pairs, max_lines=max_lines, focus=actor_focus),
+    feature_group_to_add=mapview.layers(
+        view.filtered, actors, pairs, max_lines=max_lines, focus=actor_focus, new_since=new_since, seen=seen
+    ),
     layer_control=mapview.layer_control(),
     key="map",
     height=600,
@@ -83,7 +90,11 @@ if selected is not None and not selected.items.empty:
     )
     st.html(
         item_html(
-            selected, limit=PANEL_ITEMS, more="more: narrow the filters, or see the Items page", box="clicked-items"
+            selected,
+            limit=PANEL_ITEMS,
+            more="more: narrow the filters, or see the Items page",
+            box="clicked-items",
+            new_since=new_since,
         )
     )
 else:
@@ -94,4 +105,6 @@ st.caption(
     f"The newest {min(LIST_ITEMS, len(view.filtered.items)):,} of {len(view.filtered.items):,}, tagged phrases "
     "highlighted; the Items page sorts, searches and downloads them all."
 )
-st.html(item_html(view.filtered, limit=LIST_ITEMS, more="more on the Items page", box="filtered-items"))
+st.html(
+    item_html(view.filtered, limit=LIST_ITEMS, more="more on the Items page", box="filtered-items", new_since=new_since)
+)

@@ -154,9 +154,15 @@ def any_db_url(request, tmp_path: Path) -> str:
     """A fresh database on SQLite (a file in tmp_path) and on PostgreSQL (a new database on the test server)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'mapdata.sqlite'}"
+    return request.getfixturevalue("pg_db_url")
+
+
+@pytest.fixture
+def pg_db_url(pg_server: str) -> str:
+    """A fresh database on the test PostgreSQL server."""
     import psycopg
 
-    server = request.getfixturevalue("pg_server")
+    server = pg_server
     name = f"mapdata_test_{os.getpid()}_{next(_databases)}"
     plain = server.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain + "postgres", autocommit=True) as conn:

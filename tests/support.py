@@ -3,13 +3,17 @@ request gate, and the store checks. Fixtures live in conftest.py and use these."
 
 from __future__ import annotations
 
+import hashlib
+import html
 import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
-from datetime import date
+from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -232,3 +236,107 @@ def choose(page, label: str, option: str, timeout: float = WAIT) -> None:
     box.press("Enter")
     page.keyboard.press("Escape")
     expect(sidebar.get_by_role("button", name=f"Remove {option}", exact=True)).to_be_visible(timeout=timeout)
+
+
+def rss(entries: list[tuple[str, str]], title: str = "Test wire") -> bytes:
+    """An RSS 2.0 document of (date YYYY-MM-DD, text) entries, each with a link of its own."""
+    from email.utils import format_datetime
+
+    body = "".join(
+        f"<item><title></title><description>{html.escape(text)}</description>"
+        f"<link>https://news.example/{n}</link><guid>e{n}</guid>"
+        f"<pubDate>{format_datetime(datetime(*map(int, day.split('-')), 9, 0, tzinfo=UTC))}</pubDate></item>"
+        for n, (day, text) in enumerate(entries)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>{body}</channel></rss>'.encode()
+
+
+class FeedServer:
+    """Feeds on 127.0.0.1 that tests change between polls: `feeds[name]` (entries of `rss`) is served at
+    /name.xml with an ETag and honours If-None-Match; `behaviour[name]` makes one fail instead ("500", "hang":
+    no answer until the server stops, "html", "huge": a body larger than any feed may be, "malformed", "bomb":
+    entity expansion, "slow": the answer after `delay` seconds). Every request is logged with its conditional
+    headers, and the most requests one feed had in flight at once is kept (`most_at_once`)."""
+
+    def __init__(self, delay: float = 1.0) -> None:
+        self.feeds: dict[str, list[tuple[str, str]]] = {}
+        self.behaviour: dict[str, str] = {}
+        self.requests: list[tuple[str, str | None, str | None]] = []
+        self.most_at_once: dict[str, int] = {}
+        self.delay = delay
+        self.stopping = threading.Event()
+        self._in_flight: dict[str, int] = {}
+        self._lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                name = self.path.strip("/").split(".")[0]
+                with outer._lock:
+                    outer.requests.append(
+                        (name, self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since"))
+                    )
+                    outer._in_flight[name] = outer._in_flight.get(name, 0) + 1
+                    outer.most_at_once[name] = max(outer.most_at_once.get(name, 0), outer._in_flight[name])
+                try:
+                    outer._answer(self, name)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+                finally:
+                    with outer._lock:
+                        outer._in_flight[name] -= 1
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}.xml"
+
+    def _answer(self, handler: BaseHTTPRequestHandler, name: str) -> None:
+        how = self.behaviour.get(name, "")
+        if how == "hang":
+            self.stopping.wait()
+            return
+        if how == "500":
+            handler.send_response(500)
+            handler.end_headers()
+            return
+        if how == "slow":
+            self.stopping.wait(self.delay)
+        body = {
+            "html": b"<!DOCTYPE html><html><head><title>News</title></head><body>Front page</body></html>",
+            "malformed": b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>cut',
+            "bomb": b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]>'
+            b'<rss version="2.0"><channel><item><description>&lol2;</description></item></channel></rss>',
+        }.get(how)
+        if how == "huge":
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/rss+xml")
+            handler.end_headers()
+            chunk = b"<!-- filler -->" * 4096
+            for _ in range(50 * 1024 * 1024 // len(chunk)):  # 50 MB, no Content-Length: it must be counted
+                handler.wfile.write(chunk)
+            return
+        if body is None:
+            body = rss(self.feeds.get(name, []))
+        tag = f'"{hashlib.sha256(body).hexdigest()[:16]}"'
+        if handler.headers.get("If-None-Match") == tag:
+            handler.send_response(304)
+            handler.end_headers()
+            return
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/rss+xml")
+        handler.send_header("ETag", tag)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()

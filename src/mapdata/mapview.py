@@ -223,13 +223,15 @@ def _arc(a: tuple[float, float], b: tuple[float, float]) -> list[float]:
     return [round(v, 2) for point in geometry.arc(a, b) for v in point]
 
 
-def _popups(frames: Frames, actor_rows: pd.DataFrame, pair_rows: pd.DataFrame) -> tuple[list[str], dict, dict]:
+def _popups(
+    frames: Frames, actor_rows: pd.DataFrame, pair_rows: pd.DataFrame, new_since: pd.Timestamp | None = None
+) -> tuple[list[str], dict, dict]:
     """Shared item snippets and, per actor and per pair, the indexes of its newest items among them."""
     actor_items, pair_items = aggregate.newest(
         frames, list(actor_rows["actor"]), list(zip(pair_rows["a"], pair_rows["b"], strict=True)), POPUP_ITEMS
     )
     positions = sorted({p for group in (actor_items, pair_items) for ps in group.values() for p in ps})
-    found = snippets(frames, positions)
+    found = snippets(frames, positions, new_since)
     slot = {p: i for i, p in enumerate(positions)}
     return (
         [found[p] for p in positions],
@@ -270,11 +272,15 @@ def layers(
     pair_rows: pd.DataFrame | None = None,
     max_lines: int | None = DEFAULT_LINES,
     focus: str | None = None,
+    new_since: pd.Timestamp | None = None,
+    seen: pd.Timestamp | None = None,
 ) -> list[folium.FeatureGroup]:
     """The data layers of a filtered view: relation lines, actor markers, choropleth, density, and the counts the
     time control steps through. The `max_lines` busiest relations are drawn (all when None); with a `focus`
     actor, every relation of that actor is drawn too, and the rest of the map is dimmed. Each popup holds the
-    newest items; the rest come under the map on click."""
+    newest items; the rest come under the map on click. Actors with items that arrived after `new_since` (the
+    analyst's last visit) are ringed and those items marked new; `seen` (the newest arrival in the data) is
+    what the browser keeps as the start of its next visit's "new"."""
     if actor_rows is None or pair_rows is None:
         actor_rows, pair_rows = aggregate.view(frames)
     shown = pair_rows if max_lines is None else pair_rows.head(max_lines)
@@ -284,7 +290,7 @@ def layers(
     else:
         focus = None
     neighbours = set(shown.loc[(shown["a"] == focus) | (shown["b"] == focus), ["a", "b"]].to_numpy().ravel())
-    items, actor_items, pair_items = _popups(frames, actor_rows, shown)
+    items, actor_items, pair_items = _popups(frames, actor_rows, shown, new_since)
     fit = aggregate.fit_actors(frames, actor_rows)
     spots, _ = _wrapped_spots(actor_rows, fit)
     busiest_line = int(pair_rows["items"].max()) if len(pair_rows) else 1
@@ -343,7 +349,12 @@ def layers(
     _Call("lines", {"rows": line_rows}).add_to(lines)
     markers = folium.FeatureGroup(name="Actors")
     fit_points = [[round(spots[k][0], 3), round(spots[k][1], 3)] for k in fit]
-    _Call("actors", {"rows": actor_list, "fit": fit_points, "places": _evidence_places(frames)}).add_to(markers)
+    options = {"rows": actor_list, "fit": fit_points, "places": _evidence_places(frames)}
+    if new_since is not None:
+        options["fresh"] = aggregate.actors_with_items_after(frames, new_since)
+    if seen is not None:
+        options["seen"] = seen.isoformat()
+    _Call("actors", options).add_to(markers)
     _Call("timeline", _time_steps(frames, actor_rows, shown)).add_to(markers)
     return [lines, markers, choropleth(actor_rows), density(actor_rows)]
 

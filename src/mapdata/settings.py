@@ -20,11 +20,17 @@ VARIABLES = {
     "MAPDATA_DATA_DIR": "a folder of data files (aliases, leaders, lexicon, weights) to use instead of the installed data/",
     "MAPDATA_CACHE_DIR": "where the gazetteer's index and the dashboard's snapshots are kept",
     "MAPDATA_SNAPSHOT_DIR": "where the dashboard's snapshots are kept, if not in the cache folder",
+    "MAPDATA_WATCH": "1: the dashboard's process also polls the sources (what `mapdata serve --watch` sets)",
 }
 
 
 def _env(name: str) -> str:
     return os.environ.get(name, "").strip()
+
+
+def watch_in_server() -> bool:
+    """Does the dashboard's process poll the sources too (MAPDATA_WATCH=1, set by `mapdata serve --watch`)?"""
+    return _env("MAPDATA_WATCH") == "1"
 
 
 def app_dir() -> Path:

@@ -45,6 +45,32 @@ MAX_BODY = 20 * 1024 * 1024
 ACCOUNT = "watch"  # who the poller's writes are recorded as
 
 
+_RUNNING = threading.Event()  # set while `start_in_background` runs a watcher in this process
+
+
+def running_here() -> bool:
+    """Is a watcher polling in this process (`mapdata serve --watch`)?"""
+    return _RUNNING.is_set()
+
+
+def start_in_background(engine: Engine, log: Callable[[str], None] | None = None) -> threading.Event:
+    """Run a watcher in a daemon thread of this process (the dashboard's, for `mapdata serve --watch`); returns
+    the event that stops it. WatchError at once when another watcher holds this SQLite database."""
+    watcher = Watcher(engine, log=log)
+    stop = threading.Event()
+
+    def run() -> None:
+        _RUNNING.set()
+        try:
+            watcher.run(stop)
+        finally:
+            _RUNNING.clear()
+            watcher.close()
+
+    threading.Thread(target=run, name="mapdata-watch", daemon=True).start()
+    return stop
+
+
 class WatchError(MapdataError):
     """The poller cannot run (another watcher holds this SQLite database)."""
 

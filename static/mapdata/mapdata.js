@@ -16,7 +16,7 @@ window.mapdata = (function () {
   var POPUP = {maxWidth: 420, maxHeight: 280, autoPan: false};
   var M = {map: null, outlines: null, base: {}, scale: null, fitPoints: [], userMoved: false, programmatic: false,
            actors: [], markers: {}, lines: [], labels: null, countryLabels: [], capitals: [], places: [],
-           pendingChoropleth: null, time: null};
+           pendingChoropleth: null, time: null, openKey: null};
 
   // ------------------------------------------------------------------------------------------ helpers
 
@@ -72,6 +72,17 @@ window.mapdata = (function () {
     labels.style.pointerEvents = 'none';
     M.labels = L.layerGroup().addTo(map);
     map.on('movestart', function () { if (!M.programmatic) { M.userMoved = true; } });
+    // The open popup's key, so that it opens again on the new layers when the data or the focus change (a rerun
+    // swaps the layers). A popup closed because its layer was removed (the map no longer lists the layer by
+    // then) keeps the key; one the analyst closed clears it.
+    map.on('popupopen', function (e) {
+      var source = e.popup._source;
+      M.openKey = source && source.feature ? source.feature.properties.key : null;
+    });
+    map.on('popupclose', function (e) {
+      var source = e.popup._source;
+      if (!source || map.hasLayer(source)) { M.openKey = null; }
+    });
     map.on('moveend', function () { drawOutlines(); relabel(); });
     json(options.coarse.url).then(function (topology) {
       var small = options.small.map(function (geometry) { return {type: 'Feature', geometry: geometry}; });
@@ -252,6 +263,10 @@ window.mapdata = (function () {
   }
 
   // rows: [key, [lat, lon, lat, lon, ...] along the great circle, colour, weight, opacity, dashed, tooltip, popup]
+  function reopen(key, layer) {
+    if (key === M.openKey) { setTimeout(function () { if (layer._map && !layer.isPopupOpen()) { layer.openPopup(); } }, 0); }
+  }
+
   function lines(group, options) {
     M.lines = [];
     options.rows.forEach(function (r) {
@@ -262,6 +277,7 @@ window.mapdata = (function () {
         .bindTooltip(r[6], {sticky: true})
         .bindPopup(popup(r[7]), POPUP)
         .addTo(group);
+      reopen(r[0], line);
       var at = Math.max(1, Math.floor(points.length * 0.75));
       var angle = bearing(points[at - 1], points[Math.min(at, points.length - 1)]) - 90;  // the glyph points east
       var arrow = L.marker(points[Math.min(at, points.length - 1)], {interactive: false, pane: 'mapdataLines',
@@ -275,23 +291,31 @@ window.mapdata = (function () {
 
   // rows: [key, lat, lon, radius, colour, is organisation, tooltip, popup, items, dimmed, label]
   // options.fit: the points the first view (and every filter change, unless the map was moved) fits
+  // options.fresh: the actors with items that arrived since the analyst's last visit (ringed); options.seen:
+  // the arrival time of the newest item, kept in a cookie that the next visit's "new" marks start from
   function actors(group, options) {
     M.actors = [];
     M.markers = {};
+    var fresh = {};
+    (options.fresh || []).forEach(function (key) { fresh[key] = true; });
+    if (options.seen) {
+      document.cookie = 'mapdata_seen=' + encodeURIComponent(options.seen) + '; path=/; max-age=31536000; SameSite=Lax';
+    }
     options.rows.forEach(function (r) {
-      var layer, opacity = r[9] ? 0.25 : 0.85;
+      var layer, opacity = r[9] ? 0.25 : 0.85, mark = fresh[r[0]] ? ' mapdata-fresh' : '';
       if (r[5]) {
         var size = Math.round(r[3] * 1.6);
         layer = L.marker([r[1], r[2]], {opacity: r[9] ? 0.35 : 1, icon: L.divIcon({
           html: '<div class="org-marker" style="width:' + size + 'px;height:' + size + 'px;background:' + r[4] +
             ';border:2px solid #222;opacity:' + opacity + ';transform:rotate(45deg)"></div>',
           iconSize: [size, size], iconAnchor: [Math.floor(size / 2), Math.floor(size / 2)],
-          className: 'mapdata-actor mapdata-org'})});
+          className: 'mapdata-actor mapdata-org' + mark})});
       } else {
         layer = L.circleMarker([r[1], r[2]], {radius: r[3], color: '#222222', weight: 1.5, opacity: r[9] ? 0.35 : 1,
-          fill: true, fillColor: r[4], fillOpacity: opacity, className: 'mapdata-actor'});
+          fill: true, fillColor: r[4], fillOpacity: opacity, className: 'mapdata-actor' + mark});
       }
       keyed(layer, r[0]).bindTooltip(r[6]).bindPopup(popup(r[7]), POPUP).addTo(group);
+      reopen(r[0], layer);
       M.actors.push({key: r[0], lat: r[1], lon: r[2], radius: r[3], now: r[3], items: r[8], label: r[10], org: !!r[5]});
       M.markers[r[0]] = {layer: layer, radius: r[3], org: !!r[5]};
     });
