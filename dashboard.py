@@ -3,7 +3,7 @@ runs the chosen page, which only renders (pages/). Start it with `mapdata serve`
 
 import streamlit as st
 
-from pages import account, sidebar, state
+from pages import account, live, sidebar, state
 
 st.set_page_config(page_title="mapdata", page_icon="🗺️", layout="wide")
 
@@ -13,6 +13,7 @@ page = st.navigation(
         st.Page("pages/timeline.py", title="Timeline", url_path="timeline"),
         st.Page("pages/relations.py", title="Relations", url_path="relations"),
         st.Page("pages/items.py", title="Items", url_path="items"),
+        st.Page("pages/trends.py", title="Trends", url_path="trends"),
         st.Page("pages/data.py", title="Data", url_path="data"),
     ]
 )
@@ -20,4 +21,5 @@ sidebar.draw(state.frames(*state.stored()))
 view = state.current()  # after the widgets: a first run reads the filters a URL gives them
 sidebar.footer(view.caption(), view.filters.active, view.data)
 account.sidebar(state.engine(view.url))  # on a network: who is signed in to edit
+live.follow(view)  # new items show up without a reload
 page.run()

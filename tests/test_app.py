@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from support import ROOT
 
-PAGES = ["pages/timeline.py", "pages/relations.py", "pages/items.py", "pages/data.py"]
+PAGES = ["pages/timeline.py", "pages/relations.py", "pages/items.py", "pages/trends.py", "pages/data.py"]
 
 
 @pytest.fixture
@@ -296,3 +296,66 @@ def test_data_page_dates_an_upload_whose_items_carry_none(app, db_url):
 
     frames = store.load_frames(store.open_engine(db_url))
     assert frames.items.loc[frames.items["text"].str.startswith("Chile"), "date"].tolist() == [date(2025, 11, 2)]
+
+
+def test_data_page_sources_add_fetch_pause_remove(app, db_url):
+    from mapdata import sources, store
+    from support import FeedServer
+
+    feeds = FeedServer()
+    try:
+        feeds.feeds["wire"] = [("2025-11-03", "Chile and Peru signed a fisheries agreement in Lima.")]
+        at = app.run()
+        at.switch_page("pages/data.py").run()
+        at.text_input(key="source_url").input(feeds.url("wire"))
+        at.text_input(key="source_name").input("wire")
+        at.text_input(key="source_every").input("1h")
+        at.button[[b.label for b in at.button].index("Add source")].click().run()
+        assert not at.exception, at.exception
+        assert any("Added wire" in s.value for s in at.success)
+        engine = store.open_engine(db_url)
+        assert sources.get(engine, "wire").every == 3600
+        table = at.dataframe[0].value
+        assert list(table["name"]) == ["wire"]
+        at.button(key="source_fetch").click().run()
+        assert any("wire: 1 new" in s.value for s in at.success), [s.value for s in at.success]
+        assert "CL" in set(store.load_frames(engine).tags["actor"])
+        at.button(key="source_pause").click().run()
+        assert sources.get(engine, "wire").paused
+        assert at.dataframe[0].value["paused"].tolist() == [True]
+        at.button(key="source_remove").click().run()
+        assert sources.all_sources(engine) == []
+        at.text_input(key="source_url").input("ftp://example.org/feed")
+        at.button[[b.label for b in at.button].index("Add source")].click().run()
+        assert any("http:// or https://" in e.value for e in at.error)
+    finally:
+        feeds.stop()
+
+
+def test_trends_page_ranks_a_planted_rise_first(app, db_url):
+    from datetime import timedelta
+
+    from mapdata import store
+    from mapdata.feeds import read_seed_text
+    from mapdata.ingest import ingest_result
+
+    lines = []
+    start = date(2025, 9, 1)
+    others = ["Chile and Peru", "Japan and Korea", "Kenya and Uganda", "Spain and Portugal"]
+    for week in range(10):
+        day = start + timedelta(weeks=week)
+        lines.append(f"date {day.isoformat()}")
+        for n, pair in enumerate(others):
+            lines.append(f"{pair} held talks on fisheries quota number {week * 10 + n}.")
+        spike = 12 if week == 9 else 1
+        lines += [f"Ghana and Togo discussed electricity tariff {week}-{k} in Lome." for k in range(spike)]
+    engine = store.open_engine(db_url)
+    ingest_result(engine, read_seed_text(lines, "trend.txt"))
+    at = with_filters(app, reports=True)  # count every report: the planted reports differ only by numbers
+    at.switch_page("pages/trends.py").run()
+    assert not at.exception, at.exception
+    table = at.dataframe[0].value
+    actors = table[table["kind"] == "actor"]["key"].tolist()
+    pairs = table[table["kind"] == "pair"]["key"].tolist()
+    assert actors[0] in ("GH", "TG") and pairs[0] == "GH|TG"
+    assert not set(table["key"]) & {"CL", "PE", "JP", "KR"}

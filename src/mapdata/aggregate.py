@@ -283,11 +283,52 @@ def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
             "source": items["source"],
             "url": items["url"],
             "id": items["id"],
+            "story": items["story"],  # the id of the story's first report: rows that share it report one event
+            "reports": items["reports"],
         }
     )
     for column in ("topics", "countries", "organisations"):
         out[column] = out[column].fillna("")
     return out.reset_index(drop=True)
+
+
+def trend_events(frames: Frames) -> pd.DataFrame:
+    """One row per (item, series) of a view, for `trends.period_counts`: `date` (the item's day), `kind` ("actor",
+    "pair" or "topic") and `key` (an actor key, a pair 'A|B' with the smaller key first, a topic). In a view that
+    counts stories, each item is a story's first report, so these count stories."""
+    day = by_position(frames, "day")
+    tags = frames.tags[frames.tags["first"].to_numpy()]
+    relations = frames.relations[frames.relations["first"].to_numpy()]
+    keys = frames.keys
+    pair_names = np.array(
+        [f"{min(a, b)}|{max(a, b)}" for a, b in zip(keys.actors[keys.pair_a], keys.actors[keys.pair_b], strict=True)],
+        dtype=object,
+    )
+    parts = [
+        pd.DataFrame({"date": day[tags["pos"].to_numpy()], "kind": "actor", "key": keys.actors[tags["actor_c"]]}),
+        pd.DataFrame(
+            {"date": day[relations["pos"].to_numpy()], "kind": "pair", "key": pair_names[relations["pair_c"]]}
+        ),
+        pd.DataFrame(
+            {
+                "date": day[frames.topics["pos"].to_numpy()],
+                "kind": "topic",
+                "key": frames.topics["topic"].astype(str).to_numpy(),
+            }
+        ),
+    ]
+    events = pd.concat(parts, ignore_index=True)
+    events["date"] = pd.to_datetime(events["date"])
+    return events
+
+
+def actors_with_items_after(frames: Frames, moment: pd.Timestamp) -> list[str]:
+    """The keys of the actors with at least one item of this view stored after `moment`."""
+    added = frames.items["added_at"]
+    recent = frames.items.index.to_numpy()[(added > moment).to_numpy()]
+    tags = frames.tags
+    codes = np.unique(tags["actor_c"].to_numpy()[np.isin(tags["pos"].to_numpy(), recent)])
+    return [str(k) for k in frames.keys.actors[codes]]
 
 
 def items_of_actor(frames: Frames, key: str) -> Frames:
