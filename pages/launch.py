@@ -44,8 +44,13 @@ def serve(streamlit_args: list[str]) -> int:
     """Run `streamlit run dashboard.py` (from the current folder, the installed dashboard's) with the given
     options, warming the caches meanwhile (and polling the sources when MAPDATA_WATCH is set, as `mapdata serve
     --watch` does); returns the exit code."""
+    from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli
 
+    # dashboard.py draws the navigation (st.navigation). Streamlit would otherwise take the `pages/` folder beside
+    # it for an old-style page list until a session first opens the root URL: a link to /data opened first after
+    # a start showed that page alone, without the frame, the sidebar or the sign-in.
+    PagesManager.uses_pages_directory = False
     threading.Thread(target=_warm_in_background, name="mapdata-warm", daemon=True).start()
     if settings.watch_in_server():
         _watch_in_background()

@@ -70,7 +70,14 @@ st.subheader(
     + (f" to {latest_end:%Y-%m-%d}" if period == "week" else "")
 )
 shown = (flagged if len(flagged) else ranked).head(50)
-if not len(flagged):
+if ranked.attrs["history"] < test.min_history:
+    first = events["date"].min()
+    st.warning(
+        f"Too little history to tell what is unusual: {ranked.attrs['history']} of the previous {test.history} "
+        f"{period}s hold any item (the view's items begin on {first:%Y-%m-%d}), and the test needs "
+        f"{test.min_history}. The busiest series of the latest {period} are listed, none flagged."
+    )
+elif not len(flagged):
     st.caption(f"Nothing rose beyond the test's bar; the {len(shown)} closest are listed.")
 table = pd.DataFrame(
     {

@@ -359,3 +359,9 @@ def test_trends_page_ranks_a_planted_rise_first(app, db_url):
     pairs = table[table["kind"] == "pair"]["key"].tolist()
     assert actors[0] in ("GH", "TG") and pairs[0] == "GH|TG"
     assert not set(table["key"]) & {"CL", "PE", "JP", "KR"}
+    # a view that holds only the latest week: too little history, said so, and nothing flagged
+    at.session_state["dates"] = (start + timedelta(weeks=9), start + timedelta(weeks=9))
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Too little history" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.subheader[0].value.startswith("0 unusual")

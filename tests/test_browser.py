@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from support import MAP, WAIT, choose
+from support import MAP, WAIT, AppServer, choose
 
 pytestmark = pytest.mark.browser
 
@@ -148,17 +148,18 @@ def test_serve_warms_the_caches_before_the_first_visit(tmp_path, browser):
 def test_the_pages_are_named_and_keep_the_filters(app_server, page):
     open_map(page, app_server.url + "/?topics=border")
     nav = page.get_by_test_id("stSidebarNav")
-    expect(nav.get_by_role("link")).to_have_count(5, timeout=WAIT)
+    expect(nav.get_by_role("link")).to_have_count(6, timeout=WAIT)
     assert [name.strip() for name in nav.get_by_role("link").all_inner_texts()] == [
         "Map",
         "Timeline",
         "Relations",
         "Items",
+        "Trends",
         "Data",
     ]
     sidebar = page.get_by_test_id("stSidebar")
     shown = sidebar.get_by_text(re.compile(r"Showing \d+ of 11 items")).inner_text()
-    for name in ("Timeline", "Relations", "Items", "Data", "Map"):
+    for name in ("Timeline", "Relations", "Items", "Trends", "Data", "Map"):
         nav.get_by_role("link", name=name).click()
         expect(page.get_by_role("heading", level=1).first).to_be_visible(timeout=WAIT)
         expect(sidebar.get_by_text(shown)).to_be_visible(timeout=WAIT)  # the same filters on every page
@@ -194,3 +195,18 @@ def test_a_choice_made_while_the_first_run_streams_sticks(app_server, browser):
     finally:
         for context in contexts:
             context.close()
+
+
+def test_a_link_to_a_page_opened_first_after_a_start_shows_the_whole_dashboard(tmp_path, page):
+    # Streamlit takes a `pages/` folder for an old-style page list until a session opens the root URL; a shared
+    # link to the Data page, the first thing a fresh server is asked for, must still get the frame
+    server = AppServer(tmp_path, f"sqlite:///{tmp_path / 'first.sqlite'}")
+    try:
+        page.goto(server.url + "/data")
+        expect(page.get_by_role("heading", name="Data", level=1)).to_be_visible(timeout=WAIT)
+        nav = page.get_by_test_id("stSidebarNav")
+        expect(nav.get_by_role("link")).to_have_count(6, timeout=WAIT)
+        assert "Trends" in nav.inner_text() and "launch" not in nav.inner_text()
+        expect(page.get_by_test_id("stSidebar").get_by_text(re.compile(r"Showing \d+ of"))).to_be_visible(timeout=WAIT)
+    finally:
+        server.stop()

@@ -82,6 +82,7 @@ def test_an_editor_signs_in_corrects_an_item_and_the_change_records_the_account(
     page.get_by_label("Find the item").fill("Zapad")
     page.get_by_label("Find the item").press("Enter")
     expect(page.locator("div.item", has_text="Zapad")).to_be_visible(timeout=WAIT)
+    page.get_by_role("combobox", name="Add a country").click()
     page.get_by_role("combobox", name="Add a country").fill("Lithuania")
     page.get_by_role("option", name="Lithuania (LT)", exact=True).wait_for(timeout=WAIT)
     page.get_by_role("combobox", name="Add a country").press("Enter")

@@ -123,3 +123,15 @@ def test_a_fourfold_rise_is_found_first_most_of_the_time():
         ranked = trends.rank(counts)
         found += ranked.iloc[0]["key"] == "S0" and bool(ranked.iloc[0]["flagged"])
     assert found >= 0.85 * 150, f"found first in {found} of 150"
+
+
+def test_periods_without_any_item_are_gaps_not_quiet_periods():
+    # a feed that began two weeks ago: everything in the latest week looks new, and nothing may be flagged
+    counts = table({"US": [0] * 6 + [1, 2, 40], "GB": [0] * 6 + [0, 1, 20], "FR": [0] * 8 + [9]})
+    ranked = trends.rank(counts)
+    assert ranked.attrs["history"] == 2 and not ranked.flagged.any()
+    # the same series after a gap of three empty weeks inside longer data: fitted to the weeks that hold items
+    counts = table({"US": [2, 1, 2, 0, 0, 0, 1, 2, 40], "GB": [1, 1, 0, 0, 0, 0, 1, 1, 2]})
+    ranked = trends.rank(counts)
+    assert ranked.attrs["history"] == 5
+    assert ranked.iloc[0]["key"] == "US" and ranked.flagged.tolist() == [True, False]

@@ -155,6 +155,8 @@ def base_map(location: tuple[float, float] = (30.0, 10.0), zoom: int = 2) -> fol
         min_zoom=1,
         control_scale=True,
         world_copy_jump=False,
+        # no fade: a popup reopened on a rerun's new layers would otherwise overlap its fading old copy
+        fade_animation=False,
     )
     fmap.default_js, fmap.default_css = [], []  # folium's own CDN links: Leaflet comes from the app (_Assets)
     _Assets().add_to(fmap)

@@ -22,6 +22,7 @@ class TrendTest:
     history: int = 8  # previous periods the model is fitted to
     min_count: int = 3  # a latest count below this is never flagged, however rare
     alpha: float = 0.01  # chance of one false flag or more in a table where nothing rose
+    min_history: int = 3  # earlier periods holding items that a table needs before anything is flagged
 
 
 def period_start(dates: pd.Series, period: str) -> pd.Series:
@@ -99,8 +100,8 @@ def _sum_tail(term: float, ratio, k: int) -> float:
 def predictive_variance(past: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """The variance of each series' next count. Burstiness (the dispersion phi in variance = mean + phi * mean^2)
     is each series' own or the table's pooled one, whichever is larger: eight periods alone often look calmer than
-    a bursty series is, and a plug-in estimate then flags ordinary bursts (a quarter of quiet generated tables
-    did). The factor 1 + 1/n carries the uncertainty of a mean fitted to n periods."""
+    a bursty series is, and a plug-in estimate then flags ordinary bursts (in a fifth to a third of quiet
+    generated tables). The factor 1 + 1/n carries the uncertainty of a mean fitted to n periods."""
     periods = past.shape[1]
     if periods < 2:
         return mean.copy()
@@ -112,16 +113,21 @@ def predictive_variance(past: np.ndarray, mean: np.ndarray) -> np.ndarray:
 
 
 def rank(counts: pd.DataFrame, test: TrendTest = TrendTest()) -> pd.DataFrame:
-    """Every series of `counts` (from `period_counts`) with its test: `latest`, `expected` (the history's mean, with
-    half a count added so that a series new in the latest period is not compared against zero), `ratio`,
-    `p_value`, `flagged` and `history` (all its counts, oldest first). Flagged rows first, then by p-value."""
+    """Every series of `counts` (from `period_counts`) with its test: `latest`, `expected` (the history's mean,
+    with half a count added so that a series new in the latest period is not compared against zero), `ratio`,
+    `p_value`, `flagged` and `history` (all its counts, oldest first). Flagged rows first, then by p-value.
+    The model is fitted to the earlier periods that hold any item at all (`attrs["history"]` says how many); with
+    fewer than `test.min_history` of them nothing is flagged, since a feed that began last week makes everything
+    in it look new."""
     values = counts.to_numpy()
     if values.shape[1] < 2:
         raise ValueError("counts need at least one period of history before the latest")
     past, latest = values[:, :-1], values[:, -1]
+    past = past[:, past.sum(axis=0) > 0]  # a period without a single item is a gap in the data, not a quiet one
     periods = past.shape[1]
-    mean = (past.sum(axis=1) + 0.5) / periods
-    variance = predictive_variance(past, mean)
+    fitted = past if periods else np.zeros((len(values), 1), dtype=values.dtype)
+    mean = (fitted.sum(axis=1) + 0.5) / fitted.shape[1]
+    variance = predictive_variance(fitted, mean)
     p_values = np.array(
         [
             negbin_tail(int(k), m, v) if v > m * (1 + 1e-9) else poisson_tail(int(k), m)
@@ -141,11 +147,13 @@ def rank(counts: pd.DataFrame, test: TrendTest = TrendTest()) -> pd.DataFrame:
             "expected": mean,
             "ratio": latest / mean,
             "p_value": p_values,
-            "flagged": tested & (p_values < bar) & (latest > mean),
+            "flagged": tested & (p_values < bar) & (latest > mean) & (periods >= test.min_history),
             "history": [list(map(int, row)) for row in values],
         }
     )
     ranked["_not"] = ~ranked["flagged"]
     ranked["_minus"] = -ranked["latest"]
     ranked = ranked.sort_values(["_not", "p_value", "_minus", "key"], kind="stable")
-    return ranked.drop(columns=["_not", "_minus"]).reset_index(drop=True)
+    ranked = ranked.drop(columns=["_not", "_minus"]).reset_index(drop=True)
+    ranked.attrs["history"] = periods  # the earlier periods that held items, which the model was fitted to
+    return ranked
