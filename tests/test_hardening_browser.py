@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, Locator, expect
 from support import MAP, ROOT, WAIT, AppServer, choose, gate, report
 
 pytestmark = pytest.mark.browser
-PAGES = ("Timeline", "Relations", "Items", "Data")  # besides the map, which is the app's first page
+PAGES = ("Timeline", "Relations", "Items", "Trends", "Data")  # besides the map, which is the app's first page
 
 # Every payload announces itself: a script that runs sets window.__pwned (in its own frame or its parent), calls
 # alert/confirm/prompt/open, or opens a dialog. This runs in every frame before any page script does.
