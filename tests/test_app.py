@@ -365,3 +365,15 @@ def test_trends_page_ranks_a_planted_rise_first(app, db_url):
     assert not at.exception, at.exception
     assert any("Too little history" in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.subheader[0].value.startswith("0 unusual")
+
+
+def test_the_sidebar_follows_new_items_only_where_sources_feed_the_database(app, db_url):
+    from mapdata import sources, store
+
+    at = app.run()
+    assert not at.exception, at.exception
+    assert not [c for c in at.caption if c.value.startswith("Live:")]
+    sources.add(store.open_engine(db_url), "http://127.0.0.1:9/feed.xml", "wire")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
+    assert not at.exception, at.exception
+    assert [c for c in at.caption if c.value.startswith("Live:")]
