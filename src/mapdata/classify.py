@@ -115,31 +115,52 @@ class Classifier:
         self._cut = math.log(params.topic_threshold / (1.0 - params.topic_threshold))
 
     def logits_many(self, items: Sequence[Features]) -> np.ndarray:
-        """The raw score of every label (columns: topics, then tones) for each item; one gather and one sum for the batch."""
-        rows: list[int] = []
-        values: list[float] = []
-        starts = []
-        for features in items:
-            starts.append(len(rows))
-            _feature_rows(features, self._rows, rows, values)
-        if not items:
+        """The raw score of every label (columns: topics, then tones) for each item: the dense features as one
+        matrix product, the words (each counts once per item) as one gather and one sum per item."""
+        n = len(items)
+        if not n:
             return np.zeros((0, len(LABELS)))
-        gathered = self._weights[rows] * np.asarray(values)[:, None]
-        return np.add.reduceat(gathered, starts, axis=0)
+        dense = [[0.0] * len(DENSE) for _ in range(n)]
+        get = self._rows.get
+        offset = len(DENSE)
+        words: list[int] = []
+        starts: list[int] = []
+        owners: list[int] = []
+        for i, features in enumerate(items):
+            row = dense[i]
+            row[_BIAS_ROW] = 1.0
+            row[_ACTORS_ROW] = min(features.actors, 4) / 2.0
+            for scores in (features.topic_scores, features.tone_scores):
+                for label, value in scores.items():
+                    row[_SCORE_ROWS[label]] = value
+            found = set(map(get, _tokens(features.words)))
+            found.discard(None)
+            if found:
+                starts.append(len(words))
+                owners.append(i)
+                # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie
+                # between two tones must not flip between the ingest and a later re-tag
+                words += sorted(found)
+        z = np.asarray(dense) @ self.dense
+        if words:
+            gathered = self.word_weights[np.asarray(words) - offset]
+            z[owners] += np.add.reduceat(gathered, starts, axis=0)
+        return z
 
     def predict_many(self, items: Sequence[Features]) -> list[tuple[tuple[str, ...], str]]:
         """Topics (1 to max_topics, likeliest first) and tone of each item."""
-        n, cut, most = len(TOPICS), self._cut, self.params.max_topics
+        n, most = len(TOPICS), self.params.max_topics
+        z = self.logits_many(items)
+        topic_z = z[:, :n]
+        # likeliest first; stable, so that ties keep the taxonomy's order
+        order = np.argsort(-topic_z, axis=1, kind="stable").tolist()
+        above = (topic_z >= self._cut).tolist()
+        tones = np.argmax(z[:, n:], axis=1).tolist()
         out = []
-        for features, z in zip(items, self.logits_many(items).tolist()):
-            above = [i for i in range(n) if z[i] >= cut]
-            if len(above) > 1:
-                above.sort(key=lambda i: -z[i])  # stable: ties keep the taxonomy's order
-            chosen = tuple(TOPICS[i] for i in above[:most]) or (TOPICS[z.index(max(z[:n]))],)
-            tones = z[n:]
+        for features, ranked, kept, tone in zip(items, order, above, tones):
+            chosen = tuple(TOPICS[i] for i in ranked if kept[i])[:most] or (TOPICS[ranked[0]],)
             # the rules' verdict on an absent event stands: what did not happen is no relation
-            tone = "neutral" if features.absent else TONES[tones.index(max(tones))]
-            out.append((chosen, tone))
+            out.append((chosen, "neutral" if features.absent else TONES[tone]))
         return out
 
     def predict(self, features: Features) -> tuple[tuple[str, ...], str]:

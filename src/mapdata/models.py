@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from geopy import Point
+if TYPE_CHECKING:  # geopy takes a tenth of a second to import, and only geocoding needs it
+    from geopy import Point
 
 TOPICS: tuple[str, ...] = (
     "diplomacy",
@@ -25,7 +25,6 @@ TOPICS: tuple[str, ...] = (
 TONES: tuple[str, ...] = ("cooperation", "conflict", "neutral")
 KINDS: tuple[str, ...] = ("name", "demonym", "capital", "place", "leader", "organisation", "manual")
 
-_SPACES = re.compile(r"\s+")
 ORG_PREFIX = "org:"
 
 
@@ -47,7 +46,8 @@ def split_key(key: str) -> tuple[str, bool]:
 
 def normalise_text(text: str) -> str:
     """Canonical form of an item's text: NFC, whitespace collapsed, trimmed."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    # str.split() splits on exactly the characters that the regex \s matches (str.isspace), several times faster
+    return " ".join(unicodedata.normalize("NFC", text).split())
 
 
 def item_id(day: date | None, text: str) -> str:

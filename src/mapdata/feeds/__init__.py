@@ -6,13 +6,13 @@ job: `base` (what a reader returns), `dates`, `text` (field checks), one module 
 format a file is, and reading it whole) and `fetch` (http(s), bounded in time and size).
 """
 
-from .base import MAX_ID_CHARS, MAX_ITEM_CHARS, MAX_SOURCE_CHARS, ReadResult, Rejection
+from .base import MAX_ID_CHARS, MAX_ITEM_CHARS, MAX_SOURCE_CHARS, Read, ReadResult, Rejection, collect
 from .dates import parse_date
-from .detect import detect_format, read_fetched, read_file, read_source
+from .detect import detect_format, iter_file, iter_source, read_fetched, read_file, read_source
 from .fetch import FETCH_TIMEOUT, MAX_FETCH_BYTES, Fetched, fetch, fetch_if_changed
-from .records import read_json_array, read_json_lines, read_seed_text
+from .records import iter_json_lines, iter_seed_text, read_json_array, read_json_lines, read_seed_text, record_item
 from .syndication import read_feed
-from .tables import read_csv
+from .tables import iter_csv, read_csv
 from .text import html_to_text, split_lines
 
 __all__ = [
@@ -22,12 +22,19 @@ __all__ = [
     "MAX_ITEM_CHARS",
     "MAX_SOURCE_CHARS",
     "Fetched",
+    "Read",
     "ReadResult",
     "Rejection",
+    "collect",
     "detect_format",
     "fetch",
     "fetch_if_changed",
     "html_to_text",
+    "iter_csv",
+    "iter_file",
+    "iter_json_lines",
+    "iter_seed_text",
+    "iter_source",
     "parse_date",
     "read_csv",
     "read_feed",
@@ -37,5 +44,6 @@ __all__ = [
     "read_json_lines",
     "read_seed_text",
     "read_source",
+    "record_item",
     "split_lines",
 ]

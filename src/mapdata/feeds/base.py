@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ..models import Item
@@ -33,6 +34,20 @@ class ReadResult:
     source: str
     items: list[Item] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
+
+
+Read = Item | Rejection  # what a streaming reader yields, record by record, in the feed's order
+
+
+def collect(records: Iterable[Read], source: str) -> ReadResult:
+    """A whole feed's items and rejections, from a streaming reader."""
+    result = ReadResult(source)
+    for record in records:
+        if isinstance(record, Item):
+            result.items.append(record)
+        else:
+            result.rejected.append(record)
+    return result
 
 
 def origin(source: str, number: int) -> str:

@@ -10,11 +10,11 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..errors import InputError
-from .base import SNIFF_BYTES, ReadResult
+from .base import SNIFF_BYTES, Read, ReadResult, collect
 from .fetch import fetch
-from .records import read_json_array, read_json_lines, read_seed_text
+from .records import iter_json_lines, iter_seed_text, read_json_array
 from .syndication import read_feed
-from .tables import TEXT_COLUMNS, read_csv
+from .tables import TEXT_COLUMNS, iter_csv
 from .text import split_lines
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -81,11 +81,17 @@ def _looks_like_csv_header(line: str) -> bool:
 
 def read_file(path: str | Path) -> ReadResult:
     """Read one feed file of any supported format; unreadable files raise InputError naming the file."""
+    return collect(iter_file(path), str(path))
+
+
+def iter_file(path: str | Path) -> Iterator[Read]:
+    """A feed file's items and rejections, one record at a time: the line formats (seed text, JSON Lines,
+    CSV/TSV) are read as they stream, so memory does not grow with the file; InputError names the file."""
     path = Path(path)
     source = str(path)
     try:
         with path.open("rb") as handle:
-            return _read_stream(handle, source, path)
+            yield from _iter_stream(handle, source, path)
     except OSError as err:
         raise InputError(f"cannot read file ({err.strerror or err})", source) from err
 
@@ -95,28 +101,39 @@ _HTML_HEAD = re.compile(rb"\s*(<!--.*?-->\s*)*<(!DOCTYPE\s+html|html)\b", re.IGN
 
 def read_source(source: str | Path) -> ReadResult:
     """Read a feed from a file path or an http(s) URL; failures raise InputError naming the path or URL."""
+    return collect(iter_source(source), str(source))
+
+
+def iter_source(source: str | Path) -> Iterator[Read]:
+    """A feed's items and rejections, from a file path (streamed) or an http(s) URL (fetched whole, bounded);
+    failures raise InputError naming the path or URL."""
     text = str(source)
     scheme = _URL_SCHEME.match(text)
     if not scheme:
-        return read_file(source)
+        yield from iter_file(source)
+        return
     if scheme.group(1).lower() not in ("http", "https"):
         raise InputError("only http:// and https:// URLs can be read", text)
     body, content_type = fetch(text)
-    return read_fetched(body, text, content_type)
+    yield from _iter_fetched(body, text, content_type)
 
 
 def read_fetched(body: bytes, url: str, content_type: str = "") -> ReadResult:
     """Read a feed fetched from `url`: its format from the URL's file name, the content type and the first
     bytes. An HTML page (a site's front page given instead of its feed) is refused as a whole; the content type
     alone does not decide it, as many servers send their feeds as text/html."""
+    return collect(_iter_fetched(body, url, content_type), url)
+
+
+def _iter_fetched(body: bytes, url: str, content_type: str = "") -> Iterator[Read]:
     if _HTML_HEAD.match(body[:SNIFF_BYTES]):
         raise InputError("an HTML page, not a feed (give the URL of the site's RSS or Atom feed)", url)
     hint = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path) or "/")
-    return _read_stream(io.BytesIO(body), url, Path(hint.name or "feed"), content_type)
+    yield from _iter_stream(io.BytesIO(body), url, Path(hint.name or "feed"), content_type)
 
 
-def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = "") -> ReadResult:
-    """Detect the format from the name, the content type and the first bytes, then read the whole stream."""
+def _iter_stream(handle: BinaryIO, source: str, name: Path, content_type: str = "") -> Iterator[Read]:
+    """Detect the format from the name, the content type and the first bytes, then read the stream."""
     head = handle.read(SNIFF_BYTES)
     utf16 = head.startswith(_UTF16_BOMS)
     if b"\x00" in head[:4096] and not utf16:
@@ -125,10 +142,16 @@ def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = 
         raise InputError("binary data, not a text feed", source)
     fmt = detect_format(name, head.decode("utf-16" if utf16 else "utf-8", "replace"), content_type)
     handle.seek(0)
-    if fmt == "xml":
-        return read_feed(handle.read(), source)  # the XML declaration names the encoding: feedparser decodes
-    if fmt == "json":
-        return read_json_array(_decode(handle.read(), source), source)
+    if fmt in ("xml", "json"):
+        # read whole: the XML declaration names the encoding (feedparser decodes); an array is one value
+        whole = (
+            read_feed(handle.read(), source)
+            if fmt == "xml"
+            else read_json_array(_decode(handle.read(), source), source)
+        )
+        yield from whole.items
+        yield from whole.rejected
+        return
     text = _decode(handle.read(), source) if utf16 else None  # rare: no line-by-line decoding for UTF-16
     if fmt == "csv":
         tab = "\t" if name.suffix.lower() == ".tsv" else None
@@ -137,9 +160,10 @@ def _read_stream(handle: BinaryIO, source: str, name: Path, content_type: str = 
             for line in ([text] if text is not None else _utf8_lines(handle, source))
             for part in _LINE_PARTS.findall(line)
         )
-        return read_csv(lines, source, delimiter=tab)
-    reader = read_json_lines if fmt == "jsonl" else read_seed_text
-    return reader(split_lines(text) if text is not None else _utf8_lines(handle, source), source)
+        yield from iter_csv(lines, source, delimiter=tab)
+        return
+    reader = iter_json_lines if fmt == "jsonl" else iter_seed_text
+    yield from reader(split_lines(text) if text is not None else _utf8_lines(handle, source), source)
 
 
 def _utf16_without_bom(head: bytes) -> bool:

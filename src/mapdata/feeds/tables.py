@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from itertools import chain
 
-from .base import SNIFF_BYTES, ReadResult, Rejection
-from .records import add_record
+from .base import SNIFF_BYTES, Read, ReadResult, Rejection, collect
+from .records import record_item
 
 TEXT_COLUMNS = ("text", "body", "summary", "description", "content", "title")
 _SNIFF_CSV_CHARS = 4 * 1024
@@ -18,7 +18,11 @@ def read_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None
 
     `handle` is a text file opened with newline="" or any iterable of lines that keep their line ends.
     """
-    result = ReadResult(source)
+    return collect(iter_csv(handle, source, delimiter=delimiter), source)
+
+
+def iter_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None) -> Iterator[Read]:
+    """CSV's or TSV's items and rejections, one record at a time (see read_csv)."""
     lines = iter(handle)
     sample: list[str] = []
     size = 0
@@ -43,15 +47,15 @@ def read_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None
     try:
         fieldnames = reader.fieldnames
     except csv.Error as err:
-        result.rejected.append(Rejection(source, 1, f"unreadable header row ({err})"))
-        return result
+        yield Rejection(source, 1, f"unreadable header row ({err})")
+        return
     if not fieldnames:
-        result.rejected.append(Rejection(source, 1, "no header row"))
-        return result
+        yield Rejection(source, 1, "no header row")
+        return
     columns = {name.strip().lower().lstrip("\ufeff"): name for name in fieldnames if name}
     if not any(c in columns for c in TEXT_COLUMNS):
-        result.rejected.append(Rejection(source, 1, f"no text column (looked for {', '.join(TEXT_COLUMNS)})"))
-        return result
+        yield Rejection(source, 1, f"no text column (looked for {', '.join(TEXT_COLUMNS)})")
+        return
     while True:
         numbered.taken = []
         try:
@@ -61,22 +65,19 @@ def read_csv(handle: Iterable[str], source: str, *, delimiter: str | None = None
         except csv.Error as err:  # e.g. a field over the csv module's size limit; the reader goes on after it
             number = numbered.first()
             again = numbered.read_again()
-            result.rejected.append(Rejection(source, number, f"bad CSV row ({err}){again}"))
+            yield Rejection(source, number, f"bad CSV row ({err}){again}")
             continue
         number = numbered.first()
         broken = _broken_quotes(numbered.taken, dialect, quoting) if len(numbered.taken) > 1 else None
         if broken:
             last = numbered.taken[-1][0]
             again = numbered.read_again()
-            result.rejected.append(
-                Rejection(source, number, f"unbalanced quotes: the quoted field opened here {broken} {last}{again}")
-            )
+            yield Rejection(source, number, f"unbalanced quotes: the quoted field opened here {broken} {last}{again}")
             continue
         if None in row:
-            result.rejected.append(Rejection(source, number, "more fields than the header has"))
+            yield Rejection(source, number, "more fields than the header has")
             continue
-        add_record(result, {key: row.get(original) for key, original in columns.items()}, number)
-    return result
+        yield record_item({key: row.get(original) for key, original in columns.items()}, source, number)
 
 
 class _NumberedLines:

@@ -22,11 +22,12 @@ NOT_SUBJECT = frozenset(
 _DATELINE = re.compile(r"\s*[A-Z][A-Z'’.\- ]*[A-Z.](?:, [^—–()\n]{1,30}?)?(?: \([^()\n]{1,40}\))?\s*(?:—|–|--| - )\s*")
 
 
-def lead_actor(text: str, tags: list[Tag]) -> Tag | None:
-    """The actor that acts: the first actor of the first sentence not governed by a preposition, else the first named."""
+def lead_actor(text: str, tags: list[Tag], first_end: int | None = None) -> Tag | None:
+    """The actor that acts: the first actor of the first sentence not governed by a preposition, else the first
+    named (`first_end`: where the first sentence ends, when the caller knows)."""
     if not tags:
         return None
-    end = first_sentence_end(text)
+    end = first_sentence_end(text) if first_end is None else first_end
     dateline = _DATELINE.match(text)
     # the dateline city ("KYIV — A Russian missile ...") is where the news was filed, not who acts
     after = [t for t in tags if t.start >= dateline.end()] if dateline else tags
@@ -42,7 +43,7 @@ def lead_actor(text: str, tags: list[Tag]) -> Tag | None:
     return first[0]
 
 
-def related_keys(text: str, tags: list[Tag], lead: Tag | None) -> tuple[str, ...] | None:
+def related_keys(text: str, tags: list[Tag], lead: Tag | None, ends: list[int] | None = None) -> tuple[str, ...] | None:
     """The actors an item's relation lines join its lead actor to, or None for every other actor it names.
 
     A brief (up to three sentences) is one event: its lead actor acts on every actor it names. An article names
@@ -51,7 +52,7 @@ def related_keys(text: str, tags: list[Tag], lead: Tag | None) -> tuple[str, ...
     the opening sentences. The others stay tags of the item: mentioned, not related."""
     if lead is None:
         return None
-    ends = list(sentence_ends(text))
+    ends = list(sentence_ends(text)) if ends is None else ends
     if len(ends) + 1 < ARTICLE_SENTENCES:
         return None
     sentence = [bisect_right(ends, t.start) for t in tags]

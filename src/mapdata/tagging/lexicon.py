@@ -118,9 +118,10 @@ class Lexicon:
                 written.append(cue)
         return cls(written)
 
-    def hits(self, text: str) -> list[tuple[int, int, Cue]]:
-        """Every whole-word cue in the text, with its span (overlapping cues all count)."""
-        low = fold(text).lower()
+    def hits(self, text: str, low: str | None = None) -> list[tuple[int, int, Cue]]:
+        """Every whole-word cue in the text, with its span (overlapping cues all count); `low` is
+        fold(text).lower() when the caller has it already."""
+        low = fold(text).lower() if low is None else low
         size = len(low)
         out = []
         for index, start, end in self.automaton.find_matches_as_indexes(low, overlapping=True):
@@ -138,9 +139,14 @@ class Lexicon:
 
     @staticmethod
     def tally(
-        text: str, hits: list[tuple[int, int, Cue]], actors: int, params: ScoreParams = PARAMS
+        text: str,
+        hits: list[tuple[int, int, Cue]],
+        actors: int,
+        params: ScoreParams = PARAMS,
+        lead_end: int | None = None,
     ) -> tuple[dict[str, float], dict[str, float]]:
-        """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold."""
+        """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold
+        (`lead_end`: where the first sentence ends, when the caller knows)."""
         low = text.lower()
         negations = negation_spans(hits)
         absences = [(s, e) for s, e, kind in negations if kind == "absence"]
@@ -153,7 +159,7 @@ class Lexicon:
             topics["diplomacy"] += params.diplomacy_prior
         tone: dict[str, float] = defaultdict(float)
         background: dict[str, float] = defaultdict(float)  # tone cues in "after ...", "amid ...", "while ..."
-        lead_end = first_sentence_end(text)
+        lead_end = first_sentence_end(text) if lead_end is None else lead_end
         for start, end, cue in hits:
             if absences and cue.category in ("topic", "tone") and any(a <= start and end <= b for a, b in absences):
                 continue  # the "sign" in "no sign of" is part of the absence cue
@@ -252,10 +258,13 @@ def negation_spans(hits: list[tuple[int, int, Cue]]) -> list[tuple[int, int, str
     ]
 
 
-def words_text(text: str, absences: list[tuple[int, int]], window: int = PARAMS.negation_window) -> str:
+def words_text(
+    text: str, absences: list[tuple[int, int]], window: int = PARAMS.negation_window, low: str | None = None
+) -> str:
     """The folded lower-case text whose words the learned layer weighs, with every absence cue (start, end) and
-    what it governs blanked: "no sign of a buildup" names no event, so its words must not vote for a tone."""
-    low = fold(text).lower()
+    what it governs blanked: "no sign of a buildup" names no event, so its words must not vote for a tone.
+    `low` is fold(text).lower() when the caller has it."""
+    low = fold(text).lower() if low is None else low
     if not absences:
         return low
     chars = list(low)

@@ -54,12 +54,12 @@ class ActorTagger:
             if not ((start and folded[start - 1].isalnum()) or (end < size and folded[end].isalnum()))
         ]
 
-    def tag(self, text: str) -> list[Tag]:
-        """Evidence for every actor involved, in text order.
+    def tag(self, text: str, folded: str | None = None) -> list[Tag]:
+        """Evidence for every actor involved, in text order (`folded`: fold(text), when the caller has it).
 
         This is the hot path (tens of thousands of items a second), hence plain tuples and one loop.
         """
-        folded = fold(text)
+        folded = fold(text) if folded is None else folded
         found = self._hits(folded)
         if not found:
             return []

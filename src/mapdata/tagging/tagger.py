@@ -9,9 +9,11 @@ from .. import gazetteer, settings
 from ..classify import Classifier, Features
 from ..gazetteer import Gazetteer
 from ..models import Item, Tag, TaggedItem
+from ..textfold import fold
 from .lead import lead_actor, related_keys
 from .lexicon import Cue, Lexicon, negation_spans, words_text
 from .matcher import ActorTagger
+from .sentences import sentence_ends
 
 
 def weights_file():
@@ -48,11 +50,13 @@ class Tagger:
         return self._features(text, hits, actors), Lexicon.decide(text, hits, actors)
 
     @staticmethod
-    def _features(text: str, hits: list[tuple[int, int, Cue]], actors: int) -> Features:
-        topic_scores, tone_scores = Lexicon.tally(text, hits, actors)
+    def _features(
+        text: str, hits: list[tuple[int, int, Cue]], actors: int, low: str | None = None, first_end: int | None = None
+    ) -> Features:
+        topic_scores, tone_scores = Lexicon.tally(text, hits, actors, lead_end=first_end)
         absences = [(s, e) for s, e, kind in negation_spans(hits) if kind == "absence"]
         absent = bool(absences) and not tone_scores.get("cooperation") and not tone_scores.get("conflict")
-        return Features(words_text(text, absences), topic_scores, tone_scores, actors, absent)
+        return Features(words_text(text, absences, low=low), topic_scores, tone_scores, actors, absent)
 
     def topics_and_tone(self, text: str, actors: int) -> tuple[tuple[str, ...], str]:
         """Topics (likeliest first) and tone of a text that names `actors` countries and organisations."""
@@ -70,16 +74,39 @@ class Tagger:
         return self.tag_many([item])[0]
 
     def tag_many(self, items: Sequence[Item]) -> list[TaggedItem]:
-        """Tag a batch of items (the learned layer scores a batch at once, so this is faster than one by one)."""
+        """Tag a batch of items (the learned layer scores a batch at once, so this is faster than one by one).
+
+        Each text is folded, and its sentences found, once for every stage that reads them."""
         found = []
         for item in items:
-            tags = self.actors.tag(item.text)
+            text = item.text
+            folded = fold(text)
+            low = folded.lower()
+            ends = list(sentence_ends(text))
+            first_end = ends[0] if ends else len(text)
+            tags = self.actors.tag(text, folded)
             countries, organisations = involved(tags)
-            found.append((item, tags, countries, organisations))
-        verdicts = self._topics_and_tones([(item.text, len(c) + len(o)) for item, _, c, o in found])
+            actors = len(countries) + len(organisations)
+            hits = self.lexicon.hits(text, low)
+            lead = lead_actor(text, tags, first_end)
+            found.append(
+                (
+                    item,
+                    tags,
+                    countries,
+                    organisations,
+                    self._features(text, hits, actors, low, first_end),
+                    hits,
+                    lead,
+                    ends,
+                )
+            )
+        if self.classifier is None:
+            verdicts = [Lexicon.decide(f[0].text, f[5], f[4].actors) for f in found]
+        else:
+            verdicts = self.classifier.predict_many([f[4] for f in found])
         out = []
-        for (item, tags, countries, organisations), (topics, tone) in zip(found, verdicts):
-            lead = lead_actor(item.text, tags)
+        for (item, tags, countries, organisations, _, _, lead, ends), (topics, tone) in zip(found, verdicts):
             out.append(
                 TaggedItem(
                     item=item,
@@ -90,7 +117,7 @@ class Tagger:
                     lead_actor=lead.actor if lead else None,
                     evidence=tuple(tags),
                     lead_key=lead.key if lead else None,
-                    related=related_keys(item.text, tags, lead),
+                    related=related_keys(item.text, tags, lead, ends),
                 )
             )
         return out

@@ -1,0 +1,70 @@
+"""Tagging a stream of items on every core: batches go to forked worker processes that share the tagger the
+parent built, and come back in order.
+
+Only the command line uses workers (`mapdata tag`, `mapdata ingest`): forking a process that runs threads (the
+dashboard's server) is unsafe, so the library's default is one process. Fork also means the workers start with the
+tagger already built (building it takes half a second) and pay nothing to receive it.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
+from typing import TypeVar
+
+from ..models import Item
+
+BATCH = 1000  # items per task: large enough that sending a batch costs little next to tagging it
+T = TypeVar("T")
+
+
+def cores() -> int:
+    """The processors this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def workers_for(requested: int | None) -> int:
+    """How many worker processes to use: `requested`, else one per core; one where fork is not available."""
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, requested if requested is not None else cores())
+
+
+def batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
+    """Consecutive lists of `size` items (the last may be shorter)."""
+    it = iter(items)
+    while batch := list(islice(it, size)):
+        yield batch
+
+
+def map_batches(work: Callable[[list[Item]], T], items: Iterable[list[Item]], workers: int = 1) -> Iterator[T]:
+    """`work(batch)` for every batch, in order, on `workers` forked processes (in this one when it is 1 or there is
+    a single batch). `work` must be a module-level function; it runs in a copy of this process, so what this process
+    built before the call (the default tagger) is there. At most two batches per worker are in flight: memory does
+    not grow with the input."""
+    it = iter(items)
+    first = next(it, None)
+    if first is None:
+        return
+    second = next(it, None)
+    if workers <= 1 or second is None:
+        yield work(first)
+        if second is not None:
+            yield work(second)
+            yield from map(work, it)
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pending: deque = deque()
+        for batch in chain((first, second), it):
+            pending.append(pool.apply_async(work, (batch,)))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
