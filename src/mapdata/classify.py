@@ -22,6 +22,9 @@ from .errors import DataFileError
 from .models import TONES, TOPICS
 
 LABELS: tuple[str, ...] = TOPICS + TONES
+# the calibration rows of the weights file: p(topic) = sigmoid(scale * z + shift) per topic column;
+# p(tone) = softmax(scale * z + shift) over the tone columns (one scale, a shift per tone)
+CALIBRATION: tuple[str, ...] = ("calibration:scale", "calibration:shift")
 # the dense features: the lexicon's score of each topic and tone, how many actors are named, and a bias
 DENSE: tuple[str, ...] = (*(f"lexicon:{label}" for label in LABELS), "actors", "bias")
 WORD_PREFIX = "word:"
@@ -97,14 +100,97 @@ def _feature_rows(features: Features, word_rows: Mapping[bytes, int], rows: list
     values += [1.0] * len(found)
 
 
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Maps the layer's raw scores to probabilities that mean what they say (fitted on scores of briefs the weights
+    were not learned from): p(topic) = sigmoid(scale * z + shift) per topic, p(tone) = softmax(scale * z + shift)
+    over the tones, with one scale for the three tones."""
+
+    scale: tuple[float, ...] = (1.0,) * len(LABELS)
+    shift: tuple[float, ...] = (0.0,) * len(LABELS)
+
+    def probabilities(self, z: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities for logits `z` (items x LABELS): topic columns independent, tone columns sum to 1."""
+        scaled = z * np.asarray(self.scale) + np.asarray(self.shift)
+        n = len(TOPICS)
+        out = np.empty_like(scaled)
+        out[:, :n] = 1.0 / (1.0 + np.exp(-scaled[:, :n]))
+        tones = np.exp(scaled[:, n:] - scaled[:, n:].max(axis=1, keepdims=True))
+        out[:, n:] = tones / tones.sum(axis=1, keepdims=True)
+        return out
+
+
+def fit_calibration(z: np.ndarray, examples: Sequence[Example], steps: int = 3000, rate: float = 0.1) -> Calibration:
+    """Platt scaling of each topic and temperature-and-bias scaling of the tones, by gradient descent on the log
+    loss of out-of-fold logits `z` (one row per example) against the examples' gold labels."""
+    n = len(TOPICS)
+    scale = np.ones(len(LABELS))
+    shift = np.zeros(len(LABELS))
+    topical = [i for i, e in enumerate(examples) if e.topics is not None]
+    if topical:
+        zt = z[topical, :n]
+        y = np.array([[t in examples[i].topics for t in TOPICS] for i in topical], dtype=float)
+        a, b = np.ones(n), np.zeros(n)
+        for _ in range(steps):
+            p = 1.0 / (1.0 + np.exp(-(zt * a + b)))
+            a -= rate * ((p - y) * zt).mean(axis=0)
+            b -= rate * (p - y).mean(axis=0)
+        scale[:n], shift[:n] = a, b
+    toned = [i for i, e in enumerate(examples) if e.tone is not None]
+    if toned:
+        zt = z[toned, n:]
+        y = np.array([[examples[i].tone == t for t in TONES] for i in toned], dtype=float)
+        a, b = 1.0, np.zeros(len(TONES))
+        for _ in range(steps):
+            s = zt * a + b
+            e = np.exp(s - s.max(axis=1, keepdims=True))
+            p = e / e.sum(axis=1, keepdims=True)
+            a -= rate * ((p - y) * zt).sum(axis=1).mean()
+            b -= rate * (p - y).mean(axis=0)
+        scale[n:], shift[n:] = a, b
+    return Calibration(tuple(np.round(scale, 3).tolist()), tuple(np.round(shift, 3).tolist()))
+
+
+def expected_calibration_error(confidence: Sequence[float], right: Sequence[bool], bins: int = 10) -> float:
+    """ECE: the gap between confidence and accuracy, averaged over equal-width confidence bins weighted by size."""
+    conf = np.asarray(confidence, dtype=float)
+    hit = np.asarray(right, dtype=float)
+    if not len(conf):
+        return 0.0
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    return float(
+        sum(
+            abs(conf[which == k].mean() - hit[which == k].mean()) * (which == k).sum()
+            for k in range(bins)
+            if (which == k).any()
+        )
+        / len(conf)
+    )
+
+
+class Prediction(NamedTuple):
+    """The learned layer's verdict on one item, with calibrated probabilities."""
+
+    topics: tuple[str, ...]
+    tone: str
+    tone_confidence: float  # p(the chosen tone)
+    topic_confidence: tuple[float, ...]  # p(each chosen topic), in the order of `topics`
+
+
 class Classifier:
     """Learned weights: one row of topic and tone weights per dense feature and per known word."""
 
     def __init__(
-        self, dense: np.ndarray, vocabulary: Sequence[str], word_weights: np.ndarray, params: LearnParams = LEARN
+        self,
+        dense: np.ndarray,
+        vocabulary: Sequence[str],
+        word_weights: np.ndarray,
+        params: LearnParams = LEARN,
+        calibration: Calibration | None = None,
     ) -> None:
         if dense.shape != (len(DENSE), len(LABELS)) or word_weights.shape != (len(vocabulary), len(LABELS)):
             raise ValueError("weights do not match the features and labels")
+        self.calibration = calibration or Calibration()
         self.dense = dense
         self.word_weights = word_weights
         self.params = params
@@ -112,7 +198,6 @@ class Classifier:
         # one stacked matrix, so that an item's logits are one gather and one dot product
         self._weights = np.vstack([dense, word_weights])
         self._rows = _word_rows(vocabulary)
-        self._cut = math.log(params.topic_threshold / (1.0 - params.topic_threshold))
 
     def logits_many(self, items: Sequence[Features]) -> np.ndarray:
         """The raw score of every label (columns: topics, then tones) for each item: the dense features as one
@@ -147,24 +232,12 @@ class Classifier:
             z[owners] += np.add.reduceat(gathered, starts, axis=0)
         return z
 
-    def predict_many(self, items: Sequence[Features]) -> list[tuple[tuple[str, ...], str]]:
-        """Topics (1 to max_topics, likeliest first) and tone of each item."""
-        n, most = len(TOPICS), self.params.max_topics
-        z = self.logits_many(items)
-        topic_z = z[:, :n]
-        # likeliest first; stable, so that ties keep the taxonomy's order
-        order = np.argsort(-topic_z, axis=1, kind="stable").tolist()
-        above = (topic_z >= self._cut).tolist()
-        tones = np.argmax(z[:, n:], axis=1).tolist()
-        out = []
-        for features, ranked, kept, tone in zip(items, order, above, tones):
-            chosen = tuple(TOPICS[i] for i in ranked if kept[i])[:most] or (TOPICS[ranked[0]],)
-            # the rules' verdict on an absent event stands: what did not happen is no relation
-            out.append((chosen, "neutral" if features.absent else TONES[tone]))
-        return out
+    def predict_many(self, items: Sequence[Features]) -> list[Prediction]:
+        """Topics (1 to max_topics, likeliest first) and tone of each item, with their calibrated probabilities."""
+        return decide(items, self.logits_many(items), self.params, self.calibration)
 
-    def predict(self, features: Features) -> tuple[tuple[str, ...], str]:
-        """Topics (1 to max_topics, likeliest first) and tone of one item."""
+    def predict(self, features: Features) -> Prediction:
+        """Topics (1 to max_topics, likeliest first) and tone of one item, with their probabilities."""
         return self.predict_many([features])[0]
 
     @classmethod
@@ -173,6 +246,7 @@ class Classifier:
         path = Path(path)
         dense = np.zeros((len(DENSE), len(LABELS)))
         seen: set[str] = set()
+        calibration: dict[str, tuple[float, ...]] = {}
         vocabulary: list[str] = []
         rows: list[list[float]] = []
         try:
@@ -191,6 +265,8 @@ class Classifier:
                     seen.add(feature)
                     if feature in DENSE:
                         dense[DENSE.index(feature)] = values
+                    elif feature in CALIBRATION:
+                        calibration[feature] = tuple(values)
                     elif feature.startswith(WORD_PREFIX) and _TOKEN.fullmatch(feature[len(WORD_PREFIX) :]):
                         vocabulary.append(feature[len(WORD_PREFIX) :])
                         rows.append(values)
@@ -201,7 +277,12 @@ class Classifier:
         missing = [f for f in DENSE if f not in seen]
         if missing:
             raise DataFileError(f"{path}: missing rows {', '.join(missing)}")
-        return cls(dense, vocabulary, np.array(rows).reshape(len(rows), len(LABELS)), params)
+        fitted = (
+            Calibration(calibration[CALIBRATION[0]], calibration[CALIBRATION[1]])
+            if len(calibration) == len(CALIBRATION)
+            else None  # weights without calibration rows: the raw sigmoid and softmax
+        )
+        return cls(dense, vocabulary, np.array(rows).reshape(len(rows), len(LABELS)), params, fitted)
 
     def to_file(self, path: str | Path) -> None:
         """Write the weights CSV, dense features first, then the words in alphabetical order."""
@@ -211,10 +292,32 @@ class Classifier:
             writer.writerow(["feature", *LABELS])
             for name, values in zip(DENSE, self.dense):
                 writer.writerow([name, *(_number(v, digits) for v in values)])
+            for name, values in zip(CALIBRATION, (self.calibration.scale, self.calibration.shift)):
+                writer.writerow([name, *(_number(v, digits) for v in values)])
             for word in sorted(self.vocabulary):
                 writer.writerow(
                     [WORD_PREFIX + word, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])]
                 )
+
+
+def decide(items: Sequence[Features], z: np.ndarray, params: LearnParams, calibration: Calibration) -> list[Prediction]:
+    """Topics and tone of each item from its logits (a row of `z`), with their calibrated probabilities."""
+    n, most = len(TOPICS), params.max_topics
+    cut = math.log(params.topic_threshold / (1.0 - params.topic_threshold))
+    topic_z = z[:, :n]
+    # likeliest first; stable, so that ties keep the taxonomy's order
+    order = np.argsort(-topic_z, axis=1, kind="stable").tolist()
+    above = (topic_z >= cut).tolist()
+    tones = np.argmax(z[:, n:], axis=1).tolist()
+    probabilities = np.round(calibration.probabilities(z), 3).tolist()
+    out = []
+    for features, ranked, kept, tone, p in zip(items, order, above, tones, probabilities):
+        chosen = [i for i in ranked if kept[i]][:most] or [ranked[0]]
+        # the rules' verdict on an absent event stands: what did not happen is no relation
+        if features.absent:
+            tone = TONES.index("neutral")
+        out.append(Prediction(tuple(TOPICS[i] for i in chosen), TONES[tone], p[n + tone], tuple(p[i] for i in chosen)))
+    return out
 
 
 def _number(value: float, digits: int) -> str:
@@ -260,10 +363,11 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
     return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE) :], params)
 
 
-def score(predictions: Iterable[tuple[Example, tuple[Sequence[str], str]]]) -> tuple[float | None, float | None]:
+def score(predictions: Iterable[tuple[Example, Sequence]]) -> tuple[float | None, float | None]:
     """Topic micro-F1 and tone accuracy of (example, (topics, tone)) pairs."""
     tp = fp = fn = right = toned = 0
-    for example, (topics, tone) in predictions:
+    for example, verdict in predictions:
+        topics, tone = verdict[0], verdict[1]
         if example.topics is not None:
             tp += len(example.topics & set(topics))
             fp += len(set(topics) - example.topics)
@@ -277,7 +381,8 @@ def score(predictions: Iterable[tuple[Example, tuple[Sequence[str], str]]]) -> t
 
 @dataclass(frozen=True, slots=True)
 class FoldScore:
-    """Scores on one labelled set: learned from the other sets only, and the lexicon's rules alone."""
+    """Scores on one labelled set: learned from the other sets only, and the lexicon's rules alone; the expected
+    calibration error of the tone confidence, calibrated on the other sets' out-of-fold scores."""
 
     name: str
     items: int
@@ -285,22 +390,61 @@ class FoldScore:
     tone_accuracy: float | None
     lexicon_topic_f1: float | None
     lexicon_tone_accuracy: float | None
+    tone_ece: float | None = None
+
+
+def out_of_fold(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> tuple[list[str], np.ndarray]:
+    """Leave one set out: every example's logits from weights learned on the other sets; (set of each row, logits)."""
+    names: list[str] = []
+    blocks = []
+    for name, held in sets.items():
+        model = learn([e for other, group in sets.items() if other != name for e in group], params)
+        blocks.append(model.logits_many([e.features for e in held]))
+        names += [name] * len(held)
+    return names, (np.vstack(blocks) if blocks else np.zeros((0, len(LABELS))))
 
 
 def cross_validate(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> list[FoldScore]:
-    """Leave one set out: learn from the others, score on it; the last row pools every set's predictions."""
+    """Leave one set out: learn from the others, score on it; the last row pools every set's predictions. Each set's
+    probabilities are calibrated on the other sets' out-of-fold logits."""
+    names, z = out_of_fold(sets, params)
+    examples = [e for group in sets.values() for e in group]
     rows = []
-    pooled: list[tuple[Example, tuple[Sequence[str], str]]] = []
-    for name, held in sets.items():
-        model = learn([e for other, group in sets.items() if other != name for e in group], params)
-        predictions = list(zip(held, model.predict_many([e.features for e in held])))
+    pooled: list[tuple[Example, Prediction]] = []
+    for name in sets:
+        inside = np.array([n == name for n in names])
+        calibration = fit_calibration(z[~inside], [e for e, n in zip(examples, names) if n != name])
+        held = [e for e, n in zip(examples, names) if n == name]
+        predictions = list(zip(held, decide([e.features for e in held], z[inside], params, calibration)))
         pooled.extend(predictions)
         rows.append(_fold(name, predictions))
     rows.append(_fold("all", pooled))
     return rows
 
 
-def _fold(name: str, predictions: list[tuple[Example, tuple[Sequence[str], str]]]) -> FoldScore:
+def learn_calibrated(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> Classifier:
+    """Weights learned from every set, with probabilities calibrated on out-of-fold logits (each set scored by
+    weights learned from the others): what `mapdata learn` writes."""
+    examples = [e for group in sets.values() for e in group]
+    model = learn(examples, params)
+    if len(sets) < 2:
+        return model  # no briefs the weights did not see: uncalibrated
+    _, z = out_of_fold(sets, params)
+    model.calibration = fit_calibration(z, examples)
+    return model
+
+
+def tone_confidence_error(predictions: Iterable[tuple[Example, Prediction]]) -> float | None:
+    """The expected calibration error of the tone confidence over predictions of examples with a gold tone."""
+    toned = [(e, p) for e, p in predictions if e.tone is not None]
+    if not toned:
+        return None
+    return expected_calibration_error([p.tone_confidence for _, p in toned], [p.tone == e.tone for e, p in toned])
+
+
+def _fold(name: str, predictions: list[tuple[Example, Prediction]]) -> FoldScore:
     topic_f1, tone_accuracy = score(predictions)
     lexicon_f1, lexicon_tone = score((e, e.lexicon) for e, _ in predictions)
-    return FoldScore(name, len(predictions), topic_f1, tone_accuracy, lexicon_f1, lexicon_tone)
+    return FoldScore(
+        name, len(predictions), topic_f1, tone_accuracy, lexicon_f1, lexicon_tone, tone_confidence_error(predictions)
+    )

@@ -66,7 +66,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_learn(args: argparse.Namespace) -> int:
-    from .classify import cross_validate, learn
+    from .classify import cross_validate, learn_calibrated
     from .evaluate import labelled_examples
     from .tagging import Tagger, weights_file
 
@@ -77,18 +77,21 @@ def _cmd_learn(args: argparse.Namespace) -> int:
         def fmt(value: float | None) -> str:
             return "   n/a" if value is None else f"{value:6.3f}"
 
-        print(f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}")
+        print(
+            f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
+            f"  {'tone ECE':>8}"
+        )
         for row in cross_validate(sets):
             print(
                 f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
-                f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}"
+                f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
             )
         return EXIT_OK
     examples = [e for group in sets.values() for e in group]
     if not examples:
         raise InputError("no labelled topics or tone in the given files", ", ".join(args.gold))
     out = Path(args.output) if args.output else weights_file()
-    model = learn(examples)
+    model = learn_calibrated(sets)
     tmp = out.with_name(out.name + ".tmp")
     model.to_file(tmp)
     os.replace(tmp, out)

@@ -104,6 +104,17 @@ class Tag(NamedTuple):
         return actor_key(self.actor, self.kind == "organisation")
 
 
+class Confidence(NamedTuple):
+    """Calibrated probabilities that the tone and each topic of an item are right (1.0: an analyst set them)."""
+
+    tone: float
+    topics: tuple[tuple[str, float], ...]  # (topic, p) for each of the item's topics
+
+    def to_json(self) -> dict:
+        """`{"tone": p, "topics": {"<topic>": p, ...}}`, as `mapdata tag` writes it."""
+        return {"tone": self.tone, "topics": dict(self.topics)}
+
+
 @dataclass(frozen=True, slots=True)
 class TaggedItem:
     """An item with everything the tagger found."""
@@ -117,6 +128,7 @@ class TaggedItem:
     evidence: tuple[Tag, ...] = field(default=())
     lead_key: str | None = None
     related: tuple[str, ...] | None = None  # the actors relation lines join the lead to; None: every other actor
+    confidence: Confidence | None = None  # None: topics and tone from the lexicon's rules alone, uncalibrated
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -155,6 +167,7 @@ class TaggedItem:
                 {"actor": t.actor, "text": t.text, "start": t.start, "end": t.end, "kind": t.kind}
                 for t in self.evidence
             ],
+            **({"confidence": self.confidence.to_json()} if self.confidence is not None else {}),
         }
 
 

@@ -68,7 +68,7 @@ def load_versioned(
         where.append(items.c.date >= start)
     if end is not None:
         where.append(items.c.date <= end)
-    item_cols = ["id", "date", "text", "source", "url", "tone", "lead_actor"]
+    item_cols = ["id", "date", "text", "source", "url", "tone", "lead_actor", "confidence"]
     tag_cols = ["item_id", "actor", "kind", "phrase", "start", "end", "manual"]
 
     def of_items(table: Table, columns: list[str]):
@@ -89,9 +89,13 @@ def load_versioned(
             [*item_cols, "story", "added_at"],
         )
         tag_df = _read(conn, of_items(tags, tag_cols), tag_cols)
-        topic_df = _read(conn, of_items(topics, ["item_id", "topic"]), ["item_id", "topic"])
+        topic_cols = ["item_id", "topic", "confidence"]
+        topic_df = _read(conn, of_items(topics, topic_cols), topic_cols)
         relation_df = _read(conn, of_items(relations, ["item_id", "source", "target"]), ["item_id", "source", "target"])
     item_df["date"] = pd.to_datetime(item_df["date"]).dt.date
+    # NaN where not known (items tagged before confidences, or by the lexicon's rules alone)
+    item_df["confidence"] = pd.to_numeric(item_df["confidence"], errors="coerce").astype(float)
+    topic_df["confidence"] = pd.to_numeric(topic_df["confidence"], errors="coerce").astype(float)
     item_df["added_at"] = pd.to_datetime(item_df["added_at"], utc=True)
     tag_df["manual"] = tag_df["manual"].astype(bool)
     for column in ("start", "end"):

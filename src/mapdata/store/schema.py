@@ -8,6 +8,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -34,8 +35,10 @@ items = Table(
     Column("lead_actor", String(24)),
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("story", String(64)),  # migration 0005: the first item of its story; NULL until grouped (mapdata.stories)
+    Column("confidence", Float),  # migration 0006: p(the tone is right), calibrated; NULL: not known
     Index("ix_items_date", "date"),
     Index("ix_items_story", "story"),
+    Index("ix_items_confidence", "confidence"),
 )
 tags = Table(
     "tags",
@@ -56,6 +59,7 @@ topics = Table(
     metadata,
     Column("item_id", String(64), ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
     Column("topic", String(32), primary_key=True),
+    Column("confidence", Float),  # migration 0006: p(the topic is right), calibrated; NULL: not known
     Index("ix_topics_topic", "topic", "item_id"),
 )
 relations = Table(
@@ -131,7 +135,18 @@ sources = Table(  # the feeds `mapdata watch` polls (migration 0005); times in U
     Column("added_at", DateTime(timezone=True), nullable=False),
 )
 
-ITEM_COLUMNS = ("id", "date", "text", "source", "url", "origin", "tone", "lead_actor", "added_at")
+models = Table(  # topic and tone weights learned with the analysts' corrections (migration 0006); the newest is used
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("weights", Text, nullable=False),  # the weights file's CSV text
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("account", String(200), nullable=False, server_default=""),
+    Column("briefs", Integer, nullable=False, server_default="0"),  # labelled briefs it was learned from ...
+    Column("corrected", Integer, nullable=False, server_default="0"),  # ... and stored items an analyst checked
+)
+
+ITEM_COLUMNS = ("id", "date", "text", "source", "url", "origin", "tone", "lead_actor", "added_at", "confidence")
 TAG_COLUMNS = ("item_id", "actor", "kind", "phrase", "start", "end", "manual")
-TOPIC_COLUMNS = ("item_id", "topic")
+TOPIC_COLUMNS = ("item_id", "topic", "confidence")
 RELATION_COLUMNS = ("item_id", "source", "target")

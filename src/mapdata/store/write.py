@@ -30,9 +30,22 @@ BATCH = 2000  # items per transaction of an ingest; an interrupted ingest leaves
 def _rows(tagged: TaggedItem, now: datetime) -> tuple[tuple, list[tuple], list[tuple], list[tuple]]:
     """The rows one tagged item writes, as tuples in the schema's column orders."""
     item = tagged.item
-    row = (item.id, item.date, item.text, item.source, item.url, item.origin, tagged.tone, tagged.lead_key, now)
+    sure = tagged.confidence
+    row = (
+        item.id,
+        item.date,
+        item.text,
+        item.source,
+        item.url,
+        item.origin,
+        tagged.tone,
+        tagged.lead_key,
+        now,
+        sure.tone if sure else None,
+    )
     tag_rows = [(item.id, t.key, t.kind, t.text, t.start, t.end, t.manual) for t in tagged.evidence]
-    topic_rows = [(item.id, t) for t in tagged.topics]
+    topic_p = dict(sure.topics) if sure else {}
+    topic_rows = [(item.id, t, topic_p.get(t)) for t in tagged.topics]
     relation_rows = [(item.id, s, t) for s, t in dict.fromkeys(tagged.relations())]
     return row, tag_rows, topic_rows, relation_rows
 
@@ -125,8 +138,12 @@ def replace_tags(conn, tagged: TaggedItem) -> None:
     item_id = tagged.item.id
     for table in (tags, topics, relations):
         conn.execute(delete(table).where(table.c.item_id == item_id))
-    _, tag_rows, topic_rows, relation_rows = _rows(tagged, datetime.now(UTC))
-    conn.execute(update(items).where(items.c.id == item_id).values(tone=tagged.tone, lead_actor=tagged.lead_key))
+    row, tag_rows, topic_rows, relation_rows = _rows(tagged, datetime.now(UTC))
+    conn.execute(
+        update(items)
+        .where(items.c.id == item_id)
+        .values(tone=tagged.tone, lead_actor=tagged.lead_key, confidence=row[-1])
+    )
     _insert(conn, tags, TAG_COLUMNS, tag_rows)
     _insert(conn, topics, TOPIC_COLUMNS, topic_rows)
     _insert(conn, relations, RELATION_COLUMNS, relation_rows)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from .. import gazetteer, settings
 from ..classify import Classifier, Features
 from ..gazetteer import Gazetteer
-from ..models import Item, Tag, TaggedItem
+from ..models import Confidence, Item, Tag, TaggedItem
 from ..textfold import fold
 from .lead import lead_actor, related_keys
 from .lexicon import Cue, Lexicon, negation_spans, words_text
@@ -65,9 +65,10 @@ class Tagger:
     def _topics_and_tones(self, texts: Sequence[tuple[str, int]]) -> list[tuple[tuple[str, ...], str]]:
         if self.classifier is None:
             return [self.lexicon.score(text, actors) for text, actors in texts]
-        return self.classifier.predict_many(
+        predictions = self.classifier.predict_many(
             [self._features(text, self.lexicon.hits(text), actors) for text, actors in texts]
         )
+        return [(p.topics, p.tone) for p in predictions]
 
     def tag(self, item: Item) -> TaggedItem:
         """Tag one item."""
@@ -102,11 +103,16 @@ class Tagger:
                 )
             )
         if self.classifier is None:
-            verdicts = [Lexicon.decide(f[0].text, f[5], f[4].actors) for f in found]
+            verdicts = [(*Lexicon.decide(f[0].text, f[5], f[4].actors), None) for f in found]
         else:
-            verdicts = self.classifier.predict_many([f[4] for f in found])
+            verdicts = [
+                (p.topics, p.tone, Confidence(p.tone_confidence, tuple(zip(p.topics, p.topic_confidence))))
+                for p in self.classifier.predict_many([f[4] for f in found])
+            ]
         out = []
-        for (item, tags, countries, organisations, _, _, lead, ends), (topics, tone) in zip(found, verdicts):
+        for (item, tags, countries, organisations, _, _, lead, ends), (topics, tone, confidence) in zip(
+            found, verdicts
+        ):
             out.append(
                 TaggedItem(
                     item=item,
@@ -118,6 +124,7 @@ class Tagger:
                     evidence=tuple(tags),
                     lead_key=lead.key if lead else None,
                     related=related_keys(item.text, tags, lead, ends),
+                    confidence=confidence,
                 )
             )
         return out
