@@ -160,8 +160,22 @@ def test_first_sentence_ignores_abbreviations():
 
 def test_tag_output_record_shape():
     record = tag("Belarus thanked Russia.").to_json()
-    assert set(record) == {"id", "date", "countries", "organisations", "topics", "tone", "lead_actor", "evidence"}
+    assert set(record) == {
+        "id",
+        "date",
+        "countries",
+        "organisations",
+        "topics",
+        "tone",
+        "lead_actor",
+        "evidence",
+        "confidence",
+    }
     assert record["evidence"][0] == {"actor": "BY", "text": "Belarus", "start": 0, "end": 7, "kind": "name"}
+    # a probability for the tone and for each topic given, in [0, 1]
+    assert set(record["confidence"]) == {"tone", "topics"}
+    assert set(record["confidence"]["topics"]) == set(record["topics"])
+    assert all(0.0 <= p <= 1.0 for p in [record["confidence"]["tone"], *record["confidence"]["topics"].values()])
 
 
 @pytest.mark.parametrize(
