@@ -3,7 +3,7 @@ sentences and of the opening ones) and without it (joined to every actor named),
 
     python bench/relations.py [--corpora DIR]
 
-Reads the project's labelled briefs (tests/data) and, with --corpora, the full articles of a folder that holds
+Reads the project's labelled briefs (data/briefs, tests/data) and, with --corpora, the full articles of a folder that holds
 geowebnews/, lgl/ and tr-news/ (items.jsonl each). Prints, per set: items, articles among them, relations (item,
 pair) and distinct pairs (the lines a map draws) with and without the rule, and the pairs no item joins any more.
 """
@@ -44,8 +44,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpora", type=Path, metavar="DIR", help="a folder with geowebnews/, lgl/, tr-news/")
     args = parser.parse_args()
-    sets = {path.stem: texts(path) for path in sorted((ROOT / "tests" / "data").glob("*_briefs.jsonl"))}
-    sets = {"labelled briefs (tests/data)": [t for batch in sets.values() for t in batch]}
+    paths = sorted((ROOT / "data" / "briefs").glob("*_briefs.jsonl")) + sorted(
+        (ROOT / "tests" / "data").glob("*_briefs.jsonl")
+    )
+    sets = {path.stem: texts(path) for path in paths}
+    sets = {"labelled briefs (data/briefs, tests/data)": [t for batch in sets.values() for t in batch]}
     if args.corpora:
         for name in ("geowebnews", "lgl", "tr-news"):
             sets[f"{name} articles"] = texts(args.corpora / name / "items.jsonl")

@@ -21,14 +21,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT / "tests" / "data"
+BRIEFS = ROOT / "data" / "briefs"  # the labelled briefs the weights are learned from
 
 
 def corpora(folder: Path | None, full: bool) -> dict[str, list[dict]]:
     """Labelled files by short name: the seed, the dev and holdout briefs, and the public corpora of `folder`."""
     files = {
         "seed": LABELLED / "seed_briefs.jsonl",
-        "dev": LABELLED / "dev_briefs.jsonl",
-        "holdout": LABELLED / "holdout_briefs.jsonl",
+        "dev": BRIEFS / "dev_briefs.jsonl",
+        "holdout": BRIEFS / "holdout_briefs.jsonl",
     }
     for name in ("geowebnews", "lgl", "tr-news") if folder else ():
         files[f"{name}-short"] = folder / name / "items_short.jsonl"

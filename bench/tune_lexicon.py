@@ -5,8 +5,8 @@
     python bench/tune_lexicon.py --errors FILE       # items of FILE whose topics or tone are wrong, with their scores
 
 The fit is coordinate ascent over the grids below, from the baseline and from a few random points, and keeps
-the best on the training folds. The default files are the dev sets: tests/data/dev_briefs.jsonl (written
-together with the lexicon), tests/data/dev2_briefs.jsonl and tests/data/dev3_briefs.jsonl (labelled before the
+the best on the training folds. The default files are the dev sets: data/briefs/dev_briefs.jsonl (written
+together with the lexicon), data/briefs/dev2_briefs.jsonl and data/briefs/dev3_briefs.jsonl (labelled before the
 tagger ran on them). The other labelled sets are never read here. These parameters shape the lexicon's own
 scores (Tagger(learned=False)); the tagger's final topics and tone come from the learned layer on top of them,
 whose out-of-set figures `mapdata learn --cross-validate` prints (data/README.md).
@@ -26,7 +26,7 @@ from mapdata.models import Item
 from mapdata.tagging import PARAMS, Lexicon, ScoreParams, default_tagger
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV_SETS = [ROOT / "tests" / "data" / name for name in ("dev_briefs.jsonl", "dev2_briefs.jsonl", "dev3_briefs.jsonl")]
+DEV_SETS = [ROOT / "data" / "briefs" / name for name in ("dev_briefs.jsonl", "dev2_briefs.jsonl", "dev3_briefs.jsonl")]
 
 # where every search starts: the parameters before they were tuned, with each later mechanism switched off,
 # so that the cross-validated figures do not start from values already fitted on the held-out fold

@@ -15,10 +15,10 @@ from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
 from mapdata.frames import by_ids
 from mapdata.ingest import NO_DATE, ingest_result
+from mapdata.learning import tagger_for
 from mapdata.markup import actor_name, item_html
 from mapdata.models import TONES, TOPICS, Correction, split_key
-from mapdata.tagging import default_tagger
-from pages import account, sources, state
+from pages import account, review, sources, state
 
 UPLOAD_TYPES = ["txt", "csv", "tsv", "jsonl", "ndjson", "json", "xml", "rss", "atom"]
 
@@ -111,18 +111,17 @@ def preview(read: ReadResult, key: str, undated_day: date | None = None) -> None
     rejected = read.rejected + undated
     st.markdown(f"**{len(dated):,} items to add, {len(rejected):,} rejected** from {literal(read.source)}")
     if dated:
-        tagger = default_tagger()
         rows = []
-        for item in dated[:200]:
-            tagged = tagger.tag(item)
+        for tagged in tagger_for(state.engine(current.url)).tag_many(dated[:200]):
             rows.append(
                 {
-                    "date": item.date,
+                    "date": tagged.item.date,
                     "countries": ", ".join(tagged.countries),
                     "organisations": ", ".join(tagged.organisations),
                     "topics": ", ".join(tagged.topics),
                     "tone": tagged.tone,
-                    "text": item.text,
+                    "tone p": tagged.confidence.tone if tagged.confidence else None,
+                    "text": tagged.item.text,
                 }
             )
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"{key}_preview")
@@ -178,6 +177,8 @@ with paste_tab:
     if pasted.strip():  # pasted text is the seed format: read it as text, line by line (no file sniffing)
         preview(read_seed_text(split_lines(f"date {day.isoformat()}\n{pasted}"), "pasted.txt"), "paste")
 
+review.section(state.engine(current.url), editor)
+
 st.subheader("Correct an item's tags")
 if data.items.empty:
     st.info("No items stored yet.")
@@ -211,7 +212,10 @@ def correct(field: str, value: str, action: str) -> None:
     """Store one correction and report it."""
     try:
         add_correction(
-            state.engine(current.url), Correction(item_id, field, value, action), default_tagger().tag, account=editor
+            state.engine(current.url),
+            Correction(item_id, field, value, action),
+            tagger_for(state.engine(current.url)).tag,
+            account=editor,
         )
     except (ValueError, MapdataError) as err:
         st.error(f"Not stored: {err}")

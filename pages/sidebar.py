@@ -48,6 +48,17 @@ def draw(data: Frames) -> None:
         "Organisations", organisations, key="orgs", format_func=_org_label, placeholder="All organisations", bind=BOUND
     )
     bar.multiselect("Tone", TONES, key="tone", placeholder="Any tone", bind=BOUND)
+    bar.slider(
+        "Tone confidence at least",
+        min_value=0.0,
+        max_value=1.0,
+        value=0.0,
+        step=0.05,
+        key="sure",
+        bind=BOUND,
+        help="The tagger's calibrated probability that an item's tone is right (1.0: an analyst set or confirmed it). "
+        "Raise it to see only the items whose colour on the map you can trust.",
+    )
     bar.text_input("Search the text", key="q", placeholder="e.g. embassy", bind=BOUND)
     bar.checkbox(
         "Border relations only",
@@ -85,6 +96,7 @@ def filters(data: Frames) -> Filters:
         border_only=bool(state.get("border")),
         min_items=int(state.get("min") or 1),
         every_report=bool(state.get("reports")),
+        min_confidence=float(state.get("sure") or 0.0),
     )
 
 
@@ -104,6 +116,7 @@ def reset(low: date, high: date) -> None:
     state["border"] = False
     state["min"] = 1
     state["reports"] = False
+    state["sure"] = 0.0
 
 
 def narrow_dates(first: date, last: date, data: Frames) -> None:

@@ -8,6 +8,7 @@ those scores together with the words of the item; its weights are learned from l
 from __future__ import annotations
 
 import csv
+import io
 import math
 import re
 from collections import Counter
@@ -244,36 +245,46 @@ class Classifier:
     def from_file(cls, path: str | Path, params: LearnParams = LEARN) -> Classifier:
         """Read the weights CSV: a `feature` column, then one column per topic and tone."""
         path = Path(path)
+        try:
+            with open(path, encoding="utf-8", newline="") as handle:
+                return cls.from_lines(handle, str(path), params)
+        except OSError as err:
+            raise DataFileError(f"{path}: cannot read ({err.strerror})") from err
+
+    @classmethod
+    def from_text(cls, text: str, name: str, params: LearnParams = LEARN) -> Classifier:
+        """Weights from the CSV text that `to_text` makes (as the database keeps them); `name` is for messages."""
+        return cls.from_lines(io.StringIO(text, newline=""), name, params)
+
+    @classmethod
+    def from_lines(cls, handle, path: str, params: LearnParams = LEARN) -> Classifier:
+        """Weights from an open CSV stream; `path` names it in messages."""
         dense = np.zeros((len(DENSE), len(LABELS)))
         seen: set[str] = set()
         calibration: dict[str, tuple[float, ...]] = {}
         vocabulary: list[str] = []
         rows: list[list[float]] = []
-        try:
-            with open(path, encoding="utf-8", newline="") as handle:
-                reader = csv.DictReader(handle)
-                if reader.fieldnames is None or list(reader.fieldnames) != ["feature", *LABELS]:
-                    raise DataFileError(f"{path}: the header must be feature,{','.join(LABELS)}")
-                for line, row in enumerate(reader, start=2):
-                    feature = (row["feature"] or "").strip()
-                    try:
-                        values = [float(row[label]) for label in LABELS]
-                    except (TypeError, ValueError) as err:
-                        raise DataFileError(f"{path}, line {line}: a weight is not a number") from err
-                    if feature in seen:
-                        raise DataFileError(f"{path}, line {line}: {feature!r} appears twice")
-                    seen.add(feature)
-                    if feature in DENSE:
-                        dense[DENSE.index(feature)] = values
-                    elif feature in CALIBRATION:
-                        calibration[feature] = tuple(values)
-                    elif feature.startswith(WORD_PREFIX) and _TOKEN.fullmatch(feature[len(WORD_PREFIX) :]):
-                        vocabulary.append(feature[len(WORD_PREFIX) :])
-                        rows.append(values)
-                    else:
-                        raise DataFileError(f"{path}, line {line}: unknown feature {feature!r}")
-        except OSError as err:
-            raise DataFileError(f"{path}: cannot read ({err.strerror})") from err
+        reader = csv.DictReader(handle)
+        if reader.fieldnames is None or list(reader.fieldnames) != ["feature", *LABELS]:
+            raise DataFileError(f"{path}: the header must be feature,{','.join(LABELS)}")
+        for line, row in enumerate(reader, start=2):
+            feature = (row["feature"] or "").strip()
+            try:
+                values = [float(row[label]) for label in LABELS]
+            except (TypeError, ValueError) as err:
+                raise DataFileError(f"{path}, line {line}: a weight is not a number") from err
+            if feature in seen:
+                raise DataFileError(f"{path}, line {line}: {feature!r} appears twice")
+            seen.add(feature)
+            if feature in DENSE:
+                dense[DENSE.index(feature)] = values
+            elif feature in CALIBRATION:
+                calibration[feature] = tuple(values)
+            elif feature.startswith(WORD_PREFIX) and _TOKEN.fullmatch(feature[len(WORD_PREFIX) :]):
+                vocabulary.append(feature[len(WORD_PREFIX) :])
+                rows.append(values)
+            else:
+                raise DataFileError(f"{path}, line {line}: unknown feature {feature!r}")
         missing = [f for f in DENSE if f not in seen]
         if missing:
             raise DataFileError(f"{path}: missing rows {', '.join(missing)}")
@@ -286,8 +297,12 @@ class Classifier:
 
     def to_file(self, path: str | Path) -> None:
         """Write the weights CSV, dense features first, then the words in alphabetical order."""
+        Path(path).write_text(self.to_text(), encoding="utf-8", newline="")
+
+    def to_text(self) -> str:
+        """The weights CSV as text: dense features, calibration, then the words in alphabetical order."""
         digits = self.params.decimals
-        with open(path, "w", encoding="utf-8", newline="") as handle:
+        with io.StringIO(newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
             writer.writerow(["feature", *LABELS])
             for name, values in zip(DENSE, self.dense):
@@ -298,6 +313,7 @@ class Classifier:
                 writer.writerow(
                     [WORD_PREFIX + word, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])]
                 )
+            return handle.getvalue()
 
 
 def decide(items: Sequence[Features], z: np.ndarray, params: LearnParams, calibration: Calibration) -> list[Prediction]:

@@ -66,12 +66,14 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_learn(args: argparse.Namespace) -> int:
+    from . import learning, settings, store
+    from .accounts import cli_account
     from .classify import cross_validate, learn_calibrated
-    from .evaluate import labelled_examples
-    from .tagging import Tagger, weights_file
+    from .tagging import weights_file
 
-    tagger = Tagger(learned=False)
-    sets = {Path(name).name: labelled_examples(name, tagger) for name in args.gold}
+    files = args.gold or settings.training_sets()
+    engine = store.open_engine() if args.with_corrections else None
+    sets = learning.labelled_sets(engine, files)
     if args.cross_validate:
 
         def fmt(value: float | None) -> str:
@@ -81,17 +83,20 @@ def _cmd_learn(args: argparse.Namespace) -> int:
             f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
             f"  {'tone ECE':>8}"
         )
-        for row in cross_validate(sets):
+        for row in cross_validate({name: group for name, group in sets.items() if group}):
             print(
                 f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                 f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
             )
         return EXIT_OK
+    if engine is not None and not args.output:
+        print(learning.learn_with_corrections(engine, files, account=cli_account()).summary(), file=sys.stderr)
+        return EXIT_OK
     examples = [e for group in sets.values() for e in group]
     if not examples:
-        raise InputError("no labelled topics or tone in the given files", ", ".join(args.gold))
+        raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
     out = Path(args.output) if args.output else weights_file()
-    model = learn_calibrated(sets)
+    model = learn_calibrated({name: group for name, group in sets.items() if group})
     tmp = out.with_name(out.name + ".tmp")
     model.to_file(tmp)
     os.replace(tmp, out)
@@ -165,9 +170,10 @@ def _cmd_retag(args: argparse.Namespace) -> int:
     from . import store
     from .accounts import cli_account
     from .corrections import retag
-    from .tagging import default_tagger
+    from .learning import tagger_for
 
-    report = retag(store.open_engine(), default_tagger().tag, account=cli_account())
+    engine = store.open_engine()
+    report = retag(engine, tagger_for(engine), account=cli_account())
     print(report.summary())
     return EXIT_OK
 
@@ -342,7 +348,17 @@ def build_parser() -> argparse.ArgumentParser:
     lrn = sub.add_parser(
         "learn", help="learn the topic and tone weights (learned_weights.csv in the data folder) from labelled files"
     )
-    lrn.add_argument("gold", nargs="+", help="JSON Lines with text and gold topics and/or tone")
+    lrn.add_argument(
+        "gold",
+        nargs="*",
+        help="JSON Lines with text and gold topics and/or tone (default: the labelled sets of data/briefs)",
+    )
+    lrn.add_argument(
+        "--with-corrections",
+        action="store_true",
+        help="also learn from the items corrected or confirmed in the database, and keep the weights there "
+        "(every tagger of that database then uses them; `mapdata retag` applies them to the stored items)",
+    )
     lrn.add_argument("--output", "-o", help="weights file to write (default: the one the tagger reads)")
     lrn.add_argument(
         "--cross-validate",

@@ -5,16 +5,23 @@ data/ changed keeps every one of them."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from sqlalchemy import Engine
 
 from . import accounts, store
 from .errors import StoreError
-from .models import Correction, Item, Tag, TaggedItem, actor_key, split_key
+from .models import Confidence, Correction, Item, Tag, TaggedItem, actor_key, split_key
 
 Tagging = Callable[[Item], TaggedItem]
+
+
+class Tagger(Protocol):
+    """What re-tagging needs of a tagger (mapdata.tagging.Tagger): a batch at once."""
+
+    def tag_many(self, items: Sequence[Item]) -> list[TaggedItem]: ...
 
 
 def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
@@ -22,11 +29,20 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
     evidence = list(tagged.evidence)
     topics = list(tagged.topics)
     tone = tagged.tone
+    # what an analyst set or confirmed is certain; the rest keeps the tagger's probability
+    sure = tagged.confidence
+    tone_p = sure.tone if sure else None
+    topic_p = dict(sure.topics) if sure else {}
     for c in corrections:
-        if c.field == "tone":
-            tone = c.value
+        if c.field == "review":
+            tone_p = 1.0
+            topic_p = dict.fromkeys(topics, 1.0)
+        elif c.field == "tone":
+            tone, tone_p = c.value, 1.0
         elif c.field == "topic":
             topics = [t for t in topics if t != c.value] + ([c.value] if c.action == "add" else [])
+            if c.action == "add":
+                topic_p[c.value] = 1.0
         else:
             evidence = [t for t in evidence if t.key != c.value]
             if c.action == "add":
@@ -44,8 +60,12 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
         related = tuple(sorted({k for k in related if k in keys} | (added - {lead_key})))
     elif related is not None:
         related = None  # a new lead actor: its relations are not known, join it to every actor
+    confidence = None
+    if tone_p is not None:
+        confidence = Confidence(tone_p, tuple((t, topic_p[t]) for t in dict.fromkeys(topics) if t in topic_p))
     return replace(
         tagged,
+        confidence=confidence,
         countries=countries,
         organisations=organisations,
         topics=tuple(dict.fromkeys(topics)),
@@ -101,37 +121,43 @@ class RetagReport:
         return "\n".join(lines)
 
 
-def retag(engine: Engine, tag: Tagging, account: str) -> RetagReport:
-    """Re-tag every stored item (after the gazetteer or lexicon changed), keeping manual corrections.
+def retag(engine: Engine, tagger: Tagger | Tagging, account: str) -> RetagReport:
+    """Re-tag every stored item (after the gazetteer, the lexicon or the weights changed), keeping manual corrections;
+    `tagger` is a Tagger (a batch at once) or a function of one item.
 
     One transaction per batch: an interrupted run leaves every item either old or new, and running it
-    again finishes the job.
+    again finishes the job. An item whose tags are unchanged but whose confidence moved (new weights) is
+    rewritten too, without counting as changed.
     """
     report = RetagReport()
+    many = getattr(tagger, "tag_many", None) or (lambda items: [tagger(item) for item in items])
     for batch in store.item_batches(engine):
         ids = [s.item.id for s in batch]
+        fresh = many([s.item for s in batch])  # tagged before the transaction: writers wait only for the writes
         with store.writing(engine) as conn:
             changed = False
             old_actors, old_topics = store.actors_and_topics(conn, ids)
             fixes = store.corrections_of(conn, ids)
-            for stored in batch:
+            for stored, tagged in zip(batch, fresh):
                 item_id = stored.item.id
                 report.items += 1
-                new = apply(tag(stored.item), fixes.get(item_id, []))
+                new = apply(tagged, fixes.get(item_id, []))
                 before, after = old_actors.get(item_id, set()), {t.key for t in new.evidence}
                 topics_differ = old_topics.get(item_id, set()) != set(new.topics)
-                if (
+                same_tags = (
                     before == after
                     and not topics_differ
                     and stored.tone == new.tone
                     and stored.lead_key == new.lead_key
-                ):
+                )
+                if same_tags and stored.confidence == (new.confidence.tone if new.confidence else None):
                     continue
-                report.changed += 1
-                report.topics_changed += topics_differ
-                report.tone_changed += stored.tone != new.tone
-                report.added.update(after - before)
-                report.removed.update(before - after)
+                if not same_tags:
+                    report.changed += 1
+                    report.topics_changed += topics_differ
+                    report.tone_changed += stored.tone != new.tone
+                    report.added.update(after - before)
+                    report.removed.update(before - after)
                 store.replace_tags(conn, new)
                 changed = True
             if changed:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .classify import Example
+from .classify import Example, expected_calibration_error
 from .errors import InputError
 from .feeds import read_json_lines, split_lines
 from .models import TONES, TOPICS, Item
@@ -26,6 +26,8 @@ class Scores:
     topic_f1: float | None
     tone_accuracy: float | None
     lead_accuracy: float | None
+    tone_ece: float | None = None  # expected calibration error of the tone confidence
+    unsure_error_share: float | None = None  # share of the tone errors among the least confident fifth of items
 
     def table(self) -> str:
         """A plain-text table of the scores."""
@@ -43,9 +45,24 @@ class Scores:
             ("topics micro-F1", fmt(self.topic_f1)),
             ("tone accuracy", fmt(self.tone_accuracy)),
             ("lead-actor accuracy", fmt(self.lead_accuracy)),
+            ("tone confidence ECE", fmt(self.tone_ece)),
+            (f"tone errors in the least sure {UNSURE_SHARE:.0%}", fmt(self.unsure_error_share)),
         ]
         width = max(len(r[0]) for r in rows)
         return "\n".join(f"{name:<{width}}  {value:>6}" for name, value in rows)
+
+
+UNSURE_SHARE = 0.2  # the least confident share of items that a review queue would show first
+
+
+def unsure_error_share(toned: list[tuple[float, bool]], share: float = UNSURE_SHARE) -> float | None:
+    """Of all tone errors, the share found among the `share` least confident items (ties broken by order);
+    review time is well spent when this is well above `share`."""
+    errors = sum(not right for _, right in toned)
+    if not errors:
+        return None
+    ranked = sorted(range(len(toned)), key=lambda i: toned[i][0])[: max(1, round(share * len(toned)))]
+    return sum(not toned[i][1] for i in ranked) / errors
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
@@ -96,8 +113,8 @@ def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, li
     exact = tone_ok = tone_n = lead_ok = lead_n = 0
     has_orgs = has_topics = False
     misses = []
-    for gold, item in zip(golds, items, strict=True):
-        result = tagger.tag(item)
+    toned: list[tuple[float, bool]] = []  # (tone confidence, right) of the items with a gold tone
+    for gold, result in zip(golds, tagger.tag_many(items), strict=True):
         for key, field, predicted in (
             ("c", "countries", result.countries),
             ("o", "organisations", result.organisations),
@@ -118,6 +135,8 @@ def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, li
         if gold.get("tone"):
             tone_n += 1
             tone_ok += gold["tone"] == result.tone
+            if result.confidence is not None:
+                toned.append((result.confidence.tone, gold["tone"] == result.tone))
         if "lead_actor" in gold:
             lead_n += 1
             lead_ok += gold["lead_actor"] == result.lead_actor
@@ -146,6 +165,8 @@ def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, li
             topic_f1=_prf(*counts["t"])[2] if has_topics else None,
             tone_accuracy=tone_ok / tone_n if tone_n else None,
             lead_accuracy=lead_ok / lead_n if lead_n else None,
+            tone_ece=expected_calibration_error(*zip(*toned)) if toned else None,
+            unsure_error_share=unsure_error_share(toned),
         ),
         misses,
     )

@@ -26,6 +26,7 @@ class Filters:
     border_only: bool = False  # only items with a relation line between two neighbouring countries
     min_items: int = 1  # actors (and their lines) with fewer items in the view are hidden
     every_report: bool = False  # count every report; by default the reports of one story count once
+    min_confidence: float = 0.0  # items whose tone is less certain (or of unknown certainty) are left out
 
     @property
     def active(self) -> bool:
@@ -43,6 +44,9 @@ class Filters:
             rows &= items["day"].to_numpy() <= np.datetime64(self.end)
         if self.tones:
             rows &= np.isin(items["tone_c"].to_numpy(), [TONE_CODES[t] for t in self.tones])
+        if self.min_confidence > 0:
+            sure = items["confidence"].to_numpy(dtype=float) if "confidence" in items else np.full(len(items), np.nan)
+            rows &= np.nan_to_num(sure, nan=-1.0) >= self.min_confidence
         if self.search:
             needle = self.search.casefold()
             folded = frames.folded[items.index.to_numpy()]

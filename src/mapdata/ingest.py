@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from . import accounts, settings, store, stories
 from .errors import InputError
 from .feeds import ReadResult, Rejection, read_source
+from .learning import tagger_for
 from .models import Item, TaggedItem
-from .tagging import Tagger, default_tagger
+from .tagging import Tagger
 
 Progress = Callable[[int, int], None]  # (items done, items in this feed)
 NO_DATE = "no date"  # the reason an undated item is rejected when no date is given for it
@@ -52,7 +53,7 @@ def ingest_result(
 ) -> IngestResult:
     """Tag and store what one feed yielded, recording the write as `account`'s; items without a date get `undated` when it is given, else they are
     rejected with their file and line (never given today's date behind the user's back)."""
-    tagger = tagger or default_tagger()
+    tagger = tagger or tagger_for(engine)
     result = result or IngestResult()
     result.rejected.extend(read.rejected)
     dated = []

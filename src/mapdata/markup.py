@@ -12,7 +12,7 @@ import pandas as pd
 
 from . import gazetteer
 from .frames import Frames
-from .models import split_key
+from .models import UNSURE_BELOW, split_key
 
 # folium puts popup HTML inside a JavaScript template literal (`...`, where ${...} runs and \ escapes) and then
 # compiles the result as a Jinja template once more ({{ ... }} and {% ... %} run on the server). These characters
@@ -25,6 +25,8 @@ ITEM_CSS = (
     "margin-right:2px;font-size:10px}mark{background:#ffe08a}mark.mentioned{background:#e8e8e8}"
     ".mentioned-list{color:#666;font-size:11px}.more{font-style:italic}.reports{color:#444;font-size:11px}"
     ".new{background:#d7191c;color:#fff;border-radius:3px;padding:0 3px;font-size:10px;margin-right:3px}"
+    ".chip.unsure{background:repeating-linear-gradient(45deg,#eee,#eee 3px,#fff 3px,#fff 6px);border:1px dashed #999}"
+    ".unsure-tone{border-bottom:1px dashed #b35806;color:#b35806;cursor:help}"
 )
 
 
@@ -77,9 +79,10 @@ def snippets(frames: Frames, positions: Iterable[int], new_since: pd.Timestamp |
     tags = frames.tags[np.isin(frames.tags["pos"].to_numpy(), positions)]
     topics = frames.topics[np.isin(frames.topics["pos"].to_numpy(), positions)]
     relations = frames.relations[np.isin(frames.relations["pos"].to_numpy(), positions)]
-    chips: dict[int, list[str]] = {}
-    for pos, topic in sorted(zip(topics["pos"], topics["topic"], strict=True)):
-        chips.setdefault(int(pos), []).append(topic)
+    chips: dict[int, list[tuple[str, float]]] = {}
+    topic_p = topics["confidence"] if "confidence" in topics else [np.nan] * len(topics)
+    for pos, topic, p in sorted(zip(topics["pos"], topics["topic"], topic_p, strict=True), key=lambda r: (r[0], r[1])):
+        chips.setdefault(int(pos), []).append((topic, p))
     joined: dict[int, set[str]] = {}
     for pos, source, target in zip(relations["pos"], relations["source"], relations["target"], strict=True):
         joined.setdefault(int(pos), set()).update((source, target))
@@ -103,11 +106,12 @@ def snippets(frames: Frames, positions: Iterable[int], new_since: pd.Timestamp |
         if new_since is not None and "added_at" in rows
         else np.zeros(len(rows), dtype=bool)
     )
-    for pos, day, tone, text, url, links, is_new in zip(
-        positions, rows["date"], rows["tone"], rows["text"], rows["url"], several, fresh, strict=True
+    sure = rows["confidence"].to_numpy(dtype=float) if "confidence" in rows else np.full(len(rows), np.nan)
+    for pos, day, tone, text, url, links, is_new, tone_p in zip(
+        positions, rows["date"], rows["tone"], rows["text"], rows["url"], several, fresh, sure, strict=True
     ):
         pos = int(pos)
-        chip_html = "".join(f'<span class="chip">{esc(t)}</span>' for t in chips.get(pos, []))
+        chip_html = "".join(_chip(t, p) for t, p in chips.get(pos, []))
         passing = mentioned.get(pos)
         aside = (
             '<br><span class="mentioned-list">Mentioned, no line: '
@@ -117,10 +121,24 @@ def snippets(frames: Frames, positions: Iterable[int], new_since: pd.Timestamp |
             else ""
         )
         out[pos] = (
-            f'<div class="item">{NEW_MARK if is_new else ""}<b>{esc(day)}</b> {chip_html} <i>{esc(tone)}</i><br>'
+            f'<div class="item">{NEW_MARK if is_new else ""}<b>{esc(day)}</b> {chip_html} {_tone(tone, tone_p)}<br>'
             f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}{aside}{_reports(links)}</div>"
         )
     return out
+
+
+def _chip(topic: str, p: float) -> str:
+    """A topic chip, hatched when the tagger is unsure of it (its probability shown on hover)."""
+    if p == p and p < UNSURE_BELOW:  # p == p: not NaN (a confidence is known)
+        return f'<span class="chip unsure" title="uncertain topic: p = {p:.2f}">{esc(topic)}</span>'
+    return f'<span class="chip">{esc(topic)}</span>'
+
+
+def _tone(tone: str, p: float) -> str:
+    """The tone in italics, marked with a '?' when the tagger is unsure of it (its probability shown on hover)."""
+    if p == p and p < UNSURE_BELOW:
+        return f'<i class="unsure-tone" title="uncertain tone: p = {p:.2f}; check it">{esc(tone)}?</i>'
+    return f"<i>{esc(tone)}</i>"
 
 
 def _reports(links: tuple | None) -> str:

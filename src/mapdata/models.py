@@ -104,6 +104,10 @@ class Tag(NamedTuple):
         return actor_key(self.actor, self.kind == "organisation")
 
 
+#: below this probability a tone or topic is marked uncertain in the panels (the review queue sorts by it)
+UNSURE_BELOW = 0.6
+
+
 class Confidence(NamedTuple):
     """Calibrated probabilities that the tone and each topic of an item are right (1.0: an analyst set them)."""
 
@@ -181,13 +185,14 @@ class Place:
     is_organisation: bool = False
 
 
-CORRECTION_FIELDS = ("actor", "topic", "tone")
-CORRECTION_ACTIONS = ("add", "remove", "set")
+CORRECTION_FIELDS = ("actor", "topic", "tone", "review")
+CORRECTION_ACTIONS = ("add", "remove", "set", "confirm")
 
 
 @dataclass(frozen=True, slots=True)
 class Correction:
-    """One manual change of an item's tags: add or remove an actor (by key) or a topic, or set the tone."""
+    """One manual change of an item's tags: add or remove an actor (by key) or a topic, or set the tone; or a review
+    that confirms the item's tags as they stand (field "review", action "confirm", no value)."""
 
     item_id: str
     field: str
@@ -197,6 +202,8 @@ class Correction:
     def __post_init__(self) -> None:
         if self.field not in CORRECTION_FIELDS or self.action not in CORRECTION_ACTIONS:
             raise ValueError(f"bad correction {self.field}/{self.action}")
+        if (self.field == "review") != (self.action == "confirm"):
+            raise ValueError("a review confirms, and only a review does")
         if self.field == "tone" and (self.action != "set" or self.value not in TONES):
             raise ValueError(f"tone must be set to one of {', '.join(TONES)}")
         if self.field == "topic" and self.value not in TOPICS:

@@ -49,6 +49,22 @@ def data_file(name: str) -> Path:
     return data_dir() / name
 
 
+#: the order `mapdata learn` reads the labelled sets in (learning sums over the briefs in this order); others follow
+TRAINING_ORDER = ("dev", "dev2", "dev3", "dev4", "holdout", "dev5", "dev6", "dev7")
+
+
+def briefs_dir() -> Path:
+    """The labelled briefs that the topic and tone weights are learned from (data/briefs)."""
+    return data_dir() / "briefs"
+
+
+def training_sets() -> list[Path]:
+    """Every labelled set of data/briefs, the first ones in TRAINING_ORDER, then the rest by name."""
+    found = sorted(briefs_dir().glob("*_briefs.jsonl"))
+    rank = {f"{name}_briefs.jsonl": i for i, name in enumerate(TRAINING_ORDER)}
+    return sorted(found, key=lambda p: (rank.get(p.name, len(rank)), p.name))
+
+
 def cache_dir() -> Path:
     """MAPDATA_CACHE_DIR, else the user's cache folder (~/.cache/mapdata on Linux)."""
     given = _env("MAPDATA_CACHE_DIR")

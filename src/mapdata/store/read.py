@@ -11,7 +11,7 @@ from sqlalchemy import Engine, Table, func, select
 
 from ..frames import Frames, index
 from ..models import Correction, Item
-from .schema import corrections, items, relations, revision, tags, topics
+from .schema import corrections, items, models, relations, revision, tags, topics
 from .write import BATCH
 
 _VERSION = (revision.c.instance, revision.c.n, revision.c.token)
@@ -116,11 +116,12 @@ class StoredItem:
     item: Item
     tone: str
     lead_key: str | None
+    confidence: float | None = None  # p(the tone is right), as stored
 
 
 def _stored(row) -> StoredItem:
     item = Item(id=row.id, date=row.date, text=row.text, source=row.source, url=row.url, origin=row.origin)
-    return StoredItem(item, row.tone, row.lead_actor)
+    return StoredItem(item, row.tone, row.lead_actor, row.confidence)
 
 
 def stored_item(conn, item_id: str) -> StoredItem | None:
@@ -159,6 +160,65 @@ def corrections_of(conn, item_ids: Sequence[str]) -> dict[str, list[Correction]]
     for row in conn.execute(query):
         out.setdefault(row.item_id, []).append(Correction(row.item_id, row.field, row.value, row.action))
     return out
+
+
+REVIEWING = ("tone", "review")  # corrections after which an item's tone is an analyst's, not the tagger's
+
+
+def review_queue(engine: Engine, limit: int = 20) -> pd.DataFrame:
+    """The items whose tone is least certain, least first, that no analyst has set or confirmed: id, date, text,
+    tone, confidence, and topics (a list of (topic, p))."""
+    checked = select(corrections.c.item_id).where(corrections.c.field.in_(REVIEWING))
+    query = (
+        select(items.c.id, items.c.date, items.c.text, items.c.tone, items.c.confidence)
+        .where(items.c.confidence.is_not(None), items.c.id.not_in(checked))
+        .order_by(items.c.confidence, items.c.id)
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+        ids = [r.id for r in rows]
+        found: dict[str, list[tuple[str, float | None]]] = {}
+        for item_id, topic, p in conn.execute(
+            select(topics.c.item_id, topics.c.topic, topics.c.confidence).where(topics.c.item_id.in_(ids))
+        ):
+            found.setdefault(item_id, []).append((topic, p))
+    return pd.DataFrame(
+        [
+            (r.id, r.date, r.text, r.tone, r.confidence, sorted(found.get(r.id, []), key=lambda tp: -(tp[1] or 0)))
+            for r in rows
+        ],
+        columns=["id", "date", "text", "tone", "confidence", "topics"],
+    )
+
+
+def reviewed(engine: Engine) -> list[tuple[StoredItem, int, frozenset[str] | None, str | None]]:
+    """Every item an analyst corrected or confirmed, as a labelled brief: (item, actors stored for it, its topics if
+    an analyst set or confirmed them else None, its tone if an analyst set or confirmed it else None)."""
+    with engine.connect() as conn:
+        touched: dict[str, set[str]] = {}
+        for item_id, field in conn.execute(select(corrections.c.item_id, corrections.c.field)):
+            touched.setdefault(item_id, set()).add(field)
+        out = []
+        ids = sorted(touched)
+        for start in range(0, len(ids), BATCH):
+            chunk = ids[start : start + BATCH]
+            rows = conn.execute(select(items).where(items.c.id.in_(chunk)).order_by(items.c.id)).all()
+            actors, found = actors_and_topics(conn, chunk)
+            for row in rows:
+                fields = touched[row.id]
+                labelled_topics = frozenset(found.get(row.id, set())) if fields & {"topic", "review"} else None
+                tone = row.tone if fields & set(REVIEWING) else None
+                if labelled_topics is not None or tone is not None:
+                    out.append((_stored(row), len(actors.get(row.id, ())), labelled_topics, tone))
+    return out
+
+
+def latest_model(engine: Engine) -> tuple[int, str] | None:
+    """The newest weights learned with corrections (id, CSV text), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(select(models.c.id, models.c.weights).order_by(models.c.id.desc()).limit(1)).one_or_none()
+    return None if row is None else (row.id, row.weights)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from .schema import (
     TOPIC_COLUMNS,
     corrections,
     items,
+    models,
     relations,
     revision,
     tags,
@@ -147,6 +148,16 @@ def replace_tags(conn, tagged: TaggedItem) -> None:
     _insert(conn, tags, TAG_COLUMNS, tag_rows)
     _insert(conn, topics, TOPIC_COLUMNS, topic_rows)
     _insert(conn, relations, RELATION_COLUMNS, relation_rows)
+
+
+def save_model(conn, weights: str, account: str, briefs: int, corrected: int) -> int:
+    """Keep weights learned with the analysts' corrections (inside a writing transaction); returns their id."""
+    result = conn.execute(
+        models.insert().values(
+            weights=weights, created_at=datetime.now(UTC), account=account, briefs=briefs, corrected=corrected
+        )
+    )
+    return int(result.inserted_primary_key[0])
 
 
 def record_correction(conn, correction: Correction, account: str) -> None:
