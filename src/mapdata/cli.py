@@ -105,17 +105,31 @@ def _cmd_learn(args: argparse.Namespace) -> int:
 
 
 def _progress(done: int, total: int) -> None:
-    if total >= 5000:
-        print(f"\r  tagged {done:,} of {total:,} items", end="" if done < total else "\n", file=sys.stderr, flush=True)
+    # a streamed file's size in items is not known before its end: the count alone
+    print(f"\r  tagged and stored {done:,} items", end="", file=sys.stderr, flush=True)
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from . import settings, store
     from .ingest import NO_DATE, ingest_paths
+    from .learning import tagger_for
+    from .tagging import pool
 
     engine = store.open_engine()
     show = _progress if (args.progress or sys.stderr.isatty()) else None
-    result = ingest_paths(engine, args.files, dry_run=args.dry_run, progress=show, undated=args.date)
+    tagger = tagger_for(engine)  # built before the workers fork: they share it
+    gc.freeze()  # as in `tag`: the tagger's tables are never garbage
+    result = ingest_paths(
+        engine,
+        args.files,
+        tagger,
+        dry_run=args.dry_run,
+        progress=show,
+        undated=args.date,
+        workers=pool.workers_for(args.workers),
+    )
+    if show:
+        print(file=sys.stderr)
     for rejection in result.rejected:
         print(f"rejected: {rejection}", file=sys.stderr)
     if any(r.reason == NO_DATE for r in result.rejected):
@@ -380,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="the date of the items that carry none (else they are rejected with their file and line)",
     )
     ing.add_argument("--progress", action="store_true", help="show progress on long inputs even when not on a terminal")
+    ing.add_argument("--workers", type=int, help="processes that tag (default: one per core)")
     ing.add_argument(
         "--no-snapshot",
         action="store_true",

@@ -46,7 +46,7 @@ class Scores:
             ("tone accuracy", fmt(self.tone_accuracy)),
             ("lead-actor accuracy", fmt(self.lead_accuracy)),
             ("tone confidence ECE", fmt(self.tone_ece)),
-            (f"tone errors in the least sure {UNSURE_SHARE:.0%}", fmt(self.unsure_error_share)),
+            (f"least-sure {UNSURE_SHARE:.0%}: tone errors", fmt(self.unsure_error_share)),
         ]
         width = max(len(r[0]) for r in rows)
         return "\n".join(f"{name:<{width}}  {value:>6}" for name, value in rows)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import chain
 from pathlib import Path
 
 from sqlalchemy import Engine
 
 from . import accounts, settings, store, stories
 from .errors import InputError
-from .feeds import ReadResult, Rejection, read_source
+from .feeds import Read, ReadResult, Rejection, iter_source
 from .learning import tagger_for
 from .models import Item, TaggedItem
-from .tagging import Tagger
+from .tagging import Tagger, pool
 
 Progress = Callable[[int, int], None]  # (items done, items in this feed)
 NO_DATE = "no date"  # the reason an undated item is rejected when no date is given for it
@@ -33,11 +34,13 @@ class IngestResult:
         return f"{self.new} new, {self.present} already present, {len(self.rejected)} rejected"
 
 
-def _tagged(tagger: Tagger, items: list[Item], progress: Progress | None) -> Iterator[TaggedItem]:
-    for start in range(0, len(items), 1000):
-        yield from tagger.tag_many(items[start : start + 1000])
-        if progress:
-            progress(min(start + 1000, len(items)), len(items))
+# the tagger that forked workers use (set by ingest_records before it starts them: a fork shares it for free)
+_WORKER_TAGGER: Tagger | None = None
+
+
+def _tag_in_worker(batch: list[Item]) -> list[TaggedItem]:
+    assert _WORKER_TAGGER is not None
+    return _WORKER_TAGGER.tag_many(batch)
 
 
 def ingest_result(
@@ -51,67 +54,127 @@ def ingest_result(
     undated: date | None = None,
     account: str = "",
 ) -> IngestResult:
-    """Tag and store what one feed yielded, recording the write as `account`'s; items without a date get `undated` when it is given, else they are
-    rejected with their file and line (never given today's date behind the user's back)."""
+    """Tag and store what one feed yielded, recording the write as `account`'s; items without a date get `undated`
+    when it is given, else they are rejected with their file and line (never given today's date behind the user's
+    back)."""
+    return ingest_records(
+        engine,
+        chain(read.rejected, read.items),
+        read.source,
+        tagger,
+        result,
+        dry_run=dry_run,
+        progress=progress,
+        undated=undated,
+        account=account,
+        total=len(read.items),
+    )
+
+
+def ingest_records(
+    engine: Engine,
+    records: Iterable[Read],
+    source: str,
+    tagger: Tagger | None = None,
+    result: IngestResult | None = None,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    undated: date | None = None,
+    account: str = "",
+    workers: int = 1,
+    total: int = 0,
+) -> IngestResult:
+    """Tag and store a stream of records (items and rejections) from one feed, a batch at a time: memory does not
+    grow with the feed. Items are tagged on `workers` forked processes (the command line's choice; the dashboard's
+    server tags in its own process) while this one stores the batches before, in order, one transaction each;
+    `total` is the number of items when known (for `progress`)."""
+    global _WORKER_TAGGER
     tagger = tagger or tagger_for(engine)
     result = result or IngestResult()
-    result.rejected.extend(read.rejected)
-    dated = []
-    for item in read.items:
-        if item.date is not None:
-            dated.append(item)
-        elif undated is not None:
-            dated.append(item.dated(undated))
-        else:
-            result.rejected.append(_rejection(read, item, NO_DATE))
-    dated = _without_id_conflicts(engine, read, dated, result)
-    new, present = store.add_items(engine, _tagged(tagger, dated, progress), dry_run=dry_run)
-    result.new += new
-    result.present += present
-    if new and not dry_run:
+    added = result.new
+    earlier: dict[
+        str, tuple[str, date | None, str]
+    ] = {}  # a dry run stores nothing: ids it has seen (text, date, origin)
+
+    def dated() -> Iterator[Item]:
+        for record in records:
+            if isinstance(record, Rejection):
+                result.rejected.append(record)
+            elif record.date is not None:
+                yield record
+            elif undated is not None:
+                yield record.dated(undated)
+            else:
+                result.rejected.append(_rejection(source, record, NO_DATE))
+
+    done = 0
+    _WORKER_TAGGER = tagger
+    try:
+        for tagged in pool.map_batches(_tag_in_worker, pool.batches(dated(), store.BATCH), workers):
+            kept = _without_id_conflicts(engine, source, tagged, result, earlier if dry_run else None)
+            new, present = store.add_items(engine, kept, dry_run=dry_run)
+            result.new += new
+            result.present += present
+            done += len(tagged)
+            if progress:
+                progress(done, max(total, done))
+    finally:
+        _WORKER_TAGGER = None
+    if result.new > added and not dry_run:
         with store.writing(engine) as conn:
-            accounts.record(conn, account or accounts.cli_account(), "ingest", f"{read.source}: {new} new", new)
+            accounts.record(
+                conn,
+                account or accounts.cli_account(),
+                "ingest",
+                f"{source}: {result.new - added} new",
+                result.new - added,
+            )
         stories.assign(engine)
     return result
 
 
-def _rejection(read: ReadResult, item: Item, reason: str) -> Rejection:
+def _rejection(source: str, item: Item, reason: str) -> Rejection:
     """A rejection of one read item, at the line (or entry) it came from."""
     line = item.origin.rpartition(":")[2]
-    return Rejection(read.source, int(line) if line.isdigit() else None, reason)
+    return Rejection(source, int(line) if line.isdigit() else None, reason)
 
 
-def _where(item: Item) -> str:
-    line = item.origin.rpartition(":")[2]
+def _where(origin: str) -> str:
+    line = origin.rpartition(":")[2]
     return f"line {line}" if line.isdigit() else "an earlier record"
 
 
-def _without_id_conflicts(engine: Engine, read: ReadResult, items: list[Item], result: IngestResult) -> list[Item]:
-    """The items whose id is new, or names the same date and text: an id given twice for different news (in this
-    feed or in the store) is rejected, not counted as "already present" and silently dropped."""
-    checked = []
-    for start in range(0, len(items), store.BATCH):
-        chunk = items[start : start + store.BATCH]
-        stored = store.stored_texts(engine, [i.id for i in chunk])
-        for item in chunk:
-            if item.id in stored and stored[item.id] != (item.text, item.date):
-                what = "text" if stored[item.id][0] != item.text else "date"
-                result.rejected.append(
-                    _rejection(read, item, f"id {item.id!r} is already stored with a different {what}")
-                )
-            else:
-                checked.append(item)
-    first: dict[str, Item] = {}
+def _without_id_conflicts(
+    engine: Engine,
+    source: str,
+    tagged: list[TaggedItem],
+    result: IngestResult,
+    earlier: dict[str, tuple[str, date | None, str]] | None,
+) -> list[TaggedItem]:
+    """The tagged items whose id is new, or names the same date and text: an id given twice for different news (in
+    this feed or in the store) is rejected, not counted as "already present" and silently dropped. Earlier batches
+    of this feed are in the store already; `earlier` holds them for a dry run, which stores nothing."""
+    stored = store.stored_texts(engine, [t.item.id for t in tagged])
+    first: dict[str, tuple[str, date | None, str]] = {}
     kept = []
-    for item in checked:
-        seen = first.setdefault(item.id, item)
-        if seen is not item and (seen.text, seen.date) != (item.text, item.date):
-            what = "text" if seen.text != item.text else "date"
-            result.rejected.append(
-                _rejection(read, item, f"id {item.id!r} is already used by {_where(seen)} with a different {what}")
+    for t in tagged:
+        item = t.item
+        seen = first.get(item.id) or (earlier.get(item.id) if earlier is not None else None) or stored.get(item.id)
+        if seen is not None and (seen[0], seen[1]) != (item.text, item.date):
+            what = "text" if seen[0] != item.text else "date"
+            origin = seen[2]
+            by = (
+                f"is already used by {_where(origin)} with a different {what}"
+                if origin.rpartition(":")[0] == item.origin.rpartition(":")[0]
+                else f"is already stored with a different {what}"
             )
-        else:
-            kept.append(item)  # the same item twice is fine: the store counts it as already present
+            result.rejected.append(_rejection(source, item, f"id {item.id!r} {by}"))
+            continue
+        first.setdefault(item.id, (item.text, item.date, item.origin))
+        kept.append(t)  # the same item twice is fine: the store counts it as already present
+    if earlier is not None:
+        earlier.update(first)
     return kept
 
 
@@ -124,19 +187,32 @@ def ingest_paths(
     progress: Progress | None = None,
     undated: date | None = None,
     account: str = "",
+    workers: int = 1,
 ) -> IngestResult:
-    """Ingest several files or feed URLs, recording each as `account`'s (the command line's user if empty); one that cannot be read at all is reported as one rejection. Items
-    without a date get `undated` when given."""
+    """Ingest several files or feed URLs, recording each as `account`'s (the command line's user if empty); a file
+    is read as it streams. One that cannot be read at all is reported as one rejection; one that breaks off (bytes
+    that are not UTF-8 at line 50,000) keeps the whole batches stored before, and says so. Items without a date get
+    `undated` when given."""
     result = IngestResult()
     for path in paths:
+        before = result.new
         try:
-            read = read_source(path)
+            ingest_records(
+                engine,
+                iter_source(path),
+                str(path),
+                tagger,
+                result,
+                dry_run=dry_run,
+                progress=progress,
+                undated=undated,
+                account=account,
+                workers=workers,
+            )
         except InputError as err:
-            result.rejected.append(Rejection(err.source, err.line, err.reason))
-            continue
-        ingest_result(
-            engine, read, tagger, result, dry_run=dry_run, progress=progress, undated=undated, account=account
-        )
+            kept = result.new - before
+            note = f" ({kept:,} items before it were stored; fix the file and ingest it again)" if kept else ""
+            result.rejected.append(Rejection(err.source, err.line, err.reason + note))
     return result
 
 

@@ -229,7 +229,14 @@ def assign(engine: Engine) -> int:
             [r.id for r in window], [r.text for r in window], [r.date for r in window], [r.story for r in window]
         )
         stories = grouper.add_many([r.id for r in pending], [r.text for r in pending], [r.date for r in pending])
-        statement = update(items).where(items.c.id == bindparam("item")).values(story=bindparam("grouped"))
-        conn.execute(statement, [{"item": r.id, "grouped": s} for r, s in zip(pending, stories, strict=True)])
+        # the reports that joined an earlier story one by one; every other pending item is a story of its own
+        joined = [{"item": r.id, "grouped": s} for r, s in zip(pending, stories, strict=True) if s != r.id]
+        if joined:
+            statement = update(items).where(items.c.id == bindparam("item")).values(story=bindparam("grouped"))
+            conn.execute(statement, joined)
+        alone = [r.id for r, s in zip(pending, stories, strict=True) if s == r.id]
+        for start in range(0, len(alone), store.BATCH):  # by id: items another writer adds meanwhile wait their turn
+            chunk = alone[start : start + store.BATCH]
+            conn.execute(update(items).where(items.c.id.in_(chunk)).values(story=items.c.id))
         store.bump(conn)
     return len(pending)

@@ -31,11 +31,13 @@ def count_items(engine: Engine) -> int:
         return conn.scalar(select(func.count()).select_from(items)) or 0
 
 
-def stored_texts(engine: Engine, ids: Sequence[str]) -> dict[str, tuple[str, date]]:
-    """The text and date stored under each of some ids (ids not stored are left out)."""
-    query = select(items.c.id, items.c.text, items.c.date).where(items.c.id.in_(list(dict.fromkeys(ids))))
+def stored_texts(engine: Engine, ids: Sequence[str]) -> dict[str, tuple[str, date, str]]:
+    """The text, date and origin ("file:line") stored under each of some ids (ids not stored are left out)."""
+    query = select(items.c.id, items.c.text, items.c.date, items.c.origin).where(
+        items.c.id.in_(list(dict.fromkeys(ids)))
+    )
     with engine.connect() as conn:
-        return {row.id: (row.text, row.date) for row in conn.execute(query)}
+        return {row.id: (row.text, row.date, row.origin) for row in conn.execute(query)}
 
 
 def _read(conn, query, columns: list[str]) -> pd.DataFrame:
