@@ -377,3 +377,36 @@ def test_the_sidebar_follows_new_items_only_where_sources_feed_the_database(app,
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120).run()
     assert not at.exception, at.exception
     assert [c for c in at.caption if c.value.startswith("Live:")]
+
+
+def test_data_page_review_queue_confirms_and_corrects_in_a_click(app, db_url):
+    from mapdata import store
+
+    engine = store.open_engine(db_url)
+    at = app.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    queue = store.review_queue(engine, limit=20)
+    first, second = queue["id"].iloc[:2]
+    assert at.button(key=f"ok_{first}")  # the least sure item is shown first, with its buttons
+    at.button(key=f"ok_{first}").click().run()
+    assert any("survives re-tagging" in s.value for s in at.success)
+    wrong = next(t for t in ("cooperation", "conflict", "neutral") if t != queue["tone"].iloc[1])
+    at.button(key=f"tone_{wrong}_{second}").click().run()
+    assert not at.exception
+    after = store.review_queue(engine, limit=20)
+    assert first not in set(after["id"]) and second not in set(after["id"])
+    frames = store.load_frames(engine)
+    assert frames.items.loc[frames.items["id"] == second, "tone"].item() == wrong
+    assert any("2 items corrected or confirmed" in m.value for m in at.markdown)
+
+
+def test_the_confidence_filter(app, db_url):
+    from mapdata import store
+
+    at = app.run()
+    sure = store.load_frames(store.open_engine(db_url)).items["confidence"]
+    assert 0 < (sure >= 0.9).sum() < 11
+    at.slider(key="sure").set_value(0.9).run()
+    assert not at.exception
+    assert f"Showing {int((sure >= 0.9).sum())} of 11 items" in caption_text(at)

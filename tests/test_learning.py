@@ -1,0 +1,174 @@
+"""Confidence on every tag, the review queue, and corrections that teach: calibration, the queue's order, learning
+with the stored corrections, the database's weights used by every tagger of it, retag applying them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mapdata import learning, store
+from mapdata.classify import (
+    LABELS,
+    Calibration,
+    Classifier,
+    Example,
+    Features,
+    expected_calibration_error,
+    fit_calibration,
+)
+from mapdata.corrections import add_correction, retag
+from mapdata.errors import InputError
+from mapdata.evaluate import unsure_error_share
+from mapdata.ingest import ingest_paths
+from mapdata.models import TONES, TOPICS, Correction
+from mapdata.settings import briefs_dir
+from mapdata.tagging import default_tagger, weights_file
+from support import SEED, mapdata
+
+SMALL_SET = briefs_dir() / "dev3_briefs.jsonl"  # 75 briefs: enough to learn from in a test
+
+
+def test_calibration_fixes_overconfident_scores():
+    # logits twice too sharp: the tones' true chances are softmax(z / 2), the layer reports softmax(z)
+    rng = np.random.default_rng(7)
+    n = 3000
+    z = np.zeros((n, len(LABELS)))
+    z[:, len(TOPICS) :] = rng.normal(0, 3, (n, len(TONES)))
+    true = np.exp(z[:, len(TOPICS) :] / 2)
+    true /= true.sum(axis=1, keepdims=True)
+    gold = [TONES[rng.choice(3, p=p)] for p in true]
+    examples = [Example(Features("", {}, {}, 2), ((), "neutral"), None, t) for t in gold]
+
+    def ece(calibration: Calibration) -> float:
+        p = calibration.probabilities(z)[:, len(TOPICS) :]
+        chosen = p.argmax(axis=1)
+        return expected_calibration_error(p.max(axis=1), [TONES[c] == g for c, g in zip(chosen, gold)])
+
+    fitted = fit_calibration(z, examples)
+    assert ece(Calibration()) > 0.08  # raw softmax: overconfident
+    assert ece(fitted) < 0.03
+    assert fitted.scale[len(TOPICS)] == pytest.approx(0.5, abs=0.1)  # it found the temperature
+
+
+def test_the_weights_file_keeps_the_calibration(tmp_path):
+    model = Classifier.from_file(weights_file())
+    assert model.calibration != Calibration()  # the committed weights are calibrated
+    again = Classifier.from_text(model.to_text(), "copy")
+    features = Features("poland closed the border crossing with belarus", {"border": 2.0}, {"conflict": 1.0}, 2)
+    assert again.predict(features) == model.predict(features)
+    assert model.to_text() == weights_file().read_text(encoding="utf-8")
+
+
+def test_the_least_sure_share_of_errors():
+    toned = [(0.3, False), (0.4, True), (0.9, True), (0.95, True), (0.99, False)]
+    assert unsure_error_share(toned) == 0.5  # the least sure fifth (one item) holds one of the two errors
+    assert unsure_error_share([(0.5, True)]) is None  # no errors: nothing to share
+
+
+def test_mapdata_tag_gives_a_probability_for_the_tone_and_each_topic():
+    import json
+
+    records = [json.loads(line) for line in mapdata("tag", str(SEED)).stdout.splitlines()]
+    assert len(records) == 11
+    for r in records:
+        assert set(r["confidence"]["topics"]) == set(r["topics"])
+        assert 0.0 < r["confidence"]["tone"] <= 1.0
+
+
+@pytest.fixture
+def seeded(engine):
+    ingest_paths(engine, [SEED])
+    return engine
+
+
+def test_the_review_queue_puts_the_least_sure_first_and_drops_what_was_reviewed(seeded):
+    queue = store.review_queue(seeded, limit=20)
+    assert len(queue) == 11
+    assert list(queue["confidence"]) == sorted(queue["confidence"])
+    first = queue["id"].iloc[0]
+    tag = default_tagger().tag
+    add_correction(seeded, Correction(first, "review", "", "confirm"), tag, account="test")
+    second = queue["id"].iloc[1]
+    add_correction(seeded, Correction(second, "tone", "neutral", "set"), tag, account="test")
+    after = store.review_queue(seeded, limit=20)
+    assert len(after) == 9 and first not in set(after["id"]) and second not in set(after["id"])
+    frames = store.load_frames(seeded)
+    sure = dict(zip(frames.items["id"], frames.items["confidence"]))
+    assert sure[first] == 1.0 and sure[second] == 1.0  # what an analyst set or confirmed is certain
+    # a topic added by hand is certain, the tagger's others keep their probability
+    add_correction(seeded, Correction(first, "topic", "humanitarian", "add"), tag, account="test")
+    topics = store.load_frames(seeded).topics
+    assert topics.loc[(topics["item_id"] == first) & (topics["topic"] == "humanitarian"), "confidence"].item() == 1.0
+
+
+def test_corrections_become_labelled_briefs(seeded):
+    queue = store.review_queue(seeded, limit=20)
+    tone_only, confirmed, topic_only = queue["id"].iloc[:3]
+    tag = default_tagger().tag
+    add_correction(seeded, Correction(tone_only, "tone", "neutral", "set"), tag, account="test")
+    add_correction(seeded, Correction(confirmed, "review", "", "confirm"), tag, account="test")
+    add_correction(seeded, Correction(topic_only, "topic", "humanitarian", "add"), tag, account="test")
+    examples = {e.features.words: e for e in learning.labelled_sets(seeded, [])["corrections"]}
+    assert len(examples) == 3
+    texts = dict(zip(queue["id"], queue["text"].str.lower()))
+    by_id = {
+        i: next(e for w, e in examples.items() if w.startswith(texts[i][:30]))
+        for i in (tone_only, confirmed, topic_only)
+    }
+    assert by_id[tone_only].tone == "neutral" and by_id[tone_only].topics is None
+    assert by_id[confirmed].tone is not None and by_id[confirmed].topics
+    assert by_id[topic_only].tone is None and "humanitarian" in by_id[topic_only].topics
+
+
+def test_learning_with_corrections_is_kept_in_the_database_and_used_by_its_taggers(seeded):
+    with pytest.raises(InputError, match="no corrected or confirmed items"):
+        learning.learn_with_corrections(seeded, [SMALL_SET], account="test")
+    assert learning.tagger_for(seeded) is default_tagger()  # nothing learned: the shipped weights
+    queue = store.review_queue(seeded, limit=20)
+    tag = default_tagger().tag
+    for item_id in queue["id"]:
+        add_correction(seeded, Correction(item_id, "tone", "conflict", "set"), tag, account="ana")
+    done = learning.learn_with_corrections(seeded, [SMALL_SET], account="ana")
+    assert (done.briefs, done.corrected) == (75, 11)
+    tagger = learning.tagger_for(seeded)
+    assert tagger is not default_tagger() and tagger.classifier is not default_tagger().classifier
+    assert tagger.gaz is default_tagger().gaz  # the gazetteer is shared, not built again
+    assert learning.tagger_for(seeded) is tagger  # cached until a newer model is stored
+    with seeded.connect() as conn:
+        row = conn.execute(store.models.select()).one()
+    assert (row.account, row.briefs, row.corrected) == ("ana", 75, 11)
+    # a re-tag with the new weights rewrites the confidences; every correction still holds
+    report = retag(seeded, tagger, account="ana")
+    assert report.items == 11
+    frames = store.load_frames(seeded)
+    assert set(frames.items["tone"]) == {"conflict"} and set(frames.items["confidence"]) == {1.0}
+
+
+def test_mapdata_learn_with_corrections_on_the_command_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    env = {"MAPDATA_DB_URL": url}
+    mapdata("ingest", str(SEED), env=env)
+    refused = mapdata("learn", "--with-corrections", str(SMALL_SET), env=env)
+    assert refused.returncode == 2 and "no corrected or confirmed items" in refused.stderr
+    engine = store.open_engine(url)
+    item_id = store.review_queue(engine, limit=1)["id"].iloc[0]
+    add_correction(engine, Correction(item_id, "tone", "neutral", "set"), default_tagger().tag, account="test")
+    engine.dispose()
+    out = mapdata("learn", "--with-corrections", str(SMALL_SET), env=env)
+    assert "learned from 75 labelled briefs and 1 corrected items" in out.stderr
+    assert "items re-tagged" in mapdata("retag", env=env).stdout
+
+
+def test_uncertain_tones_and_topics_are_marked_in_the_panel(seeded):
+    from mapdata.frames import by_ids
+    from mapdata.markup import item_html
+    from mapdata.models import UNSURE_BELOW
+
+    frames = store.load_frames(seeded)
+    items = frames.items
+    unsure = items.loc[items["confidence"] < UNSURE_BELOW, "id"].tolist()
+    sure = items.loc[items["confidence"] >= UNSURE_BELOW, "id"].tolist()
+    assert unsure and sure
+    shown = item_html(by_ids(frames, unsure[:1]), limit=1, more="")
+    assert 'class="unsure-tone"' in shown and "uncertain tone: p = " in shown
+    assert 'class="unsure-tone"' not in item_html(by_ids(frames, sure[:1]), limit=1, more="")
