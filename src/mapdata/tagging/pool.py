@@ -13,7 +13,7 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import chain, islice
+from itertools import islice
 from typing import TypeVar
 
 from ..models import Item
@@ -48,23 +48,38 @@ def map_batches(work: Callable[[list[Item]], T], items: Iterable[list[Item]], wo
     """`work(batch)` for every batch, in order, on `workers` forked processes (in this one when it is 1 or there is
     a single batch). `work` must be a module-level function; it runs in a copy of this process, so what this process
     built before the call (the default tagger) is there. At most two batches per worker are in flight: memory does
-    not grow with the input."""
+    not grow with the input. When reading the input fails part way, every batch read before is finished and given
+    first, then the error is raised."""
     it = iter(items)
     first = next(it, None)
     if first is None:
         return
-    second = next(it, None)
-    if workers <= 1 or second is None:
+    if workers <= 1:
         yield work(first)
-        if second is not None:
-            yield work(second)
-            yield from map(work, it)
+        yield from map(work, it)
+        return
+    try:
+        second = next(it, None)
+    except Exception:
+        yield work(first)
+        raise
+    if second is None:
+        yield work(first)
         return
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque = deque()
-        for batch in chain((first, second), it):
-            pending.append(pool.apply_async(work, (batch,)))
-            if len(pending) >= 2 * workers:
-                yield pending.popleft().get()
+        pending: deque = deque(pool.apply_async(work, (batch,)) for batch in (first, second))
+        failure: Exception | None = None
         while pending:
+            if failure is None and len(pending) < 2 * workers:
+                try:
+                    batch = next(it, None)
+                except Exception as err:  # finish what was read, then raise
+                    failure = err
+                    continue
+                if batch is not None:
+                    pending.append(pool.apply_async(work, (batch,)))
+                    continue
+                failure = StopIteration()  # nothing more to read
             yield pending.popleft().get()
+        if failure is not None and not isinstance(failure, StopIteration):
+            raise failure

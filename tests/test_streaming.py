@@ -1,0 +1,98 @@
+"""Tagging and ingest as streams: a file is read a record at a time, tagged in batches on several processes,
+stored a batch at a time; what they produce does not depend on the number of processes, and the checks that span
+the whole file (an id given twice) still hold across batches."""
+
+from __future__ import annotations
+
+import json
+import tracemalloc
+
+import pytest
+
+from mapdata import store
+from mapdata.feeds import iter_source
+from mapdata.ingest import ingest_paths
+from support import SEED, mapdata
+
+TEXTS = [line.split(" ", 2)[2] if line.startswith("date ") else line for line in SEED.read_text().splitlines() if line]
+
+
+def write_feed(path, n: int, start: int = 0) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for i in range(start, start + n):
+            text = f"{TEXTS[i % len(TEXTS)]} (report {i})"
+            handle.write(json.dumps({"id": f"r{i}", "date": "2025-11-01", "text": text}) + "\n")
+
+
+def test_tag_on_two_processes_writes_what_one_writes(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 2500)
+    one = mapdata("tag", "--workers", "1", str(feed))
+    two = mapdata("tag", "--workers", "2", str(feed))
+    assert one.returncode == two.returncode == 0
+    assert one.stdout == two.stdout
+    assert [json.loads(line)["id"] for line in two.stdout.splitlines()] == [f"r{i}" for i in range(2500)]
+
+
+def test_ingest_on_two_processes_stores_what_one_stores(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 4500)
+    stored = []
+    for workers in (1, 2):
+        engine = store.open_engine(f"sqlite:///{tmp_path / f'{workers}.sqlite'}")
+        result = ingest_paths(engine, [feed], workers=workers)
+        assert (result.new, result.present, result.rejected) == (4500, 0, [])
+        frames = store.load_frames(engine)
+        stored.append(
+            (
+                frames.items.sort_values("id")[["id", "tone", "confidence", "lead_actor", "story"]].to_numpy().tolist(),
+                sorted(zip(frames.tags["item_id"], frames.tags["actor"], frames.tags["start"])),
+                sorted(zip(frames.topics["item_id"], frames.topics["topic"])),
+            )
+        )
+        engine.dispose()
+    assert stored[0] == stored[1]
+
+
+def test_an_id_given_again_batches_later_is_refused_with_its_first_line(engine, tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 2500)
+    with feed.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"id": "r7", "date": "2025-11-01", "text": "Other news under an old id."}) + "\n")
+        handle.write(json.dumps({"id": "r8", "date": "2025-11-01", "text": f"{TEXTS[8]} (report 8)"}) + "\n")
+    result = ingest_paths(engine, [feed])
+    assert (result.new, result.present) == (2500, 1)  # the same item twice is present, not new
+    assert [str(r) for r in result.rejected] == [
+        f"{feed}, line 2501: id 'r7' is already used by line 8 with a different text"
+    ]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_file_that_breaks_off_keeps_its_whole_batches_and_says_so(engine, tmp_path, workers):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 2500)
+    with feed.open("ab") as handle:
+        handle.write(b'{"id": "bad", "date": "2025-11-01", "text": "caf\xe9"}\n')
+    result = ingest_paths(engine, [feed], workers=workers)
+    assert result.new == store.BATCH == store.count_items(engine)
+    (rejection,) = result.rejected
+    assert rejection.line == 2501 and "not UTF-8" in rejection.reason
+    assert f"{store.BATCH:,} items before it were stored" in rejection.reason
+    write_feed(feed, 2500)  # the file fixed: the rest comes in, nothing twice
+    again = ingest_paths(engine, [feed])
+    assert (again.new, again.present, again.rejected) == (500, 2000, [])
+
+
+def test_reading_a_large_file_holds_one_record_at_a_time(tmp_path):
+    feed = tmp_path / "large.jsonl"
+    write_feed(feed, 40_000)  # about 8 MB
+    tracemalloc.start()
+    try:
+        records = iter_source(feed)
+        for _ in range(1000):
+            next(records)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert feed.stat().st_size > 7_000_000
+    assert peak < 1_000_000  # bytes: a few records and the reader's buffer, not the file
