@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 import Stemmer
 from rensa import RMinHash, RMinHashLSH
-from sqlalchemy import Engine, and_, bindparam, select, text, update
+from sqlalchemy import Engine, bindparam, select, text, update
 
 from . import gazetteer, store
 from .textfold import fold
@@ -126,14 +126,12 @@ def other_places(mine: dict[str, str] | None, theirs: dict[str, str] | None) -> 
 
 
 class Grouper:
-    """An index of reports already grouped, to which new reports are added one at a time in time order."""
+    """An index of reports already grouped, to which new reports are added one at a time in time order. Each day's
+    reports are kept apart (an LSH index and their word sets), so that days out of reach can be dropped."""
 
     def __init__(self) -> None:
-        self._days: dict[int, RMinHashLSH] = {}  # one LSH index per day, holding that day's reports
-        self._words: list[frozenset[str]] = []  # each report's stems (shared strings: a few hundred bytes a report)
-        self._sizes: list[int] = []
-        self._places: list[dict[str, str] | None] = []
-        self._stories: list[str] = []
+        # per day: its LSH index, and each report's stems (shared strings), size, places and story, by position
+        self._days: dict[int, tuple[RMinHashLSH, list[frozenset[str]], list[int], list, list[str]]] = {}
 
     def add(self, item_id: str, text: str, day: date, story: str | None = None) -> str:
         """Add a report (with its story when it is known already, e.g. a stored one); returns its story."""
@@ -162,6 +160,11 @@ class Grouper:
             if collecting:
                 gc.enable()
 
+    def forget_before(self, day: date) -> None:
+        """Drop the reports dated before `day`: no report of `day` or later can join their stories any more."""
+        for ordinal in [d for d in self._days if d < day.toordinal()]:
+            del self._days[ordinal]
+
     def _add(
         self, item_id: str, minhash: RMinHash, mine: frozenset[str], named: dict | None, day: int, story: str | None
     ) -> str:
@@ -169,26 +172,28 @@ class Grouper:
             # the rule: the share of the smaller report's words found in the other (containment) reaches
             # SAME_STORY; computed exactly, the MinHash estimate only finds the candidates. Containment is never
             # below Jaccard and, unlike it, keeps a bare headline or a shortened report close to the full text.
-            story, best, size, words, sizes = item_id, SAME_STORY, len(mine), self._words, self._sizes
+            story, best, size = item_id, SAME_STORY, len(mine)
             for near in range(day - WINDOW_DAYS, day + WINDOW_DAYS + 1):
-                index = self._days.get(near)
-                if index is None:
+                found = self._days.get(near)
+                if found is None:
                     continue
+                index, words, sizes, places, stories = found
                 for other in index.query(minhash):
                     small = sizes[other] if sizes[other] < size else size
                     common = len(mine & words[other])
-                    if common >= best * small and not other_places(named, self._places[other]):
-                        story, best = self._stories[other], common / small
+                    if common >= best * small and not other_places(named, places[other]):
+                        story, best = stories[other], common / small
         elif story is None:
             story = item_id
-        index = self._days.get(day)
-        if index is None:
-            index = self._days[day] = RMinHashLSH(SAME_STORY / 2, NUM_PERM, BANDS)
-        index.insert(len(self._words), minhash)
-        self._words.append(mine)
-        self._sizes.append(len(mine))
-        self._places.append(named)
-        self._stories.append(story)
+        found = self._days.get(day)
+        if found is None:
+            found = self._days[day] = (RMinHashLSH(SAME_STORY / 2, NUM_PERM, BANDS), [], [], [], [])
+        index, words, sizes, places, stories = found
+        index.insert(len(words), minhash)
+        words.append(mine)
+        sizes.append(len(mine))
+        places.append(named)
+        stories.append(story)
         return story
 
 
@@ -199,44 +204,52 @@ def group(ids: Sequence[str], texts: Sequence[str], days: Sequence[date]) -> lis
 
 def assign(engine: Engine) -> int:
     """Group the stored items that have no story yet with each other and with the stored items of nearby dates;
-    returns how many were grouped. One transaction, so an interrupted run leaves them all to the next one; on
-    PostgreSQL a lock keeps two watchers from grouping at once (each would not see the other's items)."""
+    returns how many were grouped. Day by day, holding only the days within reach (memory does not grow with the
+    store). One transaction, so an interrupted run leaves them all to the next one; on PostgreSQL a lock keeps two
+    watchers from grouping at once (each would not see the other's items)."""
     items = store.items
+    columns = (items.c.id, items.c.text, items.c.date)
+    in_order = (items.c.added_at, items.c.id)
+    grouped = 0
     with store.writing(engine) as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(734220)"))
-        pending = conn.execute(
-            select(items.c.id, items.c.text, items.c.date)
-            .where(items.c.story.is_(None))
-            .order_by(items.c.date, items.c.added_at, items.c.id)
-        ).all()
-        if not pending:
-            return 0
-        first, last = pending[0].date, max(r.date for r in pending)
-        window = conn.execute(
-            select(items.c.id, items.c.text, items.c.date, items.c.story)
-            .where(
-                and_(
-                    items.c.story.is_not(None),
-                    items.c.date >= first - timedelta(days=WINDOW_DAYS),
-                    items.c.date <= last + timedelta(days=WINDOW_DAYS),
-                )
-            )
-            .order_by(items.c.date, items.c.added_at, items.c.id)
-        ).all()
+        days = conn.scalars(select(items.c.date).where(items.c.story.is_(None)).distinct().order_by(items.c.date)).all()
         grouper = Grouper()
-        grouper.add_many(
-            [r.id for r in window], [r.text for r in window], [r.date for r in window], [r.story for r in window]
-        )
-        stories = grouper.add_many([r.id for r in pending], [r.text for r in pending], [r.date for r in pending])
-        # the reports that joined an earlier story one by one; every other pending item is a story of its own
-        joined = [{"item": r.id, "grouped": s} for r, s in zip(pending, stories, strict=True) if s != r.id]
-        if joined:
-            statement = update(items).where(items.c.id == bindparam("item")).values(story=bindparam("grouped"))
-            conn.execute(statement, joined)
-        alone = [r.id for r, s in zip(pending, stories, strict=True) if s == r.id]
-        for start in range(0, len(alone), store.BATCH):  # by id: items another writer adds meanwhile wait their turn
-            chunk = alone[start : start + store.BATCH]
-            conn.execute(update(items).where(items.c.id.in_(chunk)).values(story=items.c.id))
-        store.bump(conn)
-    return len(pending)
+        rows_of: dict[date, list] = {}  # the days within reach: every stored item, in the order it was added
+        for day in days:
+            for near in (day + timedelta(days=k) for k in range(-WINDOW_DAYS, WINDOW_DAYS + 1)):
+                if near in rows_of:
+                    continue
+                # one read per day, by the date index; its grouped items go in first, as the grouping saw them
+                rows = rows_of[near] = conn.execute(
+                    select(*columns, items.c.story).where(items.c.date == near).order_by(*in_order)
+                ).all()
+                done = [r for r in rows if r.story is not None]
+                grouper.add_many(
+                    [r.id for r in done], [r.text for r in done], [r.date for r in done], [r.story for r in done]
+                )
+            pending = [r for r in rows_of[day] if r.story is None]
+            stories = grouper.add_many([r.id for r in pending], [r.text for r in pending], [r.date for r in pending])
+            _store_stories(conn, pending, stories)
+            grouped += len(pending)
+            horizon = day - timedelta(days=WINDOW_DAYS)
+            grouper.forget_before(horizon)
+            for old in [d for d in rows_of if d < horizon]:
+                del rows_of[old]
+        if grouped:
+            store.bump(conn)
+    return grouped
+
+
+def _store_stories(conn, pending: Sequence, stories: Sequence[str]) -> None:
+    """Write the stories of some pending items: those that joined an earlier story one by one, the others (each a
+    story of its own) by id."""
+    items = store.items
+    joined = [{"item": r.id, "grouped": s} for r, s in zip(pending, stories, strict=True) if s != r.id]
+    if joined:
+        statement = update(items).where(items.c.id == bindparam("item")).values(story=bindparam("grouped"))
+        conn.execute(statement, joined)
+    alone = [r.id for r, s in zip(pending, stories, strict=True) if s == r.id]
+    for start in range(0, len(alone), store.BATCH):  # by id: items another writer adds meanwhile wait their turn
+        conn.execute(update(items).where(items.c.id.in_(alone[start : start + store.BATCH])).values(story=items.c.id))
