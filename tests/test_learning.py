@@ -172,3 +172,14 @@ def test_uncertain_tones_and_topics_are_marked_in_the_panel(seeded):
     shown = item_html(by_ids(frames, unsure[:1]), limit=1, more="")
     assert 'class="unsure-tone"' in shown and "uncertain tone: p = " in shown
     assert 'class="unsure-tone"' not in item_html(by_ids(frames, sure[:1]), limit=1, more="")
+
+
+def test_exports_carry_the_confidences(seeded):
+    from mapdata.export import jsonl_records, to_csv
+
+    frames = store.load_frames(seeded)
+    records = list(jsonl_records(frames))
+    assert len(records) == 11
+    for r in records:
+        assert 0.0 < r["confidence"]["tone"] <= 1.0 and set(r["confidence"]["topics"]) == set(r["topics"])
+    assert "tone_confidence" in to_csv(frames).splitlines()[0].split(",")

@@ -278,6 +278,8 @@ def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
             "countries": pos.map(_joined(tags[~is_org], "actor")),
             "organisations": pos.map(_joined(orgs, "actor")),
             "tone": items["tone"],
+            # p(the tone is right), calibrated; 1.0: an analyst set or confirmed it; empty: not known
+            "tone_confidence": items.get("confidence", np.nan),
             "lead_actor": items["lead_actor"].map(lambda k: split_key(k)[0] if isinstance(k, str) else ""),
             "text": items["text"],
             "source": items["source"],

@@ -407,6 +407,7 @@ class FoldScore:
     lexicon_topic_f1: float | None
     lexicon_tone_accuracy: float | None
     tone_ece: float | None = None
+    unsure_share: float | None = None  # the share of the tone errors among the least sure fifth of the items
 
 
 def out_of_fold(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> tuple[list[str], np.ndarray]:
@@ -461,6 +462,16 @@ def tone_confidence_error(predictions: Iterable[tuple[Example, Prediction]]) -> 
 def _fold(name: str, predictions: list[tuple[Example, Prediction]]) -> FoldScore:
     topic_f1, tone_accuracy = score(predictions)
     lexicon_f1, lexicon_tone = score((e, e.lexicon) for e, _ in predictions)
+    from .evaluate import unsure_error_share  # one definition of the measure, with `mapdata evaluate`
+
+    toned = [(p.tone_confidence, p.tone == e.tone) for e, p in predictions if e.tone is not None]
     return FoldScore(
-        name, len(predictions), topic_f1, tone_accuracy, lexicon_f1, lexicon_tone, tone_confidence_error(predictions)
+        name,
+        len(predictions),
+        topic_f1,
+        tone_accuracy,
+        lexicon_f1,
+        lexicon_tone,
+        tone_confidence_error(predictions),
+        unsure_error_share(toned),
     )

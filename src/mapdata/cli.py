@@ -81,12 +81,13 @@ def _cmd_learn(args: argparse.Namespace) -> int:
 
         print(
             f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
-            f"  {'tone ECE':>8}"
+            f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
         )
         for row in cross_validate({name: group for name, group in sets.items() if group}):
             print(
                 f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                 f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
+                f"  {fmt(row.unsure_share):>27}"
             )
         return EXIT_OK
     if engine is not None and not args.output:

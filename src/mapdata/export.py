@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterator
 
@@ -34,6 +35,8 @@ def to_csv(frames: Frames) -> str:
 def jsonl_records(frames: Frames) -> Iterator[dict]:
     """One record per item in the `mapdata tag` shape, plus text, source and url; evidence marks manual tags."""
     topics = frames.topics.groupby("item_id")["topic"].apply(sorted).to_dict()
+    sure = frames.topics.dropna(subset=["confidence"]) if "confidence" in frames.topics else frames.topics.iloc[:0]
+    topic_p = {(i, t): float(p) for i, t, p in zip(sure["item_id"], sure["topic"], sure["confidence"])}
     evidence: dict[str, list[dict]] = {}
     for row in frames.tags.itertuples(index=False):
         code, is_org = split_key(row.actor)
@@ -63,7 +66,16 @@ def jsonl_records(frames: Frames) -> Iterator[dict]:
             "tone": row.tone,
             "lead_actor": split_key(row.lead_actor)[0] if isinstance(row.lead_actor, str) else None,
             "evidence": found,
+            **_confidence(getattr(row, "confidence", math.nan), row.id, topics.get(row.id, []), topic_p),
         }
+
+
+def _confidence(tone_p: float, item_id: str, topics: list[str], topic_p: dict) -> dict:
+    """The `confidence` field of an exported record, as `mapdata tag` writes it; none when it is not known."""
+    if tone_p != tone_p:  # NaN: tagged before confidences, or by the rules alone
+        return {}
+    known = {t: topic_p[item_id, t] for t in topics if (item_id, t) in topic_p}
+    return {"confidence": {"tone": float(tone_p), "topics": known}}
 
 
 def to_jsonl(frames: Frames) -> str:
