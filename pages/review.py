@@ -12,7 +12,7 @@ from mapdata.errors import MapdataError
 from mapdata.markup import esc
 from mapdata.models import TONES, TOPICS, UNSURE_BELOW, Correction
 
-QUEUE = 8  # items shown at once: the next ones move up as these are reviewed
+QUEUE = 5  # items shown at once: the next ones move up as these are reviewed
 
 
 def section(engine, editor: str) -> None:
