@@ -144,6 +144,7 @@ def test_learning_with_corrections_is_kept_in_the_database_and_used_by_its_tagge
     assert set(frames.items["tone"]) == {"conflict"} and set(frames.items["confidence"]) == {1.0}
 
 
+@pytest.mark.slow
 def test_mapdata_learn_with_corrections_on_the_command_line(tmp_path):
     url = f"sqlite:///{tmp_path / 'db.sqlite'}"
     env = {"MAPDATA_DB_URL": url}

@@ -34,6 +34,7 @@ def test_tag_on_two_processes_writes_what_one_writes(tmp_path):
     assert [json.loads(line)["id"] for line in two.stdout.splitlines()] == [f"r{i}" for i in range(2500)]
 
 
+@pytest.mark.slow
 def test_ingest_on_two_processes_stores_what_one_stores(tmp_path):
     feed = tmp_path / "feed.jsonl"
     write_feed(feed, 4500)

@@ -61,6 +61,7 @@ def stored_stories(engine) -> tuple[int, int, int]:
         ).one()
 
 
+@pytest.mark.slow
 def test_sources_from_the_command_line(db_url, feeds):
     env = {"MAPDATA_DB_URL": db_url}
     feeds.feeds["a"] = BRIEFS[:2]
