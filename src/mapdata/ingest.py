@@ -14,7 +14,7 @@ from . import accounts, settings, store, stories
 from .errors import InputError
 from .feeds import Read, ReadResult, Rejection, iter_source
 from .learning import tagger_for
-from .models import Item, TaggedItem
+from .models import Item
 from .tagging import Tagger, pool
 
 Progress = Callable[[int, int], None]  # (items done, items in this feed)
@@ -38,9 +38,10 @@ class IngestResult:
 _WORKER_TAGGER: Tagger | None = None
 
 
-def _tag_in_worker(batch: list[Item]) -> list[TaggedItem]:
+def _tag_in_worker(batch: list[Item]) -> list[store.Rows]:
+    """A batch tagged, as the rows it stores (plain tuples: sent back from a worker several times faster)."""
     assert _WORKER_TAGGER is not None
-    return _WORKER_TAGGER.tag_many(batch)
+    return [store.rows_of(t) for t in _WORKER_TAGGER.tag_many(batch)]
 
 
 def ingest_result(
@@ -113,7 +114,7 @@ def ingest_records(
     try:
         for tagged in pool.map_batches(_tag_in_worker, pool.batches(dated(), store.BATCH), workers):
             kept = _without_id_conflicts(engine, source, tagged, result, earlier if dry_run else None)
-            new, present = store.add_items(engine, kept, dry_run=dry_run)
+            new, present = store.add_rows(engine, kept, dry_run=dry_run)
             result.new += new
             result.present += present
             done += len(tagged)
@@ -148,30 +149,30 @@ def _where(origin: str) -> str:
 def _without_id_conflicts(
     engine: Engine,
     source: str,
-    tagged: list[TaggedItem],
+    tagged: list[store.Rows],
     result: IngestResult,
     earlier: dict[str, tuple[str, date | None, str]] | None,
-) -> list[TaggedItem]:
+) -> list[store.Rows]:
     """The tagged items whose id is new, or names the same date and text: an id given twice for different news (in
     this feed or in the store) is rejected, not counted as "already present" and silently dropped. Earlier batches
     of this feed are in the store already; `earlier` holds them for a dry run, which stores nothing."""
-    stored = store.stored_texts(engine, [t.item.id for t in tagged])
+    stored = store.stored_texts(engine, [t[0][0] for t in tagged])
     first: dict[str, tuple[str, date | None, str]] = {}
     kept = []
     for t in tagged:
-        item = t.item
-        seen = first.get(item.id) or (earlier.get(item.id) if earlier is not None else None) or stored.get(item.id)
-        if seen is not None and (seen[0], seen[1]) != (item.text, item.date):
-            what = "text" if seen[0] != item.text else "date"
-            origin = seen[2]
+        item_id, day, text, _, _, origin = t[0][:6]  # the item row: id, date, text, source, url, origin, ...
+        seen = first.get(item_id) or (earlier.get(item_id) if earlier is not None else None) or stored.get(item_id)
+        if seen is not None and (seen[0], seen[1]) != (text, day):
+            what = "text" if seen[0] != text else "date"
             by = (
-                f"is already used by {_where(origin)} with a different {what}"
-                if origin.rpartition(":")[0] == item.origin.rpartition(":")[0]
+                f"is already used by {_where(seen[2])} with a different {what}"
+                if seen[2].rpartition(":")[0] == origin.rpartition(":")[0]
                 else f"is already stored with a different {what}"
             )
-            result.rejected.append(_rejection(source, item, f"id {item.id!r} {by}"))
+            line = origin.rpartition(":")[2]
+            result.rejected.append(Rejection(source, int(line) if line.isdigit() else None, f"id {item_id!r} {by}"))
             continue
-        first.setdefault(item.id, (item.text, item.date, item.origin))
+        first.setdefault(item_id, (text, day, origin))
         kept.append(t)  # the same item twice is fine: the store counts it as already present
     if earlier is not None:
         earlier.update(first)

@@ -33,15 +33,17 @@ from .schema import (
     topics,
     users,
 )
-from .write import BATCH, add_items, bump, record_correction, replace_tags, save_model
+from .write import BATCH, Rows, add_items, add_rows, bump, record_correction, replace_tags, rows_of, save_model
 
 __all__ = [
     "BATCH",
     "MIGRATIONS",
+    "Rows",
     "Stats",
     "StoredItem",
     "actors_and_topics",
     "add_items",
+    "add_rows",
     "bump",
     "changes",
     "corrections",
@@ -64,6 +66,7 @@ __all__ = [
     "review_queue",
     "reviewed",
     "revision",
+    "rows_of",
     "save_model",
     "sign_ins",
     "sources",

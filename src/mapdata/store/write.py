@@ -28,7 +28,17 @@ from .schema import (
 BATCH = 2000  # items per transaction of an ingest; an interrupted ingest leaves whole batches
 
 
-def _rows(tagged: TaggedItem, now: datetime) -> tuple[tuple, list[tuple], list[tuple], list[tuple]]:
+Rows = tuple[tuple, list[tuple], list[tuple], list[tuple]]  # one item's row, and its tag, topic and relation rows
+ADDED_AT = ITEM_COLUMNS.index("added_at")
+
+
+def rows_of(tagged: TaggedItem) -> Rows:
+    """The rows one tagged item writes, its `added_at` left to be stamped when it is stored: plain tuples, which
+    a worker process sends back several times faster than the tagged item itself."""
+    return _rows(tagged, None)
+
+
+def _rows(tagged: TaggedItem, now: datetime | None) -> Rows:
     """The rows one tagged item writes, as tuples in the schema's column orders."""
     item = tagged.item
     sure = tagged.confidence
@@ -92,9 +102,15 @@ def _write_rows(conn, parts: list[tuple]) -> None:
 
 def add_items(engine: Engine, tagged: Iterable[TaggedItem], *, dry_run: bool = False) -> tuple[int, int]:
     """Store tagged items that are not stored yet, one transaction per batch; returns (new, already present)."""
+    return add_rows(engine, map(rows_of, tagged), dry_run=dry_run)
+
+
+def add_rows(engine: Engine, rows: Iterable[Rows], *, dry_run: bool = False) -> tuple[int, int]:
+    """Store the rows of items (`rows_of`) that are not stored yet, one transaction per batch; returns (new,
+    already present)."""
     new = present = 0
-    batch: list[TaggedItem] = []
-    for t in tagged:
+    batch: list[Rows] = []
+    for t in rows:
         batch.append(t)
         if len(batch) >= BATCH:
             n, p = _add_batch(engine, batch, dry_run)
@@ -105,9 +121,7 @@ def add_items(engine: Engine, tagged: Iterable[TaggedItem], *, dry_run: bool = F
     return new, present
 
 
-def _add_batch(
-    engine: Engine, batch: Sequence[TaggedItem], dry_run: bool = False, attempts: int = 10
-) -> tuple[int, int]:
+def _add_batch(engine: Engine, batch: Sequence[Rows], dry_run: bool = False, attempts: int = 10) -> tuple[int, int]:
     """Store the items of `batch` not stored yet, in one transaction; returns (new, already present).
 
     Another process may store some of the same items at the same time. On SQLite the write lock is taken first
@@ -115,16 +129,17 @@ def _add_batch(
     show up as a duplicate key, or a deadlock, when they are written: the transaction is rolled back and run
     again after a short randomized pause, reading the stored ids afresh, until it writes only fresh items.
     Rows are written in id order, so two writers of the same ids wait for each other rather than deadlock."""
-    unique = sorted({t.item.id: t for t in batch}.values(), key=lambda t: t.item.id)
+    unique = sorted({t[0][0]: t for t in batch}.values(), key=lambda t: t[0][0])
     repeated = len(batch) - len(unique)
     for attempt in range(attempts):
         try:
             with engine.connect() if dry_run else writing(engine) as conn:  # a dry run writes nothing: no lock
-                existing = set(conn.scalars(select(items.c.id).where(items.c.id.in_([t.item.id for t in unique]))))
-                fresh = [t for t in unique if t.item.id not in existing]
+                existing = set(conn.scalars(select(items.c.id).where(items.c.id.in_([t[0][0] for t in unique]))))
+                fresh = [t for t in unique if t[0][0] not in existing]
                 if fresh and not dry_run:
                     now = datetime.now(UTC)
-                    _write_rows(conn, [_rows(t, now) for t in fresh])
+                    stamped = [((*r[0][:ADDED_AT], now, *r[0][ADDED_AT + 1 :]), *r[1:]) for r in fresh]
+                    _write_rows(conn, stamped)
             return len(fresh), len(existing) + repeated
         except DBAPIError as err:
             if attempt == attempts - 1 or not retryable(err):
