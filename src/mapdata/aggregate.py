@@ -278,8 +278,6 @@ def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
             "countries": pos.map(_joined(tags[~is_org], "actor")),
             "organisations": pos.map(_joined(orgs, "actor")),
             "tone": items["tone"],
-            # p(the tone is right), calibrated; 1.0: an analyst set or confirmed it; empty: not known
-            "tone_confidence": items.get("confidence", np.nan),
             "lead_actor": items["lead_actor"].map(lambda k: split_key(k)[0] if isinstance(k, str) else ""),
             "text": items["text"],
             "source": items["source"],
@@ -287,6 +285,9 @@ def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
             "id": items["id"],
             "story": items["story"],  # the id of the story's first report: rows that share it report one event
             "reports": items["reports"],
+            # p(the tone is right), calibrated; 1.0: an analyst set or confirmed it; empty: not known. Last, so
+            # that the columns before it keep their places in a reader's spreadsheet
+            "tone_confidence": items.get("confidence", np.nan),
         }
     )
     for column in ("topics", "countries", "organisations"):
