@@ -218,3 +218,15 @@ def test_the_verdict_does_not_depend_on_the_process_hash_seed(tmp_path):
         assert run.returncode == 0, run.stderr
         digests.add(run.stdout.strip())
     assert len(digests) == 1
+
+
+def test_an_items_scores_do_not_depend_on_the_items_batched_with_it(labelled):
+    # an ingest tags in batches of 2,000 on worker processes, a re-tag or a correction one item or another batch:
+    # a near tie between two tones must come out the same every time, to the last bit
+    model = Classifier.from_file(weights_file())
+    features = [e.features for group in labelled.values() for e in group]
+    together = model.logits_many(features)
+    for start in (0, 1, 7):
+        np.testing.assert_array_equal(model.logits_many(features[start : start + 300]), together[start : start + 300])
+    alone = np.vstack([model.logits_many([f]) for f in features[:200]])
+    np.testing.assert_array_equal(alone, together[:200])

@@ -93,11 +93,11 @@ def _feature_rows(features: Features, word_rows: Mapping[bytes, int], rows: list
             if value:
                 rows.append(_SCORE_ROWS[label])
                 values.append(value)
-    found = [row for row in map(word_rows.get, _tokens(features.words)) if row is not None]
+    found = set(map(word_rows.get, _tokens(features.words)))
+    found.discard(None)
     # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
     # two tones must not flip between the ingest and a later re-tag
-    found.sort()
-    rows += found
+    rows += sorted(found)
     values += [1.0] * len(found)
 
 
@@ -201,37 +201,20 @@ class Classifier:
         self._rows = _word_rows(vocabulary)
 
     def logits_many(self, items: Sequence[Features]) -> np.ndarray:
-        """The raw score of every label (columns: topics, then tones) for each item: the dense features as one
-        matrix product, the words (each counts once per item) as one gather and one sum per item."""
-        n = len(items)
-        if not n:
+        """The raw score of every label (columns: topics, then tones) for each item: one gather and one sum for the
+        batch. Each item's features are summed one after another in a fixed order, never by a matrix product,
+        whose blocking depends on the batch: an item's scores must not change with the items batched with it
+        (a near tie between two tones would flip between an ingest and a later re-tag)."""
+        rows: list[int] = []
+        values: list[float] = []
+        starts = []
+        for features in items:
+            starts.append(len(rows))
+            _feature_rows(features, self._rows, rows, values)
+        if not items:
             return np.zeros((0, len(LABELS)))
-        dense = [[0.0] * len(DENSE) for _ in range(n)]
-        get = self._rows.get
-        offset = len(DENSE)
-        words: list[int] = []
-        starts: list[int] = []
-        owners: list[int] = []
-        for i, features in enumerate(items):
-            row = dense[i]
-            row[_BIAS_ROW] = 1.0
-            row[_ACTORS_ROW] = min(features.actors, 4) / 2.0
-            for scores in (features.topic_scores, features.tone_scores):
-                for label, value in scores.items():
-                    row[_SCORE_ROWS[label]] = value
-            found = set(map(get, _tokens(features.words)))
-            found.discard(None)
-            if found:
-                starts.append(len(words))
-                owners.append(i)
-                # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie
-                # between two tones must not flip between the ingest and a later re-tag
-                words += sorted(found)
-        z = np.asarray(dense) @ self.dense
-        if words:
-            gathered = self.word_weights[np.asarray(words) - offset]
-            z[owners] += np.add.reduceat(gathered, starts, axis=0)
-        return z
+        gathered = self._weights[rows] * np.asarray(values)[:, None]
+        return np.add.reduceat(gathered, starts, axis=0)
 
     def predict_many(self, items: Sequence[Features]) -> list[Prediction]:
         """Topics (1 to max_topics, likeliest first) and tone of each item, with their calibrated probabilities."""
