@@ -230,3 +230,13 @@ def test_an_items_scores_do_not_depend_on_the_items_batched_with_it(labelled):
         np.testing.assert_array_equal(model.logits_many(features[start : start + 300]), together[start : start + 300])
     alone = np.vstack([model.logits_many([f]) for f in features[:200]])
     np.testing.assert_array_equal(alone, together[:200])
+
+
+def test_confidences_are_calibrated_on_briefs_no_weight_was_learned_from():
+    # tests/data/blind_briefs.jsonl: written blind from the taxonomy, never learned from (see its README)
+    from mapdata.evaluate import evaluate
+
+    scores, _ = evaluate(Path(__file__).parent / "data" / "blind_briefs.jsonl")
+    assert scores.items == 200
+    assert scores.tone_ece <= 0.10  # the bound on the tone confidence's calibration error
+    assert scores.unsure_error_share >= 0.40  # the least sure fifth holds at least twice its share of tone errors
