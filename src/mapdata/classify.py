@@ -169,6 +169,19 @@ def expected_calibration_error(confidence: Sequence[float], right: Sequence[bool
     )
 
 
+UNSURE_SHARE = 0.2  # the least confident share of items that a review queue would show first
+
+
+def unsure_error_share(toned: list[tuple[float, bool]], share: float = UNSURE_SHARE) -> float | None:
+    """Of all tone errors, the share found among the `share` least confident items (ties broken by order);
+    review time is well spent when this is well above `share`."""
+    errors = sum(not right for _, right in toned)
+    if not errors:
+        return None
+    ranked = sorted(range(len(toned)), key=lambda i: toned[i][0])[: max(1, round(share * len(toned)))]
+    return sum(not toned[i][1] for i in ranked) / errors
+
+
 class Prediction(NamedTuple):
     """The learned layer's verdict on one item, with calibrated probabilities."""
 
@@ -445,8 +458,6 @@ def tone_confidence_error(predictions: Iterable[tuple[Example, Prediction]]) -> 
 def _fold(name: str, predictions: list[tuple[Example, Prediction]]) -> FoldScore:
     topic_f1, tone_accuracy = score(predictions)
     lexicon_f1, lexicon_tone = score((e, e.lexicon) for e, _ in predictions)
-    from .evaluate import unsure_error_share  # one definition of the measure, with `mapdata evaluate`
-
     toned = [(p.tone_confidence, p.tone == e.tone) for e, p in predictions if e.tone is not None]
     return FoldScore(
         name,

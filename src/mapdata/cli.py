@@ -83,7 +83,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
             f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
             f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
         )
-        for row in cross_validate({name: group for name, group in sets.items() if group}):
+        for row in cross_validate(sets):
             print(
                 f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                 f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
@@ -97,7 +97,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     if not examples:
         raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
     out = Path(args.output) if args.output else weights_file()
-    model = learn_calibrated({name: group for name, group in sets.items() if group})
+    model = learn_calibrated(sets)
     tmp = out.with_name(out.name + ".tmp")
     model.to_file(tmp)
     os.replace(tmp, out)

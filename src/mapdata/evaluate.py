@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .classify import Example, expected_calibration_error
+from .classify import UNSURE_SHARE, Example, expected_calibration_error, unsure_error_share
 from .errors import InputError
 from .feeds import read_json_lines, split_lines
 from .models import TONES, TOPICS, Item
@@ -50,19 +50,6 @@ class Scores:
         ]
         width = max(len(r[0]) for r in rows)
         return "\n".join(f"{name:<{width}}  {value:>6}" for name, value in rows)
-
-
-UNSURE_SHARE = 0.2  # the least confident share of items that a review queue would show first
-
-
-def unsure_error_share(toned: list[tuple[float, bool]], share: float = UNSURE_SHARE) -> float | None:
-    """Of all tone errors, the share found among the `share` least confident items (ties broken by order);
-    review time is well spent when this is well above `share`."""
-    errors = sum(not right for _, right in toned)
-    if not errors:
-        return None
-    ranked = sorted(range(len(toned)), key=lambda i: toned[i][0])[: max(1, round(share * len(toned)))]
-    return sum(not toned[i][1] for i in ranked) / errors
 
 
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:

@@ -94,9 +94,8 @@ def ingest_records(
     tagger = tagger or tagger_for(engine)
     result = result or IngestResult()
     added = result.new
-    earlier: dict[
-        str, tuple[str, date | None, str]
-    ] = {}  # a dry run stores nothing: ids it has seen (text, date, origin)
+    # a dry run stores nothing: the ids it has seen, with their text, date and origin
+    earlier: dict[str, tuple[str, date | None, str]] = {}
 
     def dated() -> Iterator[Item]:
         for record in records:

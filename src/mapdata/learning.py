@@ -48,24 +48,32 @@ def corrected_examples(engine: Engine, tagger: Tagger) -> list[Example]:
     return examples
 
 
+def rules_tagger() -> Tagger:
+    """The default tagger without its learned layer (what learning starts from), sharing its built matcher."""
+    rules = copy.copy(default_tagger())
+    rules.classifier = None
+    return rules
+
+
 def labelled_sets(engine: Engine | None, files: Sequence[str | Path]) -> dict[str, list[Example]]:
-    """The labelled files' briefs, by file name, and with an engine the analysts' corrected items as one more set."""
-    rules = Tagger(default_tagger().gaz, default_tagger().lexicon, learned=False)
+    """The labelled files' briefs, by file name, and with an engine the analysts' corrected items as one more set
+    (`CORRECTIONS_SET`); a set with no labelled topics or tone is left out."""
+    rules = rules_tagger()
     sets = {Path(name).name: labelled_examples(name, rules) for name in files}
     if engine is not None:
         sets[CORRECTIONS_SET] = corrected_examples(engine, rules)
-    return sets
+    return {name: group for name, group in sets.items() if group}
 
 
 def learn_with_corrections(engine: Engine, files: Sequence[str | Path] | None = None, account: str = "") -> Learned:
     """Learn topic and tone weights from the labelled files (default: data/briefs) and the stored corrections, and
     keep them in the database as the weights every tagger of this database uses."""
     sets = labelled_sets(engine, files if files is not None else settings.training_sets())
-    corrected = len(sets[CORRECTIONS_SET])
+    corrected = len(sets.get(CORRECTIONS_SET, ()))
     briefs = sum(len(group) for name, group in sets.items() if name != CORRECTIONS_SET)
     if not corrected:
         raise InputError("no corrected or confirmed items in the database yet: review some on the Data page first")
-    model = learn_calibrated({name: group for name, group in sets.items() if group})
+    model = learn_calibrated(sets)
     who = account or accounts.cli_account()
     with store.writing(engine) as conn:
         model_id = store.save_model(conn, model.to_text(), who, briefs, corrected)

@@ -69,17 +69,18 @@ def map_batches(work: Callable[[list[Item]], T], items: Iterable[list[Item]], wo
     with multiprocessing.get_context("fork").Pool(workers) as pool:
         pending: deque = deque(pool.apply_async(work, (batch,)) for batch in (first, second))
         failure: Exception | None = None
+        reading = True
         while pending:
-            if failure is None and len(pending) < 2 * workers:
+            if reading and len(pending) < 2 * workers:
                 try:
                     batch = next(it, None)
                 except Exception as err:  # finish what was read, then raise
-                    failure = err
+                    failure, reading = err, False
                     continue
                 if batch is not None:
                     pending.append(pool.apply_async(work, (batch,)))
                     continue
-                failure = StopIteration()  # nothing more to read
+                reading = False  # nothing more to read
             yield pending.popleft().get()
-        if failure is not None and not isinstance(failure, StopIteration):
+        if failure is not None:
             raise failure
