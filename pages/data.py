@@ -15,6 +15,7 @@ from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
 from mapdata.frames import by_ids
 from mapdata.ingest import NO_DATE, ingest_result
+from mapdata.language import label as language_label
 from mapdata.learning import tagger_for
 from mapdata.markup import actor_name, item_html
 from mapdata.models import TONES, TOPICS, Correction, split_key
@@ -116,6 +117,7 @@ def preview(read: ReadResult, key: str, undated_day: date | None = None) -> None
             rows.append(
                 {
                     "date": tagged.item.date,
+                    "language": language_label(tagged.lang),
                     "countries": ", ".join(tagged.countries),
                     "organisations": ", ".join(tagged.organisations),
                     "topics": ", ".join(tagged.topics),

@@ -17,6 +17,7 @@ import streamlit as st
 from mapdata import gazetteer
 from mapdata.filters import Filters
 from mapdata.frames import Frames
+from mapdata.language import label as language_label
 from mapdata.models import ORG_PREFIX, TONES, TOPICS
 
 BOUND = "query-params"
@@ -48,6 +49,15 @@ def draw(data: Frames) -> None:
         "Organisations", organisations, key="orgs", format_func=_org_label, placeholder="All organisations", bind=BOUND
     )
     bar.multiselect("Tone", TONES, key="tone", placeholder="Any tone", bind=BOUND)
+    bar.multiselect(
+        "Language",
+        _language_options(data),
+        key="lang",
+        format_func=language_label,
+        placeholder="Any language",
+        bind=BOUND,
+        help="The language each item is written in, as detected (or as its feed declares, for a text too short to tell)",
+    )
     bar.slider(
         "Tone confidence at least",
         min_value=0.0,
@@ -97,6 +107,7 @@ def filters(data: Frames) -> Filters:
         min_items=int(state.get("min") or 1),
         every_report=bool(state.get("reports")),
         min_confidence=float(state.get("sure") or 0.0),
+        languages=tuple(state.get("lang") or ()),
     )
 
 
@@ -110,7 +121,7 @@ def reset(low: date, high: date) -> None:
     """Every filter back to its default (a callback: it runs before the rerun the button triggers)."""
     state = st.session_state
     state["dates"] = (low, high)
-    for key in ("topics", "countries", "orgs", "tone"):
+    for key in ("topics", "countries", "orgs", "tone", "lang"):
         state[key] = []
     state["q"] = ""
     state["border"] = False
@@ -153,3 +164,11 @@ def _actor_options(data: Frames) -> tuple[list[str], list[str]]:
     countries = sorted((k for k in keys if not k.startswith(ORG_PREFIX)), key=_name)
     organisations = sorted(k.removeprefix(ORG_PREFIX) for k in keys if k.startswith(ORG_PREFIX))
     return countries, organisations
+
+
+def _language_options(data: Frames) -> list[str]:
+    """The languages of the stored items, commonest first."""
+    if "lang" not in data.items:
+        return []
+    counts = data.items["lang"].astype(object).fillna("").value_counts()
+    return [str(code) for code in counts.index]

@@ -101,7 +101,7 @@ def test_dry_run_stores_nothing(any_engine):
 
 def test_schema_is_versioned_by_alembic(any_engine):
     with any_engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0006"
+        assert conn.execute(text("select version_num from alembic_version")).scalar() == "0007"
     store.migrate(any_engine)  # a second run is a no-op
 
 

@@ -159,7 +159,7 @@ def test_first_sentence_ignores_abbreviations():
 
 
 def test_tag_output_record_shape():
-    record = tag("Belarus thanked Russia.").to_json()
+    record = tag("Belarus thanked Russia for the delivery of the gas.").to_json()
     assert set(record) == {
         "id",
         "date",
@@ -170,7 +170,9 @@ def test_tag_output_record_shape():
         "lead_actor",
         "evidence",
         "confidence",
+        "lang",
     }
+    assert record["lang"] == "en"
     assert record["evidence"][0] == {"actor": "BY", "text": "Belarus", "start": 0, "end": 7, "kind": "name"}
     # a probability for the tone and for each topic given, in [0, 1]
     assert set(record["confidence"]) == {"tone", "topics"}

@@ -288,6 +288,7 @@ def item_table(frames: Frames, limit: int | None = None) -> pd.DataFrame:
             # p(the tone is right), calibrated; 1.0: an analyst set or confirmed it; empty: not known. Last, so
             # that the columns before it keep their places in a reader's spreadsheet
             "tone_confidence": items.get("confidence", np.nan),
+            "lang": items["lang"].astype(object).fillna("") if "lang" in items else "",  # ISO 639-1, as detected
         }
     )
     for column in ("topics", "countries", "organisations"):

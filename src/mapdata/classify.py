@@ -31,9 +31,10 @@ DENSE: tuple[str, ...] = (*(f"lexicon:{label}" for label in LABELS), "actors", "
 WORD_PREFIX = "word:"
 _SCORE_ROWS = {label: i for i, label in enumerate(LABELS)}  # the lexicon:<label> rows come first, in LABELS order
 _ACTORS_ROW, _BIAS_ROW = DENSE.index("actors"), DENSE.index("bias")
-_TOKEN = re.compile(r"[a-z]+")
-# bytes.translate table for the same words as _TOKEN: every byte but a-z becomes a space
-_LETTERS = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+_TOKEN = re.compile(r"[a-z_]+")
+# bytes.translate table for the same words as _TOKEN: every byte but a-z and "_" becomes a space (the words of the
+# other languages are written "ru_sankc", their language, "_" and the ASCII spelling of their key: tagging/languages.py)
+_LETTERS = bytes(c if 97 <= c <= 122 or c == 95 else 32 for c in range(256))
 
 
 class Features(NamedTuple):
@@ -74,7 +75,7 @@ LEARN = LearnParams()
 
 
 def _tokens(text: str) -> set[bytes]:
-    """The distinct words (runs of a-z) of a folded, lower-cased text, as ASCII bytes."""
+    """The distinct words (runs of a-z and "_") of a folded, lower-cased text, as ASCII bytes."""
     return set(text.encode("ascii", "replace").translate(_LETTERS).split())
 
 

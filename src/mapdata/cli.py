@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import json
 import os
@@ -39,26 +40,31 @@ def _cmd_tag(args: argparse.Namespace) -> int:
                 yield record
 
     out = sys.stdout.buffer
-    for chunk in pool.map_batches(_tag_json_lines, pool.batches(items()), pool.workers_for(args.workers)):
+    work = functools.partial(_tag_json_lines, lang=args.lang)
+    for chunk in pool.map_batches(work, pool.batches(items()), pool.workers_for(args.workers)):
         out.write(chunk)
     out.flush()
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
-def _tag_json_lines(batch: list) -> bytes:
+def _tag_json_lines(batch: list, lang: str | None = None) -> bytes:
     """`mapdata tag`'s output for a batch of items: one JSON object per line (run in a worker process)."""
     import orjson
 
     from .tagging import default_tagger
 
-    return b"".join(orjson.dumps(t.to_json()) + b"\n" for t in default_tagger().tag_many(batch))
+    return b"".join(orjson.dumps(t.to_json()) + b"\n" for t in default_tagger().tag_many(batch, lang))
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluate import evaluate
+    from .evaluate import evaluate, languages_of
 
     scores, misses = evaluate(args.gold)
     print(scores.table())
+    languages = languages_of(args.gold)
+    if len(languages) > 1:
+        for lang in languages:  # a mixed file: each language's scores as well
+            print(f"\n{lang}\n" + evaluate(args.gold, lang=lang)[0].table())
     if args.show_errors:
         for miss in misses:
             print(json.dumps(miss, ensure_ascii=False))
@@ -351,6 +357,12 @@ def build_parser() -> argparse.ArgumentParser:
     tag = sub.add_parser("tag", help="tag a feed file and print one JSON object per item")
     tag.add_argument("file", help="a feed: seed text, JSON Lines with id and text, CSV/TSV, JSON array, RSS or Atom")
     tag.add_argument("--workers", type=int, help="processes that tag (default: one per core)")
+    tag.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="every item is in this language (ISO 639-1: en, ru, uk, pl, de, fr, es): no detection; by default "
+        "each item's language is detected, a feed's declared language deciding for texts too short to tell",
+    )
     tag.set_defaults(run=_cmd_tag)
     ev = sub.add_parser("evaluate", help="score the tagger against a labelled JSON Lines file")
     ev.add_argument(

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .classify import UNSURE_SHARE, Example, expected_calibration_error, unsure_error_share
 from .errors import InputError
 from .feeds import read_json_lines, split_lines
 from .models import TONES, TOPICS, Item
-from .tagging import Tagger, default_tagger, involved
+from .tagging import Tagger, default_tagger
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Scores:
     lead_accuracy: float | None
     tone_ece: float | None = None  # expected calibration error of the tone confidence
     unsure_error_share: float | None = None  # share of the tone errors among the least confident fifth of items
+    lang_accuracy: float | None = None  # share of the items whose language was told right (golds that give it)
 
     def table(self) -> str:
         """A plain-text table of the scores."""
@@ -47,6 +49,7 @@ class Scores:
             ("lead-actor accuracy", fmt(self.lead_accuracy)),
             ("tone confidence ECE", fmt(self.tone_ece)),
             (f"least-sure {UNSURE_SHARE:.0%}: tone errors", fmt(self.unsure_error_share)),
+            ("language identified", fmt(self.lang_accuracy)),
         ]
         width = max(len(r[0]) for r in rows)
         return "\n".join(f"{name:<{width}}  {value:>6}" for name, value in rows)
@@ -69,38 +72,56 @@ def _read_gold(path: str | Path) -> tuple[list[dict], list[Item]]:
     read = read_json_lines(iter(lines), str(path))
     if read.rejected:
         raise InputError(read.rejected[0].reason, str(path), read.rejected[0].line)
+    # a gold's "lang" is the answer, not what a feed declares: the tagger must tell the language from the text
+    items = [replace(item, lang="") for item in read.items]
     numbered = [(number, json.loads(line)) for number, line in enumerate(lines, start=1) if line.strip()]
     for number, gold in numbered:
         if gold.get("topics") is not None and not set(gold["topics"]) <= set(TOPICS):
             raise InputError(f"unknown topic in {gold['topics']}", str(path), number)
         if gold.get("tone") and gold["tone"] not in TONES:
             raise InputError(f"unknown tone {gold['tone']!r}", str(path), number)
-    return [gold for _, gold in numbered], read.items
+    return [gold for _, gold in numbered], items
+
+
+def gold_language(gold: dict) -> str:
+    """The language of a labelled brief: its "lang", English when it gives none (the sets written before)."""
+    return gold.get("lang") or "en"
+
+
+def languages_of(path: str | Path) -> list[str]:
+    """The languages of a labelled file's briefs, commonest first."""
+    golds, _ = _read_gold(path)
+    return [lang for lang, _ in Counter(map(gold_language, golds)).most_common()]
 
 
 def labelled_examples(path: str | Path, tagger: Tagger) -> list[Example]:
     """The briefs of a gold file with topics or tone, as examples for `classify.learn`."""
     examples = []
-    for gold, item in zip(*_read_gold(path), strict=True):
+    golds, items = _read_gold(path)
+    for gold, tagged in zip(golds, tagger.tag_many(items), strict=True):
         if gold.get("topics") is None and not gold.get("tone"):
             continue
-        countries, organisations = involved(tagger.actors.tag(item.text))
-        actors = len(countries) + len(organisations)
-        features, verdict = tagger.features(item.text, actors)
+        actors = len(tagged.countries) + len(tagged.organisations)
+        features, verdict = tagger.features(tagged.item.text, actors, tagged.lang)
         topics = frozenset(gold["topics"]) if gold.get("topics") is not None else None
         examples.append(Example(features, verdict, topics, gold.get("tone") or None))
     return examples
 
 
-def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, list[dict]]:
-    """Tag every text of a gold file and score it; also returns the items that were not exactly right."""
+def evaluate(path: str | Path, tagger: Tagger | None = None, lang: str | None = None) -> tuple[Scores, list[dict]]:
+    """Tag every text of a gold file (or only those in language `lang`) and score it; also returns the items that
+    were not exactly right."""
     tagger = tagger or default_tagger()
     golds, items = _read_gold(path)
+    if lang is not None:
+        chosen = [i for i, gold in enumerate(golds) if gold_language(gold) == lang]
+        golds, items = [golds[i] for i in chosen], [items[i] for i in chosen]
     counts = {"c": [0, 0, 0], "o": [0, 0, 0], "t": [0, 0, 0]}
     exact = tone_ok = tone_n = lead_ok = lead_n = 0
     has_orgs = has_topics = False
     misses = []
     toned: list[tuple[float, bool]] = []  # (tone confidence, right) of the items with a gold tone
+    lang_ok = lang_n = 0
     for gold, result in zip(golds, tagger.tag_many(items), strict=True):
         for key, field, predicted in (
             ("c", "countries", result.countries),
@@ -119,6 +140,9 @@ def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, li
             counts[key][2] += len(g - p)
         ok = set(gold.get("countries") or []) == set(result.countries)
         exact += ok
+        if gold.get("lang"):
+            lang_n += 1
+            lang_ok += gold["lang"] == result.lang
         if gold.get("tone"):
             tone_n += 1
             tone_ok += gold["tone"] == result.tone
@@ -154,6 +178,7 @@ def evaluate(path: str | Path, tagger: Tagger | None = None) -> tuple[Scores, li
             lead_accuracy=lead_ok / lead_n if lead_n else None,
             tone_ece=expected_calibration_error(*zip(*toned)) if toned else None,
             unsure_error_share=unsure_error_share(toned),
+            lang_accuracy=lang_ok / lang_n if lang_n else None,
         ),
         misses,
     )

@@ -59,6 +59,7 @@ def jsonl_records(frames: Frames) -> Iterator[dict]:
             "text": row.text,
             "source": row.source,
             "url": row.url,
+            "lang": getattr(row, "lang", "") or "",
             "story": row.story,
             "countries": sorted({e["actor"] for e in found if not e["organisation"]}),
             "organisations": sorted({e["actor"] for e in found if e["organisation"]}),

@@ -27,6 +27,7 @@ class Filters:
     min_items: int = 1  # actors (and their lines) with fewer items in the view are hidden
     every_report: bool = False  # count every report; by default the reports of one story count once
     min_confidence: float = 0.0  # items whose tone is less certain (or of unknown certainty) are left out
+    languages: tuple[str, ...] = field(default=())  # ISO 639-1 codes; "" is an item whose language is not known
 
     @property
     def active(self) -> bool:
@@ -47,6 +48,9 @@ class Filters:
         if self.min_confidence > 0:
             sure = items["confidence"].to_numpy(dtype=float) if "confidence" in items else np.full(len(items), np.nan)
             rows &= np.nan_to_num(sure, nan=-1.0) >= self.min_confidence
+        if self.languages:
+            langs = items["lang"].astype(object).fillna("").to_numpy() if "lang" in items else np.full(len(items), "")
+            rows &= np.isin(langs, list(self.languages))
         if self.search:
             needle = self.search.casefold()
             folded = frames.folded[items.index.to_numpy()]

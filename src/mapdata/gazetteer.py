@@ -247,7 +247,7 @@ def countryinfo_by_code() -> dict[str, dict]:
 _CACHE_FORMAT = 1
 
 
-def _cache_key() -> str:
+def cache_key() -> str:
     """Changes whenever a data file, a data package or this module changes."""
     digest = hashlib.sha256(f"{_CACHE_FORMAT}".encode())
     for path in sorted(settings.data_dir().glob("*")):
@@ -264,7 +264,7 @@ def load() -> Gazetteer:
     """The gazetteer, from the on-disk index when data/ and the packages are unchanged, else built afresh
     (about 2 s) and saved for the next process."""
     folder = settings.cache_dir()
-    path = folder / f"gazetteer-{_cache_key()}.pickle"
+    path = folder / f"gazetteer-{cache_key()}.pickle"
     try:
         with path.open("rb") as handle:
             return pickle.load(handle)

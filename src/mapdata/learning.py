@@ -43,7 +43,7 @@ def corrected_examples(engine: Engine, tagger: Tagger) -> list[Example]:
     confirmed, the topics only if one was added or removed or the item confirmed."""
     examples = []
     for stored, actors, topics, tone in store.reviewed(engine):
-        features, verdict = tagger.features(stored.item.text, actors)
+        features, verdict = tagger.features(stored.item.text, actors, stored.item.lang or None)
         examples.append(Example(features, verdict, topics, tone))
     return examples
 

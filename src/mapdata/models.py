@@ -66,14 +66,23 @@ class Item:
     source: str = ""
     url: str = ""
     origin: str = ""  # file and line it came from, for messages
+    lang: str = ""  # the language the feed declares for it (ISO 639-1), if any: used when the text is too short
 
     @classmethod
     def create(
-        cls, text: str, day: date | None, *, id: str | None = None, source: str = "", url: str = "", origin: str = ""
+        cls,
+        text: str,
+        day: date | None,
+        *,
+        id: str | None = None,
+        source: str = "",
+        url: str = "",
+        origin: str = "",
+        lang: str = "",
     ) -> Item:
         """Build an item with normalised text and, unless given, its stable id."""
         clean = normalise_text(text)
-        return cls(id=id or item_id(day, clean), date=day, text=clean, source=source, url=url, origin=origin)
+        return cls(id=id or item_id(day, clean), date=day, text=clean, source=source, url=url, origin=origin, lang=lang)
 
     def dated(self, day: date) -> Item:
         """This undated item given a date (`mapdata ingest --date`): an id made from its text is made again with
@@ -133,6 +142,7 @@ class TaggedItem:
     lead_key: str | None = None
     related: tuple[str, ...] | None = None  # the actors relation lines join the lead to; None: every other actor
     confidence: Confidence | None = None  # None: topics and tone from the lexicon's rules alone, uncalibrated
+    lang: str = ""  # the language the text is in (ISO 639-1), as detected (language.detect)
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -162,6 +172,7 @@ class TaggedItem:
         return {
             "id": self.item.id,
             "date": self.item.date.isoformat() if self.item.date else None,
+            "lang": self.lang,
             "countries": list(self.countries),
             "organisations": list(self.organisations),
             "topics": list(self.topics),

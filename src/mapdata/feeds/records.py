@@ -10,6 +10,7 @@ from datetime import date
 import orjson
 
 from ..errors import InputError
+from ..language import normalise as normalise_language
 from ..models import Item
 from .base import MAX_ID_CHARS, MAX_SOURCE_CHARS, Read, ReadResult, Rejection, collect, origin
 from .dates import parse_date
@@ -119,6 +120,9 @@ def record_item(record: object, source: str, number: int, unit: str = "line") ->
         given = record_field(fields, "id", limit=MAX_ID_CHARS)
         source_name = record_field(fields, "source", limit=MAX_SOURCE_CHARS)
         url = record_field(fields, "url", "link")
+        declared = normalise_language(record_field(fields, "lang", "language"))
     except (ValueError, TypeError) as err:
         return Rejection(source, number, str(err), unit)
-    return Item.create(text, day, id=given or None, source=source_name, url=url, origin=origin(source, number))
+    return Item.create(
+        text, day, id=given or None, source=source_name, url=url, origin=origin(source, number), lang=declared
+    )

@@ -9,6 +9,7 @@ import xml.parsers.expat
 from datetime import date
 
 from ..errors import InputError
+from ..language import normalise as normalise_language
 from ..models import Item
 from .base import MAX_SOURCE_CHARS, SNIFF_BYTES, ReadResult, Rejection, origin
 from .dates import ISO_DAY, UnknownDateForm, check_range, parse_date
@@ -42,6 +43,7 @@ def read_feed(raw: bytes, source: str) -> ReadResult:
         raise InputError(f"not an RSS or Atom feed ({found})", source)  # a verdict on the whole file: no line
     result = ReadResult(source)
     feed_title = _detail_text(parsed.feed, "title")[:MAX_SOURCE_CHARS]
+    feed_language = normalise_language(parsed.feed.get("language"))  # RSS <language>, Atom xml:lang
     for number, entry in enumerate(parsed.entries, start=1):
         try:
             text = check_text(join_title(_detail_text(entry, "title"), _detail_text(entry, "summary")))
@@ -49,8 +51,16 @@ def read_feed(raw: bytes, source: str) -> ReadResult:
         except ValueError as err:
             result.rejected.append(Rejection(source, number, str(err), unit="entry"))
             continue
+        declared = normalise_language((entry.get("title_detail") or {}).get("language")) or feed_language
         result.items.append(
-            Item.create(text, day, source=feed_title, url=str(entry.get("link") or ""), origin=origin(source, number))
+            Item.create(
+                text,
+                day,
+                source=feed_title,
+                url=str(entry.get("link") or ""),
+                origin=origin(source, number),
+                lang=declared,
+            )
         )
     return result
 

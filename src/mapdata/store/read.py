@@ -70,7 +70,7 @@ def load_versioned(
         where.append(items.c.date >= start)
     if end is not None:
         where.append(items.c.date <= end)
-    item_cols = ["id", "date", "text", "source", "url", "tone", "lead_actor", "confidence"]
+    item_cols = ["id", "date", "text", "source", "url", "tone", "lead_actor", "confidence", "lang"]
     tag_cols = ["item_id", "actor", "kind", "phrase", "start", "end", "manual"]
 
     def of_items(table: Table, columns: list[str]):
@@ -105,6 +105,7 @@ def load_versioned(
     # Few distinct values: as categoricals a filter copies small integer codes instead of a pointer per row
     # (a quarter of the time of a broad filter at 100,000 items)
     item_df["tone"] = item_df["tone"].astype("category")
+    item_df["lang"] = item_df["lang"].fillna("").astype("category")
     tag_df = tag_df.astype({"actor": "category", "kind": "category"})
     topic_df["topic"] = topic_df["topic"].astype("category")
     relation_df = relation_df.astype({"source": "category", "target": "category"})
@@ -122,7 +123,16 @@ class StoredItem:
 
 
 def _stored(row) -> StoredItem:
-    item = Item(id=row.id, date=row.date, text=row.text, source=row.source, url=row.url, origin=row.origin)
+    # the language detected when it was stored stands in for a declared one: a short text is read the same again
+    item = Item(
+        id=row.id,
+        date=row.date,
+        text=row.text,
+        source=row.source,
+        url=row.url,
+        origin=row.origin,
+        lang=getattr(row, "lang", "") or "",
+    )
     return StoredItem(item, row.tone, row.lead_actor, row.confidence)
 
 

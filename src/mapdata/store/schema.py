@@ -36,9 +36,11 @@ items = Table(
     Column("added_at", DateTime(timezone=True), nullable=False),
     Column("story", String(64)),  # migration 0005: the first item of its story; NULL until grouped (mapdata.stories)
     Column("confidence", Float),  # migration 0006: p(the tone is right), calibrated; NULL: not known
+    Column("lang", String(8), nullable=False, server_default=""),  # migration 0007: ISO 639-1, as detected
     Index("ix_items_date", "date"),
     Index("ix_items_story", "story"),
     Index("ix_items_confidence", "confidence"),
+    Index("ix_items_lang", "lang"),
 )
 tags = Table(
     "tags",
@@ -146,7 +148,19 @@ models = Table(  # topic and tone weights learned with the analysts' corrections
     Column("corrected", Integer, nullable=False, server_default="0"),  # ... and stored items an analyst checked
 )
 
-ITEM_COLUMNS = ("id", "date", "text", "source", "url", "origin", "tone", "lead_actor", "added_at", "confidence")
+ITEM_COLUMNS = (
+    "id",
+    "date",
+    "text",
+    "source",
+    "url",
+    "origin",
+    "tone",
+    "lead_actor",
+    "added_at",
+    "confidence",
+    "lang",
+)
 TAG_COLUMNS = ("item_id", "actor", "kind", "phrase", "start", "end", "manual")
 TOPIC_COLUMNS = ("item_id", "topic", "confidence")
 RELATION_COLUMNS = ("item_id", "source", "target")

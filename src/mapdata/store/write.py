@@ -30,6 +30,7 @@ BATCH = 2000  # items per transaction of an ingest; an interrupted ingest leaves
 
 Rows = tuple[tuple, list[tuple], list[tuple], list[tuple]]  # one item's row, and its tag, topic and relation rows
 ADDED_AT = ITEM_COLUMNS.index("added_at")
+CONFIDENCE = ITEM_COLUMNS.index("confidence")
 
 
 def rows_of(tagged: TaggedItem) -> Rows:
@@ -53,6 +54,7 @@ def _rows(tagged: TaggedItem, now: datetime | None) -> Rows:
         tagged.lead_key,
         now,
         sure.tone if sure else None,
+        tagged.lang,
     )
     tag_rows = [(item.id, t.key, t.kind, t.text, t.start, t.end, t.manual) for t in tagged.evidence]
     topic_p = dict(sure.topics) if sure else {}
@@ -158,7 +160,7 @@ def replace_tags(conn, tagged: TaggedItem) -> None:
     conn.execute(
         update(items)
         .where(items.c.id == item_id)
-        .values(tone=tagged.tone, lead_actor=tagged.lead_key, confidence=row[-1])
+        .values(tone=tagged.tone, lead_actor=tagged.lead_key, confidence=row[CONFIDENCE], lang=tagged.lang)
     )
     _insert(conn, tags, TAG_COLUMNS, tag_rows)
     _insert(conn, topics, TOPIC_COLUMNS, topic_rows)

@@ -19,12 +19,24 @@ NOT_SUBJECT = frozenset(
     "than like inside outside within upon".split()
 )
 # "KYIV — ", "BEIRUT (AP) — ", "WASHINGTON, Nov 3 (Reuters) - ": a wire dateline before the first sentence
+# French and Italian elide an article or preposition onto the name ("l'Iran", "d'Israël"): a word of its own
+_ELISION = re.compile(r"(?<=\b[lLdD])['’]")
 _DATELINE = re.compile(r"\s*[A-Z][A-Z'’.\- ]*[A-Z.](?:, [^—–()\n]{1,30}?)?(?: \([^()\n]{1,40}\))?\s*(?:—|–|--| - )\s*")
 
 
-def lead_actor(text: str, tags: list[Tag], first_end: int | None = None) -> Tag | None:
+ARTICLES = frozenset({"the", "a", "an"})
+
+
+def lead_actor(
+    text: str,
+    tags: list[Tag],
+    first_end: int | None = None,
+    not_subject: frozenset[str] = NOT_SUBJECT,
+    articles: frozenset[str] = ARTICLES,
+) -> Tag | None:
     """The actor that acts: the first actor of the first sentence not governed by a preposition, else the first
-    named (`first_end`: where the first sentence ends, when the caller knows)."""
+    named (`first_end`: where the first sentence ends, when the caller knows; `not_subject` and `articles`: the
+    language's prepositions and articles, English's by default)."""
     if not tags:
         return None
     end = first_sentence_end(text) if first_end is None else first_end
@@ -33,12 +45,12 @@ def lead_actor(text: str, tags: list[Tag], first_end: int | None = None) -> Tag 
     after = [t for t in tags if t.start >= dateline.end()] if dateline else tags
     first = [t for t in after if t.start < end] or after or tags
     for tag in first:
-        before = text[: tag.start].rstrip(" \"'“‘(")
-        words = before.rsplit(None, 2)[-2:]
+        before = text[: tag.start].rstrip(" \"'“‘(«„’")
+        words = _ELISION.sub(" ", before[-60:]).rsplit(None, 2)[-2:]
         previous = words[-1].lower() if words else ""
-        if previous in ("the", "a", "an") and len(words) == 2:
+        if previous in articles and len(words) == 2:
             previous = words[0].lower()
-        if previous.strip(",") not in NOT_SUBJECT:
+        if previous.strip(",") not in not_subject:
             return tag
     return first[0]
 

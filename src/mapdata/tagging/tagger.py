@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 
-from .. import gazetteer, settings
+from .. import gazetteer, language, settings
 from ..classify import Classifier, Features
 from ..gazetteer import Gazetteer
 from ..models import Confidence, Item, Tag, TaggedItem
 from ..textfold import fold
+from . import languages
 from .lead import lead_actor, related_keys
-from .lexicon import Cue, Lexicon, negation_spans, words_text
+from .lexicon import PARAMS, Cue, Lexicon, negation_spans, words_text
 from .matcher import ActorTagger
 from .sentences import sentence_ends
 
@@ -44,19 +45,40 @@ class Tagger:
         # learned=False leaves topics and tone to the lexicon's rules alone (what `mapdata learn` starts from)
         self.classifier = classifier or (Classifier.from_file(weights_file()) if learned else None)
 
-    def features(self, text: str, actors: int) -> tuple[Features, tuple[tuple[str, ...], str]]:
-        """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules alone."""
-        hits = self.lexicon.hits(text)
-        return self._features(text, hits, actors), Lexicon.decide(text, hits, actors)
+    def features(self, text: str, actors: int, lang: str | None = None) -> tuple[Features, tuple[tuple[str, ...], str]]:
+        """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules
+        alone (`lang`: the text's language when known, else it is detected)."""
+        lang = language.detect(text) if lang is None else lang
+        if lang in languages.READ:
+            pack = languages.pack(lang)
+            tokens = pack.tokens(text)
+            hits = pack.hits(text, tokens)
+            params = pack.params
+        else:
+            pack, tokens, hits, params = None, None, self.lexicon.hits(text), PARAMS
+        return (
+            self._features(text, hits, actors, pack=pack, tokens=tokens),
+            Lexicon.decide(text, hits, actors, params),
+        )
 
     @staticmethod
     def _features(
-        text: str, hits: list[tuple[int, int, Cue]], actors: int, low: str | None = None, first_end: int | None = None
+        text: str,
+        hits: list[tuple[int, int, Cue]],
+        actors: int,
+        low: str | None = None,
+        first_end: int | None = None,
+        pack: languages.Pack | None = None,
+        tokens: list | None = None,
     ) -> Features:
-        topic_scores, tone_scores = Lexicon.tally(text, hits, actors, lead_end=first_end)
+        """What the learned layer reads of an item (`pack` and `tokens`: its language's tables and its words, for a
+        language other than English)."""
+        params = pack.params if pack is not None else PARAMS
+        topic_scores, tone_scores = Lexicon.tally(text, hits, actors, params, lead_end=first_end)
         absences = [(s, e) for s, e, kind in negation_spans(hits) if kind == "absence"]
         absent = bool(absences) and not tone_scores.get("cooperation") and not tone_scores.get("conflict")
-        return Features(words_text(text, absences, low=low), topic_scores, tone_scores, actors, absent)
+        words = words_text(text, absences, low=low) if pack is None else pack.words(tokens, absences)
+        return Features(words, topic_scores, tone_scores, actors, absent)
 
     def topics_and_tone(self, text: str, actors: int) -> tuple[tuple[str, ...], str]:
         """Topics (likeliest first) and tone of a text that names `actors` countries and organisations."""
@@ -74,43 +96,55 @@ class Tagger:
         """Tag one item."""
         return self.tag_many([item])[0]
 
-    def tag_many(self, items: Sequence[Item]) -> list[TaggedItem]:
-        """Tag a batch of items (the learned layer scores a batch at once, so this is faster than one by one).
+    def tag_many(self, items: Sequence[Item], lang: str | None = None) -> list[TaggedItem]:
+        """Tag a batch of items (the learned layer scores a batch at once, so this is faster than one by one);
+        with `lang`, every item is taken to be in that language, unread by the detector.
 
         Each text is folded, and its sentences found, once for every stage that reads them."""
         found = []
+        lang_given = language.normalise(lang) if lang is not None else None
         for item in items:
             text = item.text
             folded = fold(text)
             low = folded.lower()
             ends = list(sentence_ends(text))
             first_end = ends[0] if ends else len(text)
-            tags = self.actors.tag(text, folded)
+            lang = language.detect(text, item.lang) if lang_given is None else lang_given
+            if lang in languages.READ:
+                pack = languages.pack(lang)
+                tokens = pack.tokens(text, low)
+                tags = pack.tag(text, tokens)
+                hits = pack.hits(text, tokens, low)
+                lead = lead_actor(text, tags, first_end, pack.not_subject, pack.articles)
+            else:
+                pack, tokens = None, None
+                tags = self.actors.tag(text, folded)
+                hits = self.lexicon.hits(text, low)
+                lead = lead_actor(text, tags, first_end)
             countries, organisations = involved(tags)
             actors = len(countries) + len(organisations)
-            hits = self.lexicon.hits(text, low)
-            lead = lead_actor(text, tags, first_end)
             found.append(
                 (
                     item,
                     tags,
                     countries,
                     organisations,
-                    self._features(text, hits, actors, low, first_end),
+                    self._features(text, hits, actors, low, first_end, pack, tokens),
                     hits,
                     lead,
                     ends,
+                    lang,
                 )
             )
         if self.classifier is None:
-            verdicts = [(*Lexicon.decide(f[0].text, f[5], f[4].actors), None) for f in found]
+            verdicts = [(*Lexicon.decide(f[0].text, f[5], f[4].actors, languages.params_of(f[8])), None) for f in found]
         else:
             verdicts = [
                 (p.topics, p.tone, Confidence(p.tone_confidence, tuple(zip(p.topics, p.topic_confidence))))
                 for p in self.classifier.predict_many([f[4] for f in found])
             ]
         out = []
-        for (item, tags, countries, organisations, _, _, lead, ends), (topics, tone, confidence) in zip(
+        for (item, tags, countries, organisations, _, _, lead, ends, lang), (topics, tone, confidence) in zip(
             found, verdicts
         ):
             out.append(
@@ -125,6 +159,7 @@ class Tagger:
                     lead_key=lead.key if lead else None,
                     related=related_keys(item.text, tags, lead, ends),
                     confidence=confidence,
+                    lang=lang,
                 )
             )
         return out

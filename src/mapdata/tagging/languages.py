@@ -1,0 +1,319 @@
+"""Countries, organisations and topic and tone cues in the languages other than English that the tagger reads.
+
+For each language (language.TAGGED) the phrases come, first to last (the first meaning of a phrase wins), from:
+- `data/i18n/<lang>.csv`: what the packages lack, curated (variants, demonyms and adjectives, seats of power,
+  capitals, leaders as that language writes them, organisations by their local acronyms, regions);
+- CLDR (babel): each country's name in that language, and the cities CLDR names time zones after;
+- pycountry's translations of ISO 3166 names (official and common names);
+- in the Latin-script languages, the English gazetteer's leaders and organisation acronyms, which those
+  languages write alike ("Erdoğan", "NATO").
+Topic and tone cues come from `data/i18n/lexicon_<lang>.csv`, read like data/lexicon.csv. Phrases are matched as
+sequences of word keys (morphology.py), so each is written once in its dictionary form.
+
+A language's tables take seconds to build (simplemma's dictionaries are read), so they are built the first time
+an item in that language is tagged and kept in the on-disk cache beside the gazetteer's.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import gettext
+import hashlib
+import os
+import pickle
+import re
+import threading
+from dataclasses import dataclass, replace
+from importlib import metadata
+from pathlib import Path
+
+from .. import gazetteer, language, settings
+from ..errors import DataFileError
+from ..gazetteer import Entry, Gazetteer, sovereign
+from ..models import TONES, TOPICS, Tag
+from ..textfold import fold
+from .lexicon import PARAMS, Cue, ScoreParams
+from .morphology import Morphology, PhraseIndex, build_forms, lemma_of
+
+#: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
+READ = frozenset(language.TAGGED) - {"en"}
+LATIN = frozenset({"pl", "de", "fr", "es"})
+
+# Words before an actor that make it an object or a setting rather than the one who acts (lead.NOT_SUBJECT for
+# English): each language's prepositions, and its articles that may stand between (lead.ARTICLES). As English "of",
+# the genitive's "de", "del", "des" are left out ("le Conseil de l'UE a adopté": the EU acts), and German's
+# accusative and dative articles are in ("hat den deutschen Staatsbürger verurteilt": Germany is acted on).
+NOT_SUBJECT = {
+    "ru": "в во на с со к ко из от до для против у о об обо по при над под между через без за перед из-за после "
+    "вокруг около среди",
+    "uk": "в у на з із зі до від для проти про по при над під між через без за перед після навколо серед біля",
+    "pl": "w we na z ze do od dla przeciw przeciwko o po przy nad pod między przez bez za u ku wobec przed wokół",
+    "de": "in im nach mit gegen von vom aus bei beim zu zum zur für über an am auf um durch zwischen ohne "
+    "gegenüber seit laut ins ans aufs unter vor hinter neben wegen trotz während den dem einem einen",
+    "fr": "à au aux en dans avec contre sur pour par vers chez entre depuis sans envers selon",
+    "es": "en a al con contra desde hacia para por sobre entre sin hasta tras según ante",
+}
+ARTICLES = {
+    "ru": "",
+    "uk": "",
+    "pl": "",
+    "de": "der die das ein eine einer",
+    "fr": "le la les l un une",
+    "es": "el la los las un una",
+}
+
+_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Pack:
+    """Everything the tagger needs to read one language."""
+
+    lang: str
+    morphology: Morphology
+    actors: PhraseIndex  # values: Entry
+    cues: PhraseIndex  # values: Cue
+    not_subject: frozenset[str]
+    articles: frozenset[str]
+    params: ScoreParams  # the lexicon's rules as this language needs them
+
+    def tokens(self, text: str, low: str | None = None) -> list[tuple[int, int, str, bool]]:
+        """The text's words with their keys (`low`: fold(text).lower(), when the caller has it)."""
+        return self.morphology.tokens(text, low)
+
+    def tag(self, text: str, tokens: list[tuple[int, int, str, bool]]) -> list[Tag]:
+        """Evidence for every actor the text names, in text order."""
+        out = []
+        for first, after, entry in self.actors.find(tokens):
+            if entry.actor is None:
+                continue  # a phrase that contains a name but involves no actor ("Балтийское море")
+            start, end = tokens[first][0], tokens[after - 1][1]
+            out.append(Tag(entry.actor, text[start:end], start, end, entry.kind, False))
+        return out
+
+    def words(self, tokens: list[tuple[int, int, str, bool]], absences: list[tuple[int, int]]) -> str:
+        """The words the learned layer weighs: each word's key in ASCII after the language ("ru_sankc"), so that
+        every form of a word is one feature and no word of one language is taken for another's; the words an
+        absence cue governs ("никаких признаков") are left out, as tagging.words_text does for English."""
+        lang = self.lang
+        return " ".join(
+            f"{lang}_{ascii_key(key)}"
+            for start, end, key, _ in tokens
+            if not key.startswith("=") and not any(a <= start < b for a, b in absences)
+        )
+
+    def hits(
+        self, text: str, tokens: list[tuple[int, int, str, bool]], low: str | None = None
+    ) -> list[tuple[int, int, Cue]]:
+        """Every cue in the text with its span, overlapping cues all counted (as Lexicon.hits)."""
+        low = fold(text).lower() if low is None else low
+        out = [(tokens[f][0], tokens[a - 1][1], cue) for f, a, cue in self.cues.find(tokens, every=True)]
+        out.extend((tokens[i][0], tokens[i][1], cue) for i, cue in self.cues.find_prefixes(low, tokens))
+        out.sort(key=lambda h: h[0])
+        return out
+
+
+_CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґў",
+        "a b v g d e e zh z i i k l m n o p r s t u f h c ch sh sch _ y _ e ju ja i ji je g u".split(),
+        strict=True,
+    )
+)
+_NOT_LETTER = re.compile(r"[^a-z]+")
+
+
+def ascii_key(key: str) -> str:
+    """A word's key in plain a-z: Cyrillic transliterated, anything else dropped."""
+    if not key.isascii():
+        key = "".join(_CYRILLIC.get(c, c) for c in key)
+    return _NOT_LETTER.sub("", key)
+
+
+def params_of(lang: str) -> ScoreParams:
+    """The lexicon's rules for a language: German writes every noun with a capital, so a capitalised cue inside a
+    sentence is not taken for part of a name there."""
+    return replace(PARAMS, skip_names=False) if lang == "de" else PARAMS
+
+
+def _files(lang: str) -> tuple[Path, Path]:
+    folder = settings.data_dir() / "i18n"
+    return folder / f"{lang}.csv", folder / f"lexicon_{lang}.csv"
+
+
+def _rows(path: Path, required: tuple[str, ...]):
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        return
+    except OSError as err:
+        raise DataFileError(f"{path}: cannot open ({err.strerror})") from err
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in required if c not in (reader.fieldnames or [])]
+        if missing:
+            raise DataFileError(f"{path}: header lacks {', '.join(missing)}")
+        for row in reader:
+            cells = {k: (v or "").strip() for k, v in row.items() if k}
+            if any(not cells.get(c) for c in required):
+                raise DataFileError(f"{path}, line {reader.line_num}: empty {', '.join(required)}")
+            yield reader.line_num, cells
+
+
+def _phrases(lang: str, gaz: Gazetteer) -> list[tuple[str, Entry]]:
+    """Every phrase that names an actor in this language, curated first."""
+    names, _ = _files(lang)
+    out: list[tuple[str, Entry]] = []
+    kinds = {"name", "demonym", "capital", "leader", "place", "organisation", "none"}
+    for number, row in _rows(names, ("phrase", "code", "kind")):
+        code, kind = row["code"], row["kind"]
+        if kind not in kinds:
+            raise DataFileError(f"{names}, line {number}: kind {kind!r} is not one of {', '.join(sorted(kinds))}")
+        if code == "-" or kind == "none":
+            out.append((row["phrase"], Entry(None, "none")))
+        elif kind == "organisation":
+            if code not in gaz.organisations:
+                raise DataFileError(f"{names}, line {number}: {code!r} is not a code of data/organisations.csv")
+            out.append((row["phrase"], Entry(code, "organisation")))
+        else:
+            if sovereign(code) not in gaz.country_names:
+                raise DataFileError(f"{names}, line {number}: {code!r} is not a country code")
+            out.append((row["phrase"], Entry(sovereign(code), kind)))
+    from babel import Locale
+    from babel.core import get_global
+
+    locale = Locale.parse(lang)
+    for code, name in locale.territories.items():
+        if len(code) == 2 and sovereign(code) in gaz.country_names:
+            out.append((name, Entry(sovereign(code), "name" if sovereign(code) == code else "place")))
+    import pycountry
+
+    try:
+        translate = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang]).gettext
+    except OSError:
+        translate = None
+    if translate is not None:
+        for country in pycountry.countries:
+            code = sovereign(country.alpha_2)
+            if code not in gaz.country_names:
+                continue
+            for attr in ("common_name", "name", "official_name"):
+                english = getattr(country, attr, None)
+                if english and (local := translate(english)) != english:
+                    out.append((local, Entry(code, "name" if code == country.alpha_2 else "place")))
+    # CLDR names a time zone's city only where the language writes it otherwise than the zone's id ("Europe/Berlin")
+    names = locale.time_zones
+    for zone, territory in get_global("zone_territories").items():
+        city = (names.get(zone) or {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " ")
+        if "/" in zone and sovereign(territory) in gaz.country_names and not city.startswith(("GMT", "UTC")):
+            out.append((city, Entry(sovereign(territory), "capital")))
+    if lang in LATIN:
+        for key, entry in gaz.entries.items():
+            if entry.kind == "leader" or (entry.kind == "organisation" and key.isupper() and len(key) >= 2):
+                out.append((key, entry))
+    return out
+
+
+def _cues(lang: str) -> list[tuple[str, Cue]]:
+    _, lexicon = _files(lang)
+    out = []
+    for number, row in _rows(lexicon, ("pattern", "category", "label")):
+        category, label, raw = row["category"], row["label"], row["pattern"].lower()
+        valid = (
+            (category in ("topic", "casualty") and label in TOPICS)
+            or (category == "tone" and label in TONES)
+            or (category == "negation" and label in ("-", "reversal", "hedge", "absence"))
+            or (category == "context" and label == "-")
+        )
+        try:
+            weight = float(row.get("weight") or 1.0)
+        except ValueError:
+            valid = False
+        if not valid:
+            raise DataFileError(f"{lexicon}, line {number}: bad row {row}")
+        prefix = raw.endswith("*")
+        pattern = raw.rstrip("*").strip()
+        out.append((pattern, Cue(pattern, category, label, weight, prefix)))
+    return out
+
+
+def build(lang: str, gaz: Gazetteer) -> Pack:
+    """Build a language's tables from the data files and packages (seconds: simplemma's dictionaries are read)."""
+    morphology = Morphology(lang)
+    phrases, cues = _phrases(lang, gaz), _cues(lang)
+    words = {w for phrase, _ in phrases for w in _words(phrase)}
+    words |= {w for pattern, cue in cues if not cue.prefix for w in _words(pattern)}
+    lemmas = {word: lemma_of(word, lang) for word in words}
+    forms = build_forms(lang, set(lemmas.values()), morphology)
+    for word, lemma in lemmas.items():
+        forms.setdefault(fold(word.lower()), morphology.stem_key(lemma))
+    morphology = Morphology(lang, forms)
+    actors, seen = PhraseIndex(), set()
+    for phrase, entry in phrases:
+        keys = tuple(morphology.key(w) for w in _words(phrase))
+        capital = phrase[:1].isupper()
+        if keys and (keys, capital) not in seen:
+            seen.add((keys, capital))
+            actors.add(keys, capital, entry)
+    actors.finish()
+    index = PhraseIndex()
+    for pattern, cue in cues:
+        if cue.prefix and " " not in pattern:
+            index.add_prefix(fold(pattern), cue)
+        else:
+            index.add(tuple(morphology.key(w) for w in _words(pattern)), False, cue)
+    index.finish()
+    return Pack(
+        lang,
+        morphology,
+        actors,
+        index,
+        frozenset(NOT_SUBJECT[lang].split()),
+        frozenset(ARTICLES[lang].split()),
+        params_of(lang),
+    )
+
+
+def _words(phrase: str) -> list[str]:
+    from .morphology import WORD
+
+    return WORD.findall(phrase)
+
+
+def _cache_key(lang: str) -> str:
+    digest = hashlib.sha256(f"{_FORMAT}:{lang}:{gazetteer.cache_key()}".encode())
+    for path in _files(lang):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    for module in ("languages.py", "morphology.py", "lexicon.py"):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    for package in ("simplemma", "pystemmer", "babel", "pycountry"):
+        digest.update(f"{package}={metadata.version(package)}".encode())
+    return digest.hexdigest()[:20]
+
+
+_lock = threading.Lock()
+
+
+@functools.cache
+def pack(lang: str) -> Pack:
+    """A language's tables, from the on-disk cache when nothing they come from has changed, else built and saved."""
+    with _lock:
+        folder = settings.cache_dir()
+        path = folder / f"language-{lang}-{_cache_key(lang)}.pickle"
+        try:
+            with path.open("rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            pass
+        built = build(lang, gazetteer.load())
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_suffix(f".{os.getpid()}.tmp")
+            with temporary.open("wb") as handle:
+                pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            temporary.replace(path)
+        except OSError:
+            pass
+        return built

@@ -1,0 +1,178 @@
+"""Words of an inflected language reduced to one match key per lexeme, so that a phrase written once in its
+dictionary form ("Беларусь", "Polska", "Frankreich") matches every form the news writes ("в Беларуси",
+"w Polsce", "Frankreichs").
+
+Two well-kept libraries do the linguistics: simplemma's dictionaries (forms to lemmas, for 50+ languages) and
+the Snowball stemmers of PyStemmer. A key is the Snowball stem of a word's lemma. The lemma catches what no
+stemmer can ("Polsce" is a form of "Polska", "Niemczech" of "Niemcy", "Kijowie" of "Kijów"); the stem catches the
+forms of names simplemma has never seen ("Лукашенку", "Сийярто", "Selenskyjs").
+
+simplemma's dictionaries are large (Polish alone takes 3 s and 400 MB to load), so they are read only when a
+language's tables are built: for the lemmas that the data files use, every form that simplemma knows is
+written into a plain dictionary, and that (kept in the on-disk cache) is all the tagger holds at run time.
+Measured against calling simplemma on every word in docs/languages.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import Stemmer
+
+from ..textfold import fold
+
+#: Snowball has no Ukrainian stemmer; the Russian one strips the endings the two languages share
+SNOWBALL = {"ru": "russian", "uk": "russian", "pl": "polish", "de": "german", "fr": "french", "es": "spanish"}
+#: the key of an acronym is this and the acronym, lower-cased: no lemma or stem of a word can start with it
+ACRONYM = "="
+#: a stem shorter than this says too little ("мал" would join Мали to малый): the lemma is the key instead
+MIN_STEM = 4
+
+# A word: letters and digits, with inner dots for "EE.UU." and "U.S." (the last dot left out, as a sentence's is);
+# apostrophes and hyphens split words, so that "l'Iran" is "l" and "Iran" and "Kreml-Sprecher" is "Kreml" and
+# "Sprecher".
+WORD = re.compile(r"\w+(?:\.\w+)*")
+
+
+class Morphology:
+    """The match key of any word of one language."""
+
+    def __init__(self, lang: str, forms: dict[str, str] | None = None) -> None:
+        self.lang = lang
+        self.forms = forms or {}  # folded lower-case form -> key, for the lemmas the data files use
+        self._stemmer = Stemmer.Stemmer(SNOWBALL[lang])
+        self._cache: dict[str, str] = {}
+
+    def __getstate__(self) -> tuple:
+        return self.lang, self.forms
+
+    def __setstate__(self, state: tuple) -> None:
+        self.__init__(*state)
+
+    def stem_key(self, lemma: str) -> str:
+        """The key of a lemma (or of a word no dictionary knows): its stem, or itself when the stem is too short."""
+        low = fold(lemma.lower())
+        stem = self._stemmer.stemWord(low)
+        return stem if len(stem) >= MIN_STEM else low
+
+    def key(self, word: str) -> str:
+        """The key of a word as the text writes it. An acronym ("LAS", "ЕС", "UE") is its own key: lemmatised, it
+        would be another word ("las" is a form of the Spanish article "el")."""
+        if len(word) > 1 and word.isupper():
+            return ACRONYM + fold(word.lower())
+        return self.key_of_low(fold(word.lower()))
+
+    def key_of_low(self, low: str) -> str:
+        """The key of a word already folded and lower-cased."""
+        key = self.forms.get(low)
+        if key is None:
+            key = self._cache.get(low)
+            if key is None:
+                if len(self._cache) > 200_000:
+                    self._cache.clear()  # bounded: a long-running dashboard reads unbounded vocabulary
+                key = self._cache[low] = self.stem_key(low)
+        return key
+
+    def tokens(self, text: str, low: str | None = None) -> list[tuple[int, int, str, bool]]:
+        """Each word of the text: (start, end, key, capitalised); `low` is fold(text).lower() when the caller has it
+        (the same length as the text, so the offsets hold for both)."""
+        low = fold(text).lower() if low is None else low
+        key, forms = self.key_of_low, self.forms
+        out = []
+        for m in WORD.finditer(low):
+            start, end = m.span()
+            word = m.group()
+            if text[start:end].isupper() and end - start > 1:
+                out.append((start, end, ACRONYM + word, True))
+            else:
+                out.append((start, end, forms.get(word) or key(word), text[start].isupper()))
+        return out
+
+
+def build_forms(lang: str, lemmas: Iterable[str], morphology: Morphology) -> dict[str, str]:
+    """Every form simplemma knows of the given lemmas, folded and lower-cased, with the key of its lemma."""
+    from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+    wanted: dict[bytes, str] = {}
+    for lemma in lemmas:
+        wanted[lemma.encode()] = morphology.stem_key(lemma)
+    forms: dict[str, str] = {}
+    # a factory of our own: its dictionary is freed with it, not kept for the life of the process
+    table = DefaultDictionaryFactory(cache_max_size=1).get_dictionary(lang)
+    raw: dict[bytes, bytes] = getattr(table, "_dict", None) or {k.encode(): v.encode() for k, v in table.items()}
+    for form, lemma in raw.items():
+        key = wanted.get(lemma)
+        if key is not None:
+            forms.setdefault(fold(form.decode().lower()), key)
+    for lemma, key in wanted.items():
+        forms.setdefault(fold(lemma.decode().lower()), key)
+    return forms
+
+
+def lemma_of(word: str, lang: str) -> str:
+    """simplemma's lemma of a word (only while building a language's tables)."""
+    import simplemma
+
+    return simplemma.lemmatize(word, lang=lang)
+
+
+class PhraseIndex:
+    """Phrases of a language as sequences of keys, found in a text's words leftmost-longest (or all of them)."""
+
+    def __init__(self) -> None:
+        self.by_first: dict[str, list[tuple[tuple[str, ...], bool, object]]] = {}
+        self.prefixes: dict[str, list[object]] = {}  # one-word patterns that match any word starting with them
+        self.prefix_lengths: tuple[int, ...] = ()
+
+    def add(self, keys: tuple[str, ...], capital: bool, value: object) -> None:
+        """Register a phrase (its words' keys; `capital`: its first word must be capitalised in the text)."""
+        if keys:
+            self.by_first.setdefault(keys[0], []).append((keys, capital, value))
+
+    def add_prefix(self, prefix: str, value: object) -> None:
+        """Register a word start ("санкци" for санкции, санкций, санкционный)."""
+        self.prefixes.setdefault(prefix, []).append(value)
+        self.prefix_lengths = tuple(sorted({len(p) for p in self.prefixes}, reverse=True))
+
+    def finish(self) -> None:
+        for entries in self.by_first.values():
+            entries.sort(key=lambda e: -len(e[0]))
+
+    def find(self, tokens: list[tuple[int, int, str, bool]], every: bool = False) -> list[tuple[int, int, object]]:
+        """(first token, token after the last, value) of each phrase in the tokens: leftmost-longest and without
+        overlap, or with `every` each phrase that matches anywhere (all values of it)."""
+        out = []
+        by_first = self.by_first
+        size = len(tokens)
+        i = 0
+        while i < size:
+            entries = by_first.get(tokens[i][2])
+            step = 1
+            if entries:
+                for keys, capital, value in entries:
+                    n = len(keys)
+                    if i + n > size or (capital and not tokens[i][3]):
+                        continue
+                    if n == 1 or all(tokens[i + j][2] == keys[j] for j in range(1, n)):
+                        out.append((i, i + n, value))
+                        if not every:
+                            step = n
+                            break
+            i += step
+        return out
+
+    def find_prefixes(self, low: str, tokens: list[tuple[int, int, str, bool]]) -> list[tuple[int, object]]:
+        """(token, value) for each word of `low` (the folded lower-case text) that starts with a registered prefix."""
+        if not self.prefixes:
+            return []
+        out = []
+        prefixes, lengths = self.prefixes, self.prefix_lengths
+        for index, (start, end, _, _) in enumerate(tokens):
+            size = end - start
+            for n in lengths:
+                if n <= size:
+                    values = prefixes.get(low[start : start + n])
+                    if values:
+                        out.extend((index, v) for v in values)
+        return out
