@@ -410,3 +410,28 @@ def test_the_confidence_filter(app, db_url):
     at.slider(key="sure").set_value(0.9).run()
     assert not at.exception
     assert f"Showing {int((sure >= 0.9).sum())} of 11 items" in caption_text(at)
+
+
+def test_the_language_filter_and_the_data_preview_say_which_language(app, db_url, tmp_path):
+    from mapdata import store
+    from mapdata.ingest import ingest_paths
+    from support import DATA, SEED
+
+    briefs = [json.loads(line) for line in (DATA / "languages_blind_briefs.jsonl").read_text("utf-8").splitlines()]
+    one_each = {b["lang"]: b for b in briefs}  # the last brief of each of the six languages
+    feed = tmp_path / "six.jsonl"
+    feed.write_text("".join(json.dumps(b, ensure_ascii=False) + "\n" for b in one_each.values()), encoding="utf-8")
+    engine = store.open_engine(db_url)
+    ingest_paths(engine, [SEED, feed])  # the seed too: the dashboard adds it only to an empty database
+    langs = store.load_frames(engine).items["lang"].astype(str)
+    assert sorted(langs.value_counts().items()) == sorted([("en", 11), *((code, 1) for code in one_each)])
+
+    at = with_filters(app, lang=["ru"])
+    assert not at.exception
+    assert "Russian (ru)" in at.sidebar.multiselect(key="lang").options
+    assert "Showing 1 of 17 items" in caption_text(at)
+    at.switch_page("pages/data.py").run()
+    at.text_area(key="paste_text").input("Польша закрыла границу с Беларусью после инцидента с мигрантами.").run()
+    assert not at.exception
+    (preview,) = [df.value for df in at.dataframe if "language" in df.value.columns]
+    assert preview["language"].tolist() == ["Russian (ru)"] and preview["countries"].tolist() == ["BY, PL"]

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from mapdata import language
-from mapdata.evaluate import evaluate
 from mapdata.feeds import read_file
 from mapdata.models import Item
 from mapdata.tagging import default_tagger
@@ -40,7 +39,7 @@ def test_plain_english_is_told_without_the_model_and_never_claims_another_langua
     others = [g["text"] for g in golds(BLIND)]
     fast = [t for t in english if language.plainly_english(t)]
     assert len(fast) / len(english) > 0.9  # most English skips the model (speed) ...
-    assert all(language._identifier().classify(t)[0] == "en" for t in fast)  # ... and the model agrees on all
+    assert all(language.classify(t)[0] == "en" for t in fast)  # ... and the model agrees on every one
     assert not any(language.plainly_english(t) for t in others)
 
 
@@ -104,3 +103,43 @@ def test_inflected_names_in_six_languages(text, countries, organisations, lead):
 def test_english_is_read_as_before_and_marked_english():
     result = tag("Poland closed its border with Belarus after migrants tried to cross.")
     assert (result.lang, result.countries, result.lead_actor) == ("en", ("BY", "PL"), "PL")
+
+
+def test_the_store_keeps_the_language_and_exports_and_filters_carry_it(engine, tmp_path):
+    from mapdata import export, store
+    from mapdata.corrections import retag
+    from mapdata.filters import Filters
+    from mapdata.ingest import ingest_paths
+
+    feed = tmp_path / "mixed.jsonl"
+    rows = [
+        {"id": "ru1", "date": "2025-11-01", "text": "Лукашенко провёл переговоры с Путиным в Минске."},
+        {"id": "de1", "date": "2025-11-01", "text": "Am Montag hat Polen die Grenze zu Belarus geschlossen."},
+        {"id": "en1", "date": "2025-11-01", "text": "Poland closed its border with Belarus after migrants crossed."},
+        {"id": "xx1", "date": "2025-11-01", "text": "Минск.", "lang": "ru"},  # too short: the feed's language
+    ]
+    feed.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert ingest_paths(engine, [feed]).new == 4
+    frames = store.load_frames(engine)
+    langs = dict(zip(frames.items["id"], frames.items["lang"].astype(str), strict=True))
+    assert langs == {"ru1": "ru", "de1": "de", "en1": "en", "xx1": "ru"}
+    russian = Filters(languages=("ru",)).apply(frames)
+    assert sorted(russian.items["id"]) == ["ru1", "xx1"]
+    csv_text = export.to_csv(frames)
+    header = csv_text.splitlines()[0].split(",")
+    assert header[-1] == "lang"  # last: every column before it keeps its place in a reader's spreadsheet
+    assert {r["id"]: r["lang"] for r in export.jsonl_records(frames)} == langs
+    # the Russian item's evidence points into its own text, as stored
+    tags = frames.tags[frames.tags["item_id"] == "ru1"]
+    assert set(tags["phrase"]) == {"Лукашенко", "Путиным", "Минске"}
+    # the panel shows the item in its language, its tagged phrases marked
+    from mapdata.frames import by_ids
+    from mapdata.markup import item_html
+
+    panel = item_html(by_ids(frames, ["ru1"]), limit=1, more="")
+    assert 'class="lang" title="Russian">ru</span>' in panel and '<span lang="ru">' in panel
+    assert panel.count("<mark") == 3 and ">Путиным</mark>" in panel
+    # re-tagging reads each item in its language again
+    retag(engine, default_tagger(), "test")
+    again = store.load_frames(engine).items
+    assert dict(zip(again["id"], again["lang"].astype(str), strict=True)) == langs

@@ -77,37 +77,58 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     from .classify import cross_validate, learn_calibrated
     from .tagging import weights_file
 
-    files = args.gold or settings.training_sets()
     engine = store.open_engine() if args.with_corrections else None
-    sets = learning.labelled_sets(engine, files)
+    if args.gold:
+        english = all(settings.is_english_set(Path(f)) for f in args.gold)
+        groups = [("the given sets", args.gold, Path(args.output) if args.output else weights_file(english))]
+    else:
+        # Two models (tagging.weights_file): English's learns from the English sets alone, so that English tags stay
+        # as they are; the other languages' from every set, so that the lexicon scores' weights, which mean the same
+        # in every language, learn from four times as many briefs as the other languages have
+        groups = [
+            ("English", settings.training_sets(), Path(args.output) if args.output else weights_file()),
+            (
+                "other languages",
+                settings.training_sets() + settings.training_sets(english=False),
+                weights_file(english=False),
+            ),
+        ]
     if args.cross_validate:
 
         def fmt(value: float | None) -> str:
             return "   n/a" if value is None else f"{value:6.3f}"
 
-        print(
-            f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
-            f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
-        )
-        for row in cross_validate(sets):
+        for title, files, _ in groups:
+            sets = learning.labelled_sets(engine if title == "English" else None, files)
+            if not sets:
+                continue
+            print(f"{title}:")
             print(
-                f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
-                f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
-                f"  {fmt(row.unsure_share):>27}"
+                f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
+                f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
             )
+            for row in cross_validate(sets):
+                print(
+                    f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
+                    f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
+                    f"  {fmt(row.unsure_share):>27}"
+                )
         return EXIT_OK
     if engine is not None and not args.output:
-        print(learning.learn_with_corrections(engine, files, account=cli_account()).summary(), file=sys.stderr)
+        print(learning.learn_with_corrections(engine, groups[0][1], account=cli_account()).summary(), file=sys.stderr)
         return EXIT_OK
-    examples = [e for group in sets.values() for e in group]
-    if not examples:
-        raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
-    out = Path(args.output) if args.output else weights_file()
-    model = learn_calibrated(sets)
-    tmp = out.with_name(out.name + ".tmp")
-    model.to_file(tmp)
-    os.replace(tmp, out)
-    print(f"learned from {len(examples)} briefs, {len(model.vocabulary)} words: {out}", file=sys.stderr)
+    for title, files, out in groups:
+        sets = learning.labelled_sets(engine, files)
+        examples = [e for group in sets.values() for e in group]
+        if not examples:
+            if title == "other languages":
+                continue  # (never: the English sets are in it)
+            raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
+        model = learn_calibrated(sets)
+        tmp = out.with_name(out.name + ".tmp")
+        model.to_file(tmp)
+        os.replace(tmp, out)
+        print(f"{title}: learned from {len(examples)} briefs, {len(model.vocabulary)} words: {out}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -23,9 +23,9 @@ DETECTED = (
 SHORT = 40
 #: the model's probability under which a declared language wins over the detected one
 DOUBTFUL = 0.9
-#: what the model reads of a text, in UTF-8 bytes: its cost grows with the length, and 140 bytes told every labelled
+#: what the model reads of a text, in UTF-8 bytes: its cost grows with the length, and 120 bytes told every labelled
 #: brief right, as 300 characters did (docs/languages.md)
-MODEL_BYTES = 140
+MODEL_BYTES = 120
 
 UNKNOWN = ""
 
@@ -58,9 +58,9 @@ def _identifier():
     try:
         with path.open("rb") as handle:
             identifier = pickle.load(handle)
-        if identifier.nb_classes == sorted(identifier.nb_classes) and set(identifier.nb_classes) == set(DETECTED):
+        if set(identifier.nb_classes) == set(DETECTED):
             return identifier
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
         pass
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
@@ -76,6 +76,11 @@ def _identifier():
     except OSError:
         pass  # a read-only cache folder: the model is unpacked each time
     return identifier
+
+
+def classify(text: str) -> tuple[str, float]:
+    """The model's language of a text and its probability, from the text's first MODEL_BYTES bytes."""
+    return _identifier().classify(text.encode()[:MODEL_BYTES])
 
 
 def plainly_english(text: str) -> bool:
@@ -95,7 +100,7 @@ def detect(text: str, declared: str = "") -> str:
     letters = sum(map(str.isalpha, text)) if len(text) < 3 * SHORT else SHORT
     if letters < 3:
         return declared
-    language, probability = _identifier().classify(text.encode()[:MODEL_BYTES])
+    language, probability = classify(text)
     if probability >= DOUBTFUL:
         return language
     if declared:

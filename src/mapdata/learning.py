@@ -16,7 +16,7 @@ from . import accounts, settings, store
 from .classify import Classifier, Example, learn_calibrated
 from .errors import InputError
 from .evaluate import labelled_examples
-from .tagging import Tagger, default_tagger
+from .tagging import Tagger, default_tagger, languages
 
 CORRECTIONS_SET = "corrections"  # the name of the analysts' briefs among the labelled sets
 
@@ -43,6 +43,8 @@ def corrected_examples(engine: Engine, tagger: Tagger) -> list[Example]:
     confirmed, the topics only if one was added or removed or the item confirmed."""
     examples = []
     for stored, actors, topics, tone in store.reviewed(engine):
+        if stored.item.lang in languages.READ:
+            continue  # the weights learned with corrections are English's (tagging.weights_file)
         features, verdict = tagger.features(stored.item.text, actors, stored.item.lang or None)
         examples.append(Example(features, verdict, topics, tone))
     return examples

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlparse
 import numpy as np
 import pandas as pd
 
-from . import gazetteer
+from . import gazetteer, language
 from .frames import Frames
 from .models import UNSURE_BELOW, split_key
 
@@ -27,6 +27,7 @@ ITEM_CSS = (
     ".new{background:#d7191c;color:#fff;border-radius:3px;padding:0 3px;font-size:10px;margin-right:3px}"
     ".chip.unsure{background:repeating-linear-gradient(45deg,#eee,#eee 3px,#fff 3px,#fff 6px);border:1px dashed #999}"
     ".unsure-tone{border-bottom:1px dashed #b35806;color:#b35806;cursor:help}"
+    ".lang{font:11px monospace;background:#eef;border-radius:3px;padding:0 3px;color:#335}"
 )
 
 
@@ -107,8 +108,9 @@ def snippets(frames: Frames, positions: Iterable[int], new_since: pd.Timestamp |
         else np.zeros(len(rows), dtype=bool)
     )
     sure = rows["confidence"].to_numpy(dtype=float) if "confidence" in rows else np.full(len(rows), np.nan)
-    for pos, day, tone, text, url, links, is_new, tone_p in zip(
-        positions, rows["date"], rows["tone"], rows["text"], rows["url"], several, fresh, sure, strict=True
+    langs = rows["lang"].astype(object).fillna("").to_numpy() if "lang" in rows else [""] * len(rows)
+    for pos, day, tone, text, url, links, is_new, tone_p, lang in zip(
+        positions, rows["date"], rows["tone"], rows["text"], rows["url"], several, fresh, sure, langs, strict=True
     ):
         pos = int(pos)
         chip_html = "".join(_chip(t, p) for t, p in chips.get(pos, []))
@@ -121,10 +123,19 @@ def snippets(frames: Frames, positions: Iterable[int], new_since: pd.Timestamp |
             else ""
         )
         out[pos] = (
-            f'<div class="item">{NEW_MARK if is_new else ""}<b>{esc(day)}</b> {chip_html} {_tone(tone, tone_p)}<br>'
-            f"{highlight(text, spans.get(pos, []))} {safe_link(url or '')}{aside}{_reports(links)}</div>"
+            f'<div class="item">{NEW_MARK if is_new else ""}<b>{esc(day)}</b> {chip_html} {_tone(tone, tone_p)}'
+            f"{_language(lang)}<br>"
+            f'<span lang="{esc(lang)}">{highlight(text, spans.get(pos, []))}</span> {safe_link(url or "")}{aside}'
+            f"{_reports(links)}</div>"
         )
     return out
+
+
+def _language(lang: str) -> str:
+    """The item's language after its tone, for any but English (what most of a desk's news is in)."""
+    if not lang or lang == "en":
+        return ""
+    return f' <span class="lang" title="{esc(language.name(lang))}">{esc(lang)}</span>'
 
 
 def _chip(topic: str, p: float) -> str:

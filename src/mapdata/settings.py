@@ -58,11 +58,18 @@ def briefs_dir() -> Path:
     return data_dir() / "briefs"
 
 
-def training_sets() -> list[Path]:
-    """Every labelled set of data/briefs, the first ones in TRAINING_ORDER, then the rest by name."""
-    found = sorted(briefs_dir().glob("*_briefs.jsonl"))
+def training_sets(english: bool = True) -> list[Path]:
+    """The English labelled sets of data/briefs (the first ones in TRAINING_ORDER, then the rest by name), or with
+    `english` False those of the other languages, each named for its language ("ru_briefs.jsonl")."""
+    found = [p for p in sorted(briefs_dir().glob("*_briefs.jsonl")) if is_english_set(p) == english]
     rank = {f"{name}_briefs.jsonl": i for i, name in enumerate(TRAINING_ORDER)}
     return sorted(found, key=lambda p: (rank.get(p.name, len(rank)), p.name))
+
+
+def is_english_set(path: Path) -> bool:
+    """Whether a labelled set of data/briefs is English: the others are named for their language (ISO 639-1)."""
+    prefix = path.name.split("_", 1)[0]
+    return not (len(prefix) == 2 and prefix.isalpha())
 
 
 def cache_dir() -> Path:

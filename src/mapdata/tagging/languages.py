@@ -34,7 +34,7 @@ from ..gazetteer import Entry, Gazetteer, sovereign
 from ..models import TONES, TOPICS, Tag
 from ..textfold import fold
 from .lexicon import PARAMS, Cue, ScoreParams
-from .morphology import Morphology, PhraseIndex, build_forms, lemma_of
+from .morphology import Morphology, PhraseIndex, build_forms, lemma_of, related
 
 #: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
 READ = frozenset(language.TAGGED) - {"en"}
@@ -63,7 +63,7 @@ ARTICLES = {
     "es": "el la los las un una",
 }
 
-_FORMAT = 1
+_FORMAT = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +82,11 @@ class Pack:
         """The text's words with their keys (`low`: fold(text).lower(), when the caller has it)."""
         return self.morphology.tokens(text, low)
 
-    def tag(self, text: str, tokens: list[tuple[int, int, str, bool]]) -> list[Tag]:
-        """Evidence for every actor the text names, in text order."""
+    def tag(self, text: str, tokens: list[tuple[int, int, str, bool]], low: str | None = None) -> list[Tag]:
+        """Evidence for every actor the text names, in text order (`low`: fold(text).lower(), when known)."""
+        low = fold(text).lower() if low is None else low
         out = []
-        for first, after, entry in self.actors.find(tokens):
+        for first, after, entry in self.actors.find(tokens, low=low):
             if entry.actor is None:
                 continue  # a phrase that contains a name but involves no actor ("Балтийское море")
             start, end = tokens[first][0], tokens[after - 1][1]
@@ -96,12 +97,16 @@ class Pack:
         """The words the learned layer weighs: each word's key in ASCII after the language ("ru_sankc"), so that
         every form of a word is one feature and no word of one language is taken for another's; the words an
         absence cue governs ("никаких признаков") are left out, as tagging.words_text does for English."""
-        lang = self.lang
-        return " ".join(
-            f"{lang}_{ascii_key(key)}"
-            for start, end, key, _ in tokens
-            if not key.startswith("=") and not any(a <= start < b for a, b in absences)
-        )
+        spelled = self.morphology.features
+        if absences:
+            tokens = [t for t in tokens if not any(a <= t[0] < b for a, b in absences)]
+        out = []
+        for _, _, key, _ in tokens:
+            word = spelled.get(key)
+            if word is None:
+                word = spelled[key] = f"{self.lang}_{ascii_key(key)}" if key[:1] != "=" else ""
+            out.append(word)
+        return " ".join(out)
 
     def hits(
         self, text: str, tokens: list[tuple[int, int, str, bool]], low: str | None = None
@@ -244,18 +249,38 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
     phrases, cues = _phrases(lang, gaz), _cues(lang)
     words = {w for phrase, _ in phrases for w in _words(phrase)}
     words |= {w for pattern, cue in cues if not cue.prefix for w in _words(pattern)}
-    lemmas = {word: lemma_of(word, lang) for word in words}
-    forms = build_forms(lang, set(lemmas.values()), morphology)
-    for word, lemma in lemmas.items():
-        forms.setdefault(fold(word.lower()), morphology.stem_key(lemma))
+    # A name written alone ("Mali", "Гуам") is its own lemma: its key is its own stem, and its forms are those
+    # simplemma gives for it as a lemma ("Polsce" for "Polska"); as a word, "Mali" is also a form of "mały" (small).
+    # Any other word's key is its lemma's stem ("белорусских" -> "белорусский"), unless the lemma is not a form of it
+    # (simplemma's data has a few wrong pairs).
+    names = {p for p, _ in phrases if p[:1].isupper() and not p.isupper() and len(_words(p)) == 1}
+    own: dict[str, str] = {}  # phrase word -> key
+    wanted: dict[str, str] = {}  # lemma -> key
+    for word in sorted(words):
+        if len(word) > 1 and word.isupper():
+            continue  # an acronym: its own key (Morphology.key)
+        lemma = word if word in names else lemma_of(word, lang)
+        if not related(word, lemma):
+            lemma = word
+        key = own[word] = morphology.stem_key(lemma)
+        wanted.setdefault(lemma, key)
+    forms = build_forms(lang, wanted)
+    for word, key in own.items():
+        if word in names:
+            forms[fold(word.lower())] = key  # the name, not the word it is a form of
+        else:
+            forms.setdefault(fold(word.lower()), key)
     morphology = Morphology(lang, forms)
     actors, seen = PhraseIndex(), set()
     for phrase, entry in phrases:
-        keys = tuple(morphology.key(w) for w in _words(phrase))
+        words_of = _words(phrase)
+        keys = tuple(morphology.key(w) for w in words_of)
         capital = phrase[:1].isupper()
         if keys and (keys, capital) not in seen:
             seen.add((keys, capital))
             actors.add(keys, capital, entry)
+            if len(words_of) == 1 and capital and not phrase.isupper():
+                actors.add_loose(lang, fold(phrase.lower()), entry)
     actors.finish()
     index = PhraseIndex()
     for pattern, cue in cues:

@@ -16,8 +16,8 @@ Measured against calling simplemma on every word in docs/languages.md.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
+import ahocorasick_rs
 import Stemmer
 
 from ..textfold import fold
@@ -35,6 +35,9 @@ MIN_STEM = 4
 WORD = re.compile(r"\w+(?:\.\w+)*")
 
 
+_UKRAINIAN = str.maketrans("іїєґ", "ииег")
+
+
 class Morphology:
     """The match key of any word of one language."""
 
@@ -43,6 +46,7 @@ class Morphology:
         self.forms = forms or {}  # folded lower-case form -> key, for the lemmas the data files use
         self._stemmer = Stemmer.Stemmer(SNOWBALL[lang])
         self._cache: dict[str, str] = {}
+        self.features: dict[str, str] = {}  # key -> the learned layer's word for it (languages.Pack.words)
 
     def __getstate__(self) -> tuple:
         return self.lang, self.forms
@@ -53,7 +57,8 @@ class Morphology:
     def stem_key(self, lemma: str) -> str:
         """The key of a lemma (or of a word no dictionary knows): its stem, or itself when the stem is too short."""
         low = fold(lemma.lower())
-        stem = self._stemmer.stemWord(low)
+        # Ukrainian through Russian's stemmer: its own letters read as the Russian ones it strips ("Лумпурі")
+        stem = self._stemmer.stemWord(low.translate(_UKRAINIAN) if self.lang == "uk" else low)
         return stem if len(stem) >= MIN_STEM else low
 
     def key(self, word: str) -> str:
@@ -71,6 +76,7 @@ class Morphology:
             if key is None:
                 if len(self._cache) > 200_000:
                     self._cache.clear()  # bounded: a long-running dashboard reads unbounded vocabulary
+                    self.features.clear()
                 key = self._cache[low] = self.stem_key(low)
         return key
 
@@ -83,31 +89,61 @@ class Morphology:
         for m in WORD.finditer(low):
             start, end = m.span()
             word = m.group()
-            if text[start:end].isupper() and end - start > 1:
-                out.append((start, end, ACRONYM + word, True))
+            if text[start].isupper():
+                if end - start > 1 and text[start:end].isupper():
+                    out.append((start, end, ACRONYM + word, True))
+                else:
+                    out.append((start, end, forms.get(word) or key(word), True))
             else:
-                out.append((start, end, forms.get(word) or key(word), text[start].isupper()))
+                out.append((start, end, forms.get(word) or key(word), False))
         return out
 
 
-def build_forms(lang: str, lemmas: Iterable[str], morphology: Morphology) -> dict[str, str]:
-    """Every form simplemma knows of the given lemmas, folded and lower-cased, with the key of its lemma."""
+def related(form: str, lemma: str) -> bool:
+    """Whether a dictionary's form and lemma begin alike: simplemma's data has a few wrong pairs ("Гуам" given as a
+    form of "Грузія"), and no form of a name or a common word begins otherwise than its lemma."""
+    a, b = fold(form.lower()), fold(lemma.lower())
+    n = min(2, len(a), len(b))
+    return a[:n] == b[:n]
+
+
+def build_forms(lang: str, wanted_keys: dict[str, str]) -> dict[str, str]:
+    """Every form simplemma knows of the given lemmas (lemma -> key; case matters: "Polska" the name, not "polska"
+    the adjective), folded and lower-cased, with its lemma's key."""
     from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
-    wanted: dict[bytes, str] = {}
-    for lemma in lemmas:
-        wanted[lemma.encode()] = morphology.stem_key(lemma)
+    wanted = {lemma.encode(): key for lemma, key in wanted_keys.items()}
     forms: dict[str, str] = {}
     # a factory of our own: its dictionary is freed with it, not kept for the life of the process
     table = DefaultDictionaryFactory(cache_max_size=1).get_dictionary(lang)
     raw: dict[bytes, bytes] = getattr(table, "_dict", None) or {k.encode(): v.encode() for k, v in table.items()}
     for form, lemma in raw.items():
         key = wanted.get(lemma)
-        if key is not None:
-            forms.setdefault(fold(form.decode().lower()), key)
-    for lemma, key in wanted.items():
-        forms.setdefault(fold(lemma.decode().lower()), key)
+        if key is not None and related(text := form.decode(), lemma.decode()):
+            forms.setdefault(fold(text.lower()), key)
     return forms
+
+
+# Case endings of Russian, Ukrainian and Polish nouns, longest first: a name simplemma does not know ("Гвинеи",
+# "Куала-Лумпурі") is found by what is left when one is cut off, on both sides.
+_ENDINGS = {
+    "ru": "ями ами ого его ому ему ой ей ою ею ом ем ам ям ах ях ов ев ий ый ая яя ую юю а я о е и ы у ю ь й",
+    "uk": "ями ами ого ому ій ої ою ею ом ем ам ям ах ях ів їв ий а я о е и і ї у ю ь й є",
+    "pl": "ami ach owi iem em om ą ę a e i y u o",
+}
+LOOSE = {lang: tuple(sorted(endings.split(), key=len, reverse=True)) for lang, endings in _ENDINGS.items()}
+MIN_LOOSE = 4
+
+
+def loose_key(lang: str, low: str) -> str | None:
+    """A name's form with its case ending cut off, in the languages that decline names; None elsewhere."""
+    endings = LOOSE.get(lang)
+    if endings is None:
+        return None
+    for ending in endings:
+        if low.endswith(ending) and len(low) - len(ending) >= MIN_LOOSE:
+            return low[: -len(ending)]
+    return low
 
 
 def lemma_of(word: str, lang: str) -> str:
@@ -123,7 +159,10 @@ class PhraseIndex:
     def __init__(self) -> None:
         self.by_first: dict[str, list[tuple[tuple[str, ...], bool, object]]] = {}
         self.prefixes: dict[str, list[object]] = {}  # one-word patterns that match any word starting with them
-        self.prefix_lengths: tuple[int, ...] = ()
+        self.loose: dict[str, object] = {}  # one-word names by loose_key, tried when a capitalised word finds nothing
+        self.lang = ""
+        self._prefix_values: list[list[object]] = []
+        self._prefix_matcher: ahocorasick_rs.AhoCorasick | None = None  # every word start in one pass
 
     def add(self, keys: tuple[str, ...], capital: bool, value: object) -> None:
         """Register a phrase (its words' keys; `capital`: its first word must be capitalised in the text)."""
@@ -133,17 +172,44 @@ class PhraseIndex:
     def add_prefix(self, prefix: str, value: object) -> None:
         """Register a word start ("санкци" for санкции, санкций, санкционный)."""
         self.prefixes.setdefault(prefix, []).append(value)
-        self.prefix_lengths = tuple(sorted({len(p) for p in self.prefixes}, reverse=True))
 
     def finish(self) -> None:
+        """Order each first word's phrases longest first, and build the word starts' automaton."""
         for entries in self.by_first.values():
             entries.sort(key=lambda e: -len(e[0]))
+        self._build_matcher()
 
-    def find(self, tokens: list[tuple[int, int, str, bool]], every: bool = False) -> list[tuple[int, int, object]]:
+    def _build_matcher(self) -> None:
+        self._prefix_values = list(self.prefixes.values())
+        self._prefix_matcher = (
+            ahocorasick_rs.AhoCorasick(list(self.prefixes), matchkind=ahocorasick_rs.MatchKind.Standard)
+            if self.prefixes
+            else None
+        )
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_prefix_matcher", "_prefix_values")}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._build_matcher()  # the automaton is not pickled: rebuilt when the cached tables load
+
+    def add_loose(self, lang: str, low: str, value: object) -> None:
+        """Register a one-word name by its loose key (the first registration wins)."""
+        key = loose_key(lang, low)
+        if key is not None:
+            self.lang = lang
+            self.loose.setdefault(key, value)
+
+    def find(
+        self, tokens: list[tuple[int, int, str, bool]], every: bool = False, low: str | None = None
+    ) -> list[tuple[int, int, object]]:
         """(first token, token after the last, value) of each phrase in the tokens: leftmost-longest and without
-        overlap, or with `every` each phrase that matches anywhere (all values of it)."""
+        overlap, or with `every` each phrase that matches anywhere (all values of it). With `low` (the folded
+        lower-case text), a capitalised word that starts no phrase is tried by its loose key."""
         out = []
         by_first = self.by_first
+        loose = self.loose if low is not None else None
         size = len(tokens)
         i = 0
         while i < size:
@@ -159,20 +225,23 @@ class PhraseIndex:
                         if not every:
                             step = n
                             break
+            if loose and tokens[i][3] and (not out or out[-1][0] != i):
+                start, end = tokens[i][0], tokens[i][1]
+                value = loose.get(loose_key(self.lang, low[start:end]))
+                if value is not None:
+                    out.append((i, i + 1, value))
             i += step
         return out
 
     def find_prefixes(self, low: str, tokens: list[tuple[int, int, str, bool]]) -> list[tuple[int, object]]:
         """(token, value) for each word of `low` (the folded lower-case text) that starts with a registered prefix."""
-        if not self.prefixes:
+        if self._prefix_matcher is None:
             return []
+        starts = {t[0]: i for i, t in enumerate(tokens)}
         out = []
-        prefixes, lengths = self.prefixes, self.prefix_lengths
-        for index, (start, end, _, _) in enumerate(tokens):
-            size = end - start
-            for n in lengths:
-                if n <= size:
-                    values = prefixes.get(low[start : start + n])
-                    if values:
-                        out.extend((index, v) for v in values)
+        values = self._prefix_values
+        for which, start, end in self._prefix_matcher.find_matches_as_indexes(low, overlapping=True):
+            index = starts.get(start)
+            if index is not None and end <= tokens[index][1]:
+                out.extend((index, v) for v in values[which])
         return out

@@ -17,9 +17,11 @@ from .matcher import ActorTagger
 from .sentences import sentence_ends
 
 
-def weights_file():
-    """The learned topic and tone weights that the tagger reads (and `mapdata learn` writes)."""
-    return settings.data_file("learned_weights.csv")
+def weights_file(english: bool = True):
+    """The learned topic and tone weights that the tagger reads for English text (and `mapdata learn` writes), or
+    with `english` False those for the other languages it reads: two models, so that learning from other languages'
+    briefs leaves every English tag as it was."""
+    return settings.data_file("learned_weights.csv" if english else "learned_weights_languages.csv")
 
 
 def involved(tags: list[Tag]) -> tuple[list[str], list[str]]:
@@ -44,6 +46,8 @@ class Tagger:
         self.lexicon = lexicon or Lexicon.from_file()
         # learned=False leaves topics and tone to the lexicon's rules alone (what `mapdata learn` starts from)
         self.classifier = classifier or (Classifier.from_file(weights_file()) if learned else None)
+        other = weights_file(english=False)
+        self.languages_classifier = Classifier.from_file(other) if learned and other.is_file() else None
 
     def features(self, text: str, actors: int, lang: str | None = None) -> tuple[Features, tuple[tuple[str, ...], str]]:
         """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules
@@ -113,7 +117,7 @@ class Tagger:
             if lang in languages.READ:
                 pack = languages.pack(lang)
                 tokens = pack.tokens(text, low)
-                tags = pack.tag(text, tokens)
+                tags = pack.tag(text, tokens, low)
                 hits = pack.hits(text, tokens, low)
                 lead = lead_actor(text, tags, first_end, pack.not_subject, pack.articles)
             else:
@@ -136,13 +140,24 @@ class Tagger:
                     lang,
                 )
             )
-        if self.classifier is None:
-            verdicts = [(*Lexicon.decide(f[0].text, f[5], f[4].actors, languages.params_of(f[8])), None) for f in found]
-        else:
-            verdicts = [
-                (p.topics, p.tone, Confidence(p.tone_confidence, tuple(zip(p.topics, p.topic_confidence))))
-                for p in self.classifier.predict_many([f[4] for f in found])
-            ]
+        verdicts: list = [None] * len(found)
+        for model, chosen in (
+            (self.classifier, [i for i, f in enumerate(found) if f[8] not in languages.READ]),
+            (self.languages_classifier, [i for i, f in enumerate(found) if f[8] in languages.READ]),
+        ):
+            if not chosen:
+                continue
+            if model is None or self.classifier is None:  # no learned layer: the lexicon's rules alone
+                for i in chosen:
+                    f = found[i]
+                    verdicts[i] = (*Lexicon.decide(f[0].text, f[5], f[4].actors, languages.params_of(f[8])), None)
+                continue
+            for i, p in zip(chosen, model.predict_many([found[i][4] for i in chosen]), strict=True):
+                verdicts[i] = (
+                    p.topics,
+                    p.tone,
+                    Confidence(p.tone_confidence, tuple(zip(p.topics, p.topic_confidence))),
+                )
         out = []
         for (item, tags, countries, organisations, _, _, lead, ends, lang), (topics, tone, confidence) in zip(
             found, verdicts
