@@ -45,6 +45,19 @@ def test_committed_weights_are_what_mapdata_learn_makes(labelled):
 
 
 @pytest.mark.slow
+def test_the_other_languages_weights_are_what_mapdata_learn_makes(labelled, rules):
+    # data/learned_weights_languages.csv: learned from every set, English's and the six other languages'
+    others = [e for path in training_sets(english=False) for e in labelled_examples(path, rules)]
+    assert {p.name[:2] for p in training_sets(english=False)} == {"ru", "uk", "pl", "de", "fr", "es"}
+    made = learn([e for group in labelled.values() for e in group] + others)
+    committed = Classifier.from_file(weights_file(english=False))
+    assert list(made.vocabulary) == list(committed.vocabulary)
+    assert "ru_language" in committed.vocabulary and any(w.startswith("pl_") for w in committed.vocabulary)
+    np.testing.assert_allclose(made.dense, committed.dense, atol=0.0015)
+    np.testing.assert_allclose(made.word_weights, committed.word_weights, atol=0.0015)
+
+
+@pytest.mark.slow
 def test_learned_layer_beats_the_rules_on_sets_it_did_not_learn_from(labelled):
     rows = {row.name: row for row in cross_validate(labelled)}
     pooled = rows["all"]

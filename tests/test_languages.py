@@ -34,13 +34,31 @@ def test_the_language_of_every_labelled_brief_is_told_from_its_text():
     assert len(wrong) / len(briefs) <= 0.02, wrong
 
 
-def test_plain_english_is_told_without_the_model_and_never_claims_another_language():
-    english = [g["text"] for path in ENGLISH_SETS for g in golds(path)]
-    others = [g["text"] for g in golds(BLIND)]
-    fast = [t for t in english if language.plainly_english(t)]
-    assert len(fast) / len(english) > 0.9  # most English skips the model (speed) ...
-    assert all(language.classify(t)[0] == "en" for t in fast)  # ... and the model agrees on every one
-    assert not any(language.plainly_english(t) for t in others)
+def test_plain_texts_are_told_without_the_model_and_never_against_it():
+    briefs = golds(BLIND) + [g for path in ENGLISH_SETS for g in golds(path)]
+    told = [(g, language.plainly(g["text"])) for g in briefs]
+    fast = [(g, lang) for g, lang in told if lang]
+    assert len(fast) / len(briefs) > 0.8  # most texts skip the model (speed) ...
+    # ... and whenever the shortcut answers, the model and the label agree with it
+    assert all(lang == g.get("lang", "en") == language.classify(g["text"])[0] for g, lang in fast)
+
+
+# Languages the model knows that mapdata does not read: the shortcut must leave every one of them to the model.
+OTHERS = {
+    "pt": "O governo brasileiro anunciou que não vai enviar tropas para a fronteira com a Venezuela, disse o ministro.",
+    "it": "Il governo italiano ha convocato l'ambasciatore russo dopo gli attacchi contro i civili, ha detto il ministro.",
+    "ca": "El govern català ha demanat a la Unió Europea que reconegui el català com a llengua oficial.",
+    "nl": "De Nederlandse regering heeft de Russische ambassadeur ontboden na de aanval op het schip in de Noordzee.",
+    "cs": "Česká vláda ve středu schválila vyslání vojáků na Slovensko, řekl ministr obrany po jednání s partnery.",
+    "be": "Лукашэнка правёў перамовы з Пуціным у Мінску і заявіў пра ўзмацненне супрацоўніцтва паміж краінамі.",
+    "bg": "Българското правителство одобри изпращането на военна помощ за Украйна, съобщи министърът на отбраната.",
+    "kk": "Қазақстан Президенті Ресей мен Қытай басшыларымен кездесіп, өзара ынтымақтастықты талқылады.",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(OTHERS))
+def test_the_shortcut_leaves_other_languages_to_the_model(lang):
+    assert language.plainly(OTHERS[lang]) == ""
 
 
 @pytest.mark.parametrize(
@@ -143,3 +161,52 @@ def test_the_store_keeps_the_language_and_exports_and_filters_carry_it(engine, t
     retag(engine, default_tagger(), "test")
     again = store.load_frames(engine).items
     assert dict(zip(again["id"], again["lang"].astype(str), strict=True)) == langs
+
+
+@pytest.mark.parametrize(
+    ("text", "countries", "organisations"),
+    [
+        # simplemma lists "Гуам" as a form of "Грузія": a form and its lemma must begin alike
+        ("Літак ВПС США приземлився на Гуамі, а Грузія засудила навчання.", ["GE", "US"], []),
+        # "Mali" is also a form of "mały" (small): a name written alone is its own lemma
+        ("ECOWAS potwierdziła wystąpienie Mali, Burkina Faso i Nigru z organizacji.", ["BF", "ML", "NE"], ["ECOWAS"]),
+        # an acronym is itself: "LAS" lemmatised would be the article "las"
+        ("Las tropas de la OTAN llegaron a Letonia; la LAS guardó silencio.", ["LV"], ["LAS", "NATO"]),
+        # a case form no dictionary holds, found with its ending cut off
+        ("ЭКОВАС сняло санкции с Нигера и Гвинеи.", ["GN", "NE"], ["ECOWAS"]),
+        # Ukrainian media write росія in lower case
+        ("Катар допоміг повернути дітей, яких росія вивезла.", ["QA", "RU"], []),
+        # a phrase that contains a name but names no actor
+        ("Les trois pays baltes ont quitté la convention d'Ottawa.", [], []),
+    ],
+)
+def test_the_matchers_guards(text, countries, organisations):
+    result = tag(text)
+    assert (list(result.countries), list(result.organisations)) == (countries, organisations)
+
+
+def test_the_other_languages_leave_every_english_tag_as_it_was():
+    # English text is read by the English tables and weights alone: the output of the whole English seed gold,
+    # with and without the language detector, is the same record for record
+    items = read_file(DATA / "seed_briefs.jsonl").items
+    detected = default_tagger().tag_many(items)
+    forced = default_tagger().tag_many(items, lang="en")
+    assert [t.lang for t in detected] == ["en"] * len(items)
+    assert [t.to_json() for t in detected] == [t.to_json() for t in forced]
+    assert default_tagger().languages_classifier is not default_tagger().classifier
+
+
+def test_a_bad_row_in_a_language_file_says_where(tmp_path, monkeypatch):
+    from mapdata.errors import DataFileError
+    from mapdata.gazetteer import load
+    from mapdata.tagging import languages
+    from support import ROOT
+
+    data = tmp_path / "data"
+    (data / "i18n").mkdir(parents=True)
+    for path in (ROOT / "data").glob("*.*"):
+        (data / path.name).write_bytes(path.read_bytes())
+    (data / "i18n" / "ru.csv").write_text("phrase,code,kind,note\nМинск,BY,capital,\nГродно,XX,place,\n", "utf-8")
+    monkeypatch.setenv("MAPDATA_DATA_DIR", str(data))
+    with pytest.raises(DataFileError, match=r"ru\.csv, line 3: 'XX' is not a country code"):
+        languages.build("ru", load())

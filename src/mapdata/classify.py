@@ -12,7 +12,7 @@ import io
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -418,16 +418,23 @@ def out_of_fold(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEA
     return names, (np.vstack(blocks) if blocks else np.zeros((0, len(LABELS))))
 
 
-def cross_validate(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> list[FoldScore]:
+def cross_validate(
+    sets: Mapping[str, Sequence[Example]],
+    params: LearnParams = LEARN,
+    calibrate_on: Callable[[str], bool] | None = None,
+) -> list[FoldScore]:
     """Leave one set out: learn from the others, score on it; the last row pools every set's predictions. Each set's
-    probabilities are calibrated on the other sets' out-of-fold logits."""
+    probabilities are calibrated on the other sets' out-of-fold logits (those `calibrate_on` accepts, as
+    `learn_calibrated` does)."""
     names, z = out_of_fold(sets, params)
     examples = [e for group in sets.values() for e in group]
+    accepted = np.array([calibrate_on is None or calibrate_on(n) for n in names], dtype=bool)
     rows = []
     pooled: list[tuple[Example, Prediction]] = []
     for name in sets:
         inside = np.array([n == name for n in names])
-        calibration = fit_calibration(z[~inside], [e for e, n in zip(examples, names) if n != name])
+        chosen = ~inside & accepted
+        calibration = fit_calibration(z[chosen], [e for e, c in zip(examples, chosen) if c])
         held = [e for e, n in zip(examples, names) if n == name]
         predictions = list(zip(held, decide([e.features for e in held], z[inside], params, calibration)))
         pooled.extend(predictions)
@@ -436,15 +443,22 @@ def cross_validate(sets: Mapping[str, Sequence[Example]], params: LearnParams = 
     return rows
 
 
-def learn_calibrated(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> Classifier:
+def learn_calibrated(
+    sets: Mapping[str, Sequence[Example]],
+    params: LearnParams = LEARN,
+    calibrate_on: Callable[[str], bool] | None = None,
+) -> Classifier:
     """Weights learned from every set, with probabilities calibrated on out-of-fold logits (each set scored by
-    weights learned from the others): what `mapdata learn` writes."""
+    weights learned from the others): what `mapdata learn` writes. With `calibrate_on`, only the sets it accepts
+    (by name) calibrate: the weights of the other languages learn from English too, but their probabilities must
+    mean what they say for the other languages."""
     examples = [e for group in sets.values() for e in group]
     model = learn(examples, params)
     if len(sets) < 2:
         return model  # no briefs the weights did not see: uncalibrated
-    _, z = out_of_fold(sets, params)
-    model.calibration = fit_calibration(z, examples)
+    names, z = out_of_fold(sets, params)
+    chosen = np.array([calibrate_on is None or calibrate_on(n) for n in names], dtype=bool)
+    model.calibration = fit_calibration(z[chosen], [e for e, c in zip(examples, chosen) if c])
     return model
 
 

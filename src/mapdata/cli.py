@@ -21,9 +21,10 @@ EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
 def _cmd_tag(args: argparse.Namespace) -> int:
     from .feeds import Rejection, iter_source
-    from .tagging import default_tagger, pool
+    from .tagging import default_tagger, languages, pool
 
     default_tagger()  # built once, before the workers fork: they share it
+    languages.load_all(packs=False)  # the language model, which any run needs; the other tables as items need them
     # the tagger's tables are hundreds of thousands of objects that live as long as the process: frozen, the
     # garbage collector stops walking them every few thousand allocations (and forked workers stop copying them)
     gc.freeze()
@@ -78,6 +79,10 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     from .tagging import weights_file
 
     engine = store.open_engine() if args.with_corrections else None
+
+    def calibrate_on(name: str) -> bool:  # the other languages' probabilities are calibrated on their own briefs
+        return not settings.is_english_set(Path(name))
+
     if args.gold:
         english = all(settings.is_english_set(Path(f)) for f in args.gold)
         groups = [("the given sets", args.gold, Path(args.output) if args.output else weights_file(english))]
@@ -102,12 +107,13 @@ def _cmd_learn(args: argparse.Namespace) -> int:
             sets = learning.labelled_sets(engine if title == "English" else None, files)
             if not sets:
                 continue
-            print(f"{title}:")
+            if len(groups) > 1:
+                print(f"{title}:")
             print(
                 f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
                 f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
             )
-            for row in cross_validate(sets):
+            for row in cross_validate(sets, calibrate_on=calibrate_on if title == "other languages" else None):
                 print(
                     f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                     f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
@@ -124,7 +130,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
             if title == "other languages":
                 continue  # (never: the English sets are in it)
             raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
-        model = learn_calibrated(sets)
+        model = learn_calibrated(sets, calibrate_on=calibrate_on if title == "other languages" else None)
         tmp = out.with_name(out.name + ".tmp")
         model.to_file(tmp)
         os.replace(tmp, out)
@@ -141,11 +147,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from . import settings, store
     from .ingest import NO_DATE, ingest_paths
     from .learning import tagger_for
-    from .tagging import pool
+    from .tagging import languages, pool
 
     engine = store.open_engine()
     show = _progress if (args.progress or sys.stderr.isatty()) else None
     tagger = tagger_for(engine)  # built before the workers fork: they share it
+    languages.load_all()
     gc.freeze()  # as in `tag`: the tagger's tables are never garbage
     result = ingest_paths(
         engine,

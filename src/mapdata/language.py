@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 
 #: the languages the tagger reads: countries, organisations, topics, tone and lead actor in each
 TAGGED = ("en", "ru", "uk", "pl", "de", "fr", "es")
@@ -23,25 +24,54 @@ DETECTED = (
 SHORT = 40
 #: the model's probability under which a declared language wins over the detected one
 DOUBTFUL = 0.9
+#: a text too short to tell is taken to be in the model's language, with nothing declared, from this probability
+#: ("Литва вызвала посла России." is Russian at 0.89; "Macron met Merz in Berlin." Dutch at 0.43, so not known)
+SHORT_SURE = 0.5
 #: what the model reads of a text, in UTF-8 bytes: its cost grows with the length, and 120 bytes told every labelled
 #: brief right, as 300 characters did (docs/languages.md)
 MODEL_BYTES = 120
 
 UNKNOWN = ""
 
-# Plainly English: words that English uses in nearly every sentence and the other languages here never do
-# (checked against the model on every labelled set, in both directions: tests/test_language.py). A text with
-# enough of them and none of the other languages' commonest words is not asked of the model.
-_ENGLISH = frozenset(
-    "the of and to with said says has have had was were will would its their his her from after that which by "
-    "is are for at as it be been not but into over against while during between who this than they a an in on "
-    "after before its".split()
-)
-_FOREIGN = frozenset(
-    "der die das und nicht mit von den les des et une dans avec pour sur los las del por una con para "
-    "się oraz jest przez że nie em um ao os ou il het een van".split()
-)
-_ENGLISH_ENOUGH = 3
+# Plain cases, told without the model (it costs more than tagging a brief): checked against the model on every
+# labelled text, in both directions (tests/test_languages.py).
+#
+# Latin script: each language's commonest function words. Some are its alone among the languages the model knows
+# well here (English, German, French, Spanish, Polish, Dutch, Italian, Portuguese, Catalan, Czech, Slovak); others it
+# shares ("in", "de", "la"). A text with three of one language's words, one of them its own, and none of another's
+# own is in that language.
+_OWN_WORDS = {
+    "en": "the of and to with said says has have will would its their his her from after that which by are for "
+    "at as it be been not but into against while during between who this than they an before",
+    "de": "der die das und nicht mit von dem des ist im auf für sich eine einen einem wird wurde nach bei zum zur "
+    "auch hat haben sind über",
+    "fr": "les des et une dans avec pour sur est qui du aux au ont été par sont cette ces leur",
+    "es": "los las y fue sus tras según hacia también más pero muy hasta sin dijo años",
+    "pl": "się oraz jest przez że nie w który która które został została zostały także już jego jej dla",
+    "other": "het een van zijn werd niet met voor il della degli gli che sono è não uma em ao os com pelo pela foi "
+    "são els amb això je byl byla jsou se v ve",
+}
+_SHARED_WORDS = {
+    "en": "is was had over on a in",
+    "de": "in den ein",
+    "fr": "de la le en a il que un se",
+    "es": "de la el en a que con por para del una se su al un",
+    "pl": "na z do od po",
+}
+_OWN = {lang: frozenset(words.split()) for lang, words in _OWN_WORDS.items()}
+_PLAIN = {lang: _OWN[lang] | frozenset(_SHARED_WORDS[lang].split()) for lang in _SHARED_WORDS}
+_NOT_PLAIN = {lang: frozenset().union(*(w for other, w in _OWN.items() if other != lang)) for lang in _PLAIN}
+_PLAIN_ENOUGH = 3
+#: what the shortcut reads of a text: two sentences of a brief, and first its opening words for English
+PLAIN_CHARS = 200
+ENGLISH_CHARS = 100
+# Cyrillic: letters only Russian writes (ы э ё; Bulgarian writes ъ too) and only Ukrainian writes (і ї є ґ); Belarusian, Kazakh,
+# Serbian and Macedonian each write a letter of their own, so a text with none of those and the one language's
+# letters but not the other's is that language.
+_RUSSIAN, _UKRAINIAN = frozenset("ыэё"), frozenset("іїєґ")
+_OTHER_CYRILLIC = frozenset("ўәғқңөұүһјљњћђџѓќѕ")
+_CYRILLIC_ENOUGH = 20
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 @functools.lru_cache(maxsize=1)
@@ -83,10 +113,31 @@ def classify(text: str) -> tuple[str, float]:
     return _identifier().classify(text.encode()[:MODEL_BYTES])
 
 
+def plainly(text: str) -> str:
+    """The language of a text that is plainly one of English, German, French, Spanish, Polish, Russian or Ukrainian
+    (by its function words or its letters), or UNKNOWN when the model must tell."""
+    # English first, on a text's first words only: it is most of what mapdata reads, and reading more costs it
+    words = set(text[:ENGLISH_CHARS].lower().split())
+    if len(words & _PLAIN["en"]) >= _PLAIN_ENOUGH and words & _OWN["en"] and not words & _NOT_PLAIN["en"]:
+        return "en"
+    head = text[:PLAIN_CHARS].lower()
+    # a text that begins in Cyrillic and writes many letters outside ASCII (each two bytes in UTF-8) is Cyrillic
+    if _CYRILLIC.search(head, 0, 60) and len(head.encode()) - len(head) >= _CYRILLIC_ENOUGH:
+        letters = set(head)
+        if letters & _OTHER_CYRILLIC:
+            return UNKNOWN
+        russian, ukrainian = bool(letters & _RUSSIAN), bool(letters & _UKRAINIAN)
+        return "ru" if russian and not ukrainian else "uk" if ukrainian and not russian else UNKNOWN
+    words = set(head.split())
+    for lang, plain in _PLAIN.items():
+        if len(words & plain) >= _PLAIN_ENOUGH and words & _OWN[lang] and not words & _NOT_PLAIN[lang]:
+            return lang
+    return UNKNOWN
+
+
 def plainly_english(text: str) -> bool:
     """True when the text is English beyond doubt: English function words, none of another language's."""
-    words = set(text[:300].lower().split())
-    return len(words & _ENGLISH) >= _ENGLISH_ENOUGH and not words & _FOREIGN
+    return plainly(text) == "en"
 
 
 def detect(text: str, declared: str = "") -> str:
@@ -94,8 +145,9 @@ def detect(text: str, declared: str = "") -> str:
     wins when the text is too short or too mixed for the model to be sure; with neither, a short unsure text is
     UNKNOWN, and the tagger reads it as English, as it reads every language it does not know."""
     declared = normalise(declared)
-    if plainly_english(text):
-        return "en"
+    plain = plainly(text)
+    if plain:
+        return plain
     # the letters matter only below SHORT: a longer text is not counted
     letters = sum(map(str.isalpha, text)) if len(text) < 3 * SHORT else SHORT
     if letters < 3:
@@ -105,12 +157,12 @@ def detect(text: str, declared: str = "") -> str:
         return language
     if declared:
         return declared
-    return language if letters >= SHORT else UNKNOWN
+    return language if letters >= SHORT or probability >= SHORT_SURE else UNKNOWN
 
 
 def normalise(tag: object) -> str:
     """The ISO 639-1 code of a language tag as feeds write it ('en-US', 'EN', 'fr_FR'), or UNKNOWN."""
-    if not isinstance(tag, str):
+    if not tag or not isinstance(tag, str):
         return UNKNOWN
     code = tag.strip().lower().replace("_", "-").split("-", 1)[0]
     return code if len(code) == 2 and code.isalpha() else UNKNOWN

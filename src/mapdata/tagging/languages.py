@@ -39,6 +39,8 @@ from .morphology import Morphology, PhraseIndex, build_forms, lemma_of, related
 #: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
 READ = frozenset(language.TAGGED) - {"en"}
 LATIN = frozenset({"pl", "de", "fr", "es"})
+#: a cue word this short may be an acronym ("nbp", "ввп")
+ACRONYM_LETTERS = 5
 
 # Words before an actor that make it an object or a setting rather than the one who acts (lead.NOT_SUBJECT for
 # English): each language's prepositions, and its articles that may stand between (lead.ARTICLES). As English "of",
@@ -63,7 +65,7 @@ ARTICLES = {
     "es": "el la los las un una",
 }
 
-_FORMAT = 3
+_FORMAT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,9 @@ class Pack:
         spelled = self.morphology.features
         if absences:
             tokens = [t for t in tokens if not any(a <= t[0] < b for a, b in absences)]
-        out = []
+        # and the language itself ("ru_language"), so that each language's lexicon may weigh differently: a topic
+        # or tone its cues find too often or too seldom is evened out
+        out = [f"{self.lang}_language"]
         for _, _, key, _ in tokens:
             word = spelled.get(key)
             if word is None:
@@ -287,7 +291,15 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
         if cue.prefix and " " not in pattern:
             index.add_prefix(fold(pattern), cue)
         else:
-            index.add(tuple(morphology.key(w) for w in _words(pattern)), False, cue)
+            words = _words(pattern)
+            index.add(tuple(morphology.key(w) for w in words), False, cue)
+            if any(len(w) <= ACRONYM_LETTERS for w in words):
+                # "nbp", "ввп": a short cue word may be an acronym, which the text writes in capitals and so keys
+                # as itself (Morphology.key); the cue then matches that way too
+                acronyms = tuple(
+                    morphology.key(w.upper()) if len(w) <= ACRONYM_LETTERS else morphology.key(w) for w in words
+                )
+                index.add(acronyms, False, cue)
     index.finish()
     return Pack(
         lang,
@@ -339,6 +351,19 @@ def pack(lang: str) -> Pack:
             with temporary.open("wb") as handle:
                 pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
             temporary.replace(path)
+            for stale in folder.glob(f"language-{lang}-*.pickle"):
+                if stale != path:
+                    stale.unlink(missing_ok=True)  # built from data files that have changed since
         except OSError:
             pass
         return built
+
+
+def load_all(packs: bool = True) -> None:
+    """The language model and (with `packs`) every language's tables, loaded now: a command that forks workers
+    calls it first, so that they share one copy instead of each reading its own."""
+    from .. import language
+
+    language.classify("")
+    for lang in sorted(READ) if packs else ():
+        pack(lang)
