@@ -197,9 +197,18 @@ def sovereign(code: str) -> str:
 
 def read_csv(name: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of a data/ CSV file with their line numbers; checks the header and required cells."""
-    path = settings.data_file(name)
+    return read_rows(settings.data_file(name), required)
+
+
+def read_rows(path: Path, required: tuple[str, ...], missing_ok: bool = False) -> Iterator[tuple[int, dict[str, str]]]:
+    """Rows of a CSV file with their line numbers, cells stripped; checks the header and required cells (with
+    `missing_ok`, a file that is not there has no rows)."""
     try:
         handle = path.open(encoding="utf-8", newline="")
+    except FileNotFoundError:
+        if missing_ok:
+            return
+        raise DataFileError(f"{path}: cannot open (no such file)") from None
     except OSError as err:
         raise DataFileError(f"{path}: cannot open ({err.strerror})") from err
     with handle:

@@ -16,7 +16,6 @@ an item in that language is tagged and kept in the on-disk cache beside the gaze
 
 from __future__ import annotations
 
-import csv
 import functools
 import gettext
 import hashlib
@@ -30,10 +29,10 @@ from pathlib import Path
 
 from .. import gazetteer, language, settings
 from ..errors import DataFileError
-from ..gazetteer import Entry, Gazetteer, sovereign
-from ..models import TONES, TOPICS, Tag
+from ..gazetteer import Entry, Gazetteer, read_rows, sovereign
+from ..models import Tag
 from ..textfold import fold
-from .lexicon import PARAMS, Cue, ScoreParams
+from .lexicon import PARAMS, Cue, ScoreParams, valid_label
 from .morphology import Morphology, PhraseIndex, build_forms, lemma_of, related
 
 #: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
@@ -151,31 +150,12 @@ def _files(lang: str) -> tuple[Path, Path]:
     return folder / f"{lang}.csv", folder / f"lexicon_{lang}.csv"
 
 
-def _rows(path: Path, required: tuple[str, ...]):
-    try:
-        handle = path.open(encoding="utf-8", newline="")
-    except FileNotFoundError:
-        return
-    except OSError as err:
-        raise DataFileError(f"{path}: cannot open ({err.strerror})") from err
-    with handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in required if c not in (reader.fieldnames or [])]
-        if missing:
-            raise DataFileError(f"{path}: header lacks {', '.join(missing)}")
-        for row in reader:
-            cells = {k: (v or "").strip() for k, v in row.items() if k}
-            if any(not cells.get(c) for c in required):
-                raise DataFileError(f"{path}, line {reader.line_num}: empty {', '.join(required)}")
-            yield reader.line_num, cells
-
-
 def _phrases(lang: str, gaz: Gazetteer) -> list[tuple[str, Entry]]:
     """Every phrase that names an actor in this language, curated first."""
     names, _ = _files(lang)
     out: list[tuple[str, Entry]] = []
     kinds = {"name", "demonym", "capital", "leader", "place", "organisation", "none"}
-    for number, row in _rows(names, ("phrase", "code", "kind")):
+    for number, row in read_rows(names, ("phrase", "code", "kind"), missing_ok=True):
         code, kind = row["code"], row["kind"]
         if kind not in kinds:
             raise DataFileError(f"{names}, line {number}: kind {kind!r} is not one of {', '.join(sorted(kinds))}")
@@ -227,14 +207,9 @@ def _phrases(lang: str, gaz: Gazetteer) -> list[tuple[str, Entry]]:
 def _cues(lang: str) -> list[tuple[str, Cue]]:
     _, lexicon = _files(lang)
     out = []
-    for number, row in _rows(lexicon, ("pattern", "category", "label")):
+    for number, row in read_rows(lexicon, ("pattern", "category", "label"), missing_ok=True):
         category, label, raw = row["category"], row["label"], row["pattern"].lower()
-        valid = (
-            (category in ("topic", "casualty") and label in TOPICS)
-            or (category == "tone" and label in TONES)
-            or (category == "negation" and label in ("-", "reversal", "hedge", "absence"))
-            or (category == "context" and label == "-")
-        )
+        valid = valid_label(category, label)
         try:
             weight = float(row.get("weight") or 1.0)
         except ValueError:

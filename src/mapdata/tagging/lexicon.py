@@ -72,6 +72,16 @@ class Cue:
     prefix: bool
 
 
+def valid_label(category: str, label: str) -> bool:
+    """Whether a cue's category and label are ones the lexicon's rules read (data/README.md lists them)."""
+    return (
+        (category in ("topic", "casualty") and label in TOPICS)
+        or (category == "tone" and label in TONES)
+        or (category == "negation" and label in ("-", "reversal", "hedge", "absence"))
+        or (category == "context" and label == "-")
+    )
+
+
 class Lexicon:
     """Weighted topic and tone cues from data/lexicon.csv, matched on whole words in one pass."""
 
@@ -92,12 +102,7 @@ class Lexicon:
             for row in csv.DictReader(handle):
                 category, label = (row.get("category") or "").strip(), (row.get("label") or "").strip()
                 raw = fold((row.get("pattern") or "").strip().lower())
-                valid = (
-                    (category in ("topic", "casualty") and label in TOPICS)
-                    or (category == "tone" and label in TONES)
-                    or (category == "negation" and label in ("-", "reversal", "hedge", "absence"))
-                    or (category == "context" and label == "-")
-                )
+                valid = valid_label(category, label)
                 if not raw or not valid or ("~" in raw and raw.endswith("*")):
                     raise DataFileError(f"{path}: bad row {row}")
                 try:
