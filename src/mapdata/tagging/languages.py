@@ -19,15 +19,13 @@ from __future__ import annotations
 import functools
 import gettext
 import hashlib
-import os
-import pickle
 import re
 import threading
 from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
-from .. import gazetteer, language, settings
+from .. import diskcache, gazetteer, language, settings
 from ..errors import DataFileError
 from ..gazetteer import Entry, Gazetteer, read_rows, sovereign
 from ..models import Tag
@@ -311,27 +309,12 @@ _lock = threading.Lock()
 @functools.cache
 def pack(lang: str) -> Pack:
     """A language's tables, from the on-disk cache when nothing they come from has changed, else built and saved."""
-    with _lock:
-        folder = settings.cache_dir()
-        path = folder / f"language-{lang}-{_cache_key(lang)}.pickle"
-        try:
-            with path.open("rb") as handle:
-                return pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            pass
-        built = build(lang, gazetteer.load())
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            with temporary.open("wb") as handle:
-                pickle.dump(built, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            temporary.replace(path)
-            for stale in folder.glob(f"language-{lang}-*.pickle"):
-                if stale != path:
-                    stale.unlink(missing_ok=True)  # built from data files that have changed since
-        except OSError:
-            pass
-        return built
+    with _lock:  # two threads of the dashboard build a language once
+        return diskcache.cached(
+            f"language-{lang}-{_cache_key(lang)}.pickle",
+            lambda: build(lang, gazetteer.load()),
+            family=f"language-{lang}-*.pickle",
+        )
 
 
 def load_all(packs: bool = True) -> None:
