@@ -31,7 +31,7 @@ from ..gazetteer import Entry, Gazetteer, read_rows, sovereign
 from ..models import Tag
 from ..textfold import fold
 from .lexicon import PARAMS, Cue, ScoreParams, valid_label
-from .morphology import Morphology, PhraseIndex, build_forms, lemma_of, related
+from .morphology import Dictionary, Morphology, PhraseIndex, related
 
 #: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
 READ = frozenset(language.TAGGED) - {"en"}
@@ -231,17 +231,19 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
     # Any other word's key is its lemma's stem ("белорусских" -> "белорусский"), unless the lemma is not a form of it
     # (simplemma's data has a few wrong pairs).
     names = {p for p, _ in phrases if p[:1].isupper() and not p.isupper() and len(_words(p)) == 1}
+    dictionary = Dictionary(lang)
     own: dict[str, str] = {}  # phrase word -> key
     wanted: dict[str, str] = {}  # lemma -> key
     for word in sorted(words):
         if len(word) > 1 and word.isupper():
             continue  # an acronym: its own key (Morphology.key)
-        lemma = word if word in names else lemma_of(word, lang)
+        lemma = word if word in names else dictionary.lemma(word)
         if not related(word, lemma):
             lemma = word
         key = own[word] = morphology.stem_key(lemma)
         wanted.setdefault(lemma, key)
-    forms = build_forms(lang, wanted)
+    forms = dictionary.forms(wanted)
+    del dictionary  # hundreds of megabytes: not for the life of the process
     for word, key in own.items():
         if word in names:
             forms[fold(word.lower())] = key  # the name, not the word it is a form of

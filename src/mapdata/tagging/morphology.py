@@ -107,21 +107,36 @@ def related(form: str, lemma: str) -> bool:
     return a[:n] == b[:n]
 
 
-def build_forms(lang: str, wanted_keys: dict[str, str]) -> dict[str, str]:
-    """Every form simplemma knows of the given lemmas (lemma -> key; case matters: "Polska" the name, not "polska"
-    the adjective), folded and lower-cased, with its lemma's key."""
-    from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+class Dictionary:
+    """simplemma's dictionary of one language, held only while that language's tables are built: one copy, its own
+    (simplemma's module-level functions keep every dictionary they read for the life of the process, 400 MB for
+    Polish alone, which a dashboard that met one Polish item would carry from then on)."""
 
-    wanted = {lemma.encode(): key for lemma, key in wanted_keys.items()}
-    forms: dict[str, str] = {}
-    # a factory of our own: its dictionary is freed with it, not kept for the life of the process
-    table = DefaultDictionaryFactory(cache_max_size=1).get_dictionary(lang)
-    raw: dict[bytes, bytes] = getattr(table, "_dict", None) or {k.encode(): v.encode() for k, v in table.items()}
-    for form, lemma in raw.items():
-        key = wanted.get(lemma)
-        if key is not None and related(text := form.decode(), lemma.decode()):
-            forms.setdefault(fold(text.lower()), key)
-    return forms
+    def __init__(self, lang: str) -> None:
+        from simplemma import Lemmatizer
+        from simplemma.strategies.default import DefaultStrategy
+        from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+        self.lang = lang
+        self._factory = DefaultDictionaryFactory(cache_max_size=1)
+        self._lemmatizer = Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=self._factory))
+
+    def lemma(self, word: str) -> str:
+        """simplemma's lemma of a word."""
+        return self._lemmatizer.lemmatize(word, lang=self.lang)
+
+    def forms(self, wanted_keys: dict[str, str]) -> dict[str, str]:
+        """Every form the dictionary knows of the given lemmas (lemma -> key; case matters: "Polska" the name, not
+        "polska" the adjective), folded and lower-cased, with its lemma's key."""
+        wanted = {lemma.encode(): key for lemma, key in wanted_keys.items()}
+        forms: dict[str, str] = {}
+        table = self._factory.get_dictionary(self.lang)
+        raw: dict[bytes, bytes] = getattr(table, "_dict", None) or {k.encode(): v.encode() for k, v in table.items()}
+        for form, lemma in raw.items():
+            key = wanted.get(lemma)
+            if key is not None and related(text := form.decode(), lemma.decode()):
+                forms.setdefault(fold(text.lower()), key)
+        return forms
 
 
 # Case endings of Russian, Ukrainian and Polish nouns, longest first: a name simplemma does not know ("Гвинеи",
@@ -144,13 +159,6 @@ def loose_key(lang: str, low: str) -> str | None:
         if low.endswith(ending) and len(low) - len(ending) >= MIN_LOOSE:
             return low[: -len(ending)]
     return low
-
-
-def lemma_of(word: str, lang: str) -> str:
-    """simplemma's lemma of a word (only while building a language's tables)."""
-    import simplemma
-
-    return simplemma.lemmatize(word, lang=lang)
 
 
 class PhraseIndex:
