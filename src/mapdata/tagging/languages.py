@@ -115,7 +115,14 @@ class Pack:
         """Every cue in the text with its span, overlapping cues all counted (as Lexicon.hits)."""
         low = fold(text).lower() if low is None else low
         out = [(tokens[f][0], tokens[a - 1][1], cue) for f, a, cue in self.cues.find(tokens, every=True)]
-        out.extend((tokens[i][0], tokens[i][1], cue) for i, cue in self.cues.find_prefixes(low, tokens))
+        # a word start is a cue only in a word written in lower case ("Donetsk" is not "don*"), but in German, which
+        # writes every noun with a capital
+        names = self.lang != "de"
+        out.extend(
+            (tokens[i][0], tokens[i][1], cue)
+            for i, cue in self.cues.find_prefixes(low, tokens)
+            if not (names and tokens[i][3])
+        )
         out.sort(key=lambda h: h[0])
         return out
 

@@ -134,7 +134,9 @@ class Dictionary:
         raw: dict[bytes, bytes] = getattr(table, "_dict", None) or {k.encode(): v.encode() for k, v in table.items()}
         for form, lemma in raw.items():
             key = wanted.get(lemma)
-            if key is not None and related(text := form.decode(), lemma.decode()):
+            if key is not None and related(text := form.decode(), name := lemma.decode()):
+                if text[:1].isupper() and not name[:1].isupper():
+                    continue  # a name given as a form of a common word ("Donald" of "donner"): not that word
                 forms.setdefault(fold(text.lower()), key)
         return forms
 
