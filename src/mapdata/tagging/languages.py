@@ -31,7 +31,7 @@ from ..gazetteer import Entry, Gazetteer, read_rows, sovereign
 from ..models import Tag
 from ..textfold import fold
 from .lexicon import PARAMS, Cue, ScoreParams, valid_label
-from .morphology import Dictionary, Morphology, PhraseIndex, related
+from .morphology import WORD, Dictionary, Morphology, PhraseIndex, related
 
 #: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
 READ = frozenset(language.TAGGED) - {"en"}
@@ -62,7 +62,7 @@ ARTICLES = {
     "es": "el la los las un una",
 }
 
-_FORMAT = 4
+_FORMAT = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,6 @@ class Pack:
     cues: PhraseIndex  # values: Cue
     not_subject: frozenset[str]
     articles: frozenset[str]
-    params: ScoreParams  # the lexicon's rules as this language needs them
 
     def tokens(self, text: str, low: str | None = None) -> list[tuple[int, int, str, bool]]:
         """The text's words with their keys (`low`: fold(text).lower(), when the caller has it)."""
@@ -197,9 +196,9 @@ def _phrases(lang: str, gaz: Gazetteer) -> list[tuple[str, Entry]]:
                 if english and (local := translate(english)) != english:
                     out.append((local, Entry(code, "name" if code == country.alpha_2 else "place")))
     # CLDR names a time zone's city only where the language writes it otherwise than the zone's id ("Europe/Berlin")
-    names = locale.time_zones
+    zone_names = locale.time_zones
     for zone, territory in get_global("zone_territories").items():
-        city = (names.get(zone) or {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " ")
+        city = (zone_names.get(zone) or {}).get("city") or zone.rsplit("/", 1)[-1].replace("_", " ")
         if "/" in zone and sovereign(territory) in gaz.country_names and not city.startswith(("GMT", "UTC")):
             out.append((city, Entry(sovereign(territory), "capital")))
     if lang in LATIN:
@@ -290,13 +289,10 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
         index,
         frozenset(NOT_SUBJECT[lang].split()),
         frozenset(ARTICLES[lang].split()),
-        params_of(lang),
     )
 
 
 def _words(phrase: str) -> list[str]:
-    from .morphology import WORD
-
     return WORD.findall(phrase)
 
 
@@ -329,8 +325,6 @@ def pack(lang: str) -> Pack:
 def load_all(packs: bool = True) -> None:
     """The language model and (with `packs`) every language's tables, loaded now: a command that forks workers
     calls it first, so that they share one copy instead of each reading its own."""
-    from .. import language
-
     language.classify("")
     for lang in sorted(READ) if packs else ():
         pack(lang)

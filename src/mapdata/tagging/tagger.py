@@ -53,17 +53,21 @@ class Tagger:
         """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules
         alone (`lang`: the text's language when known, else it is detected)."""
         lang = language.detect(text) if lang is None else lang
-        if lang in languages.READ:
-            pack = languages.pack(lang)
-            tokens = pack.tokens(text)
-            hits = pack.hits(text, tokens)
-            params = pack.params
-        else:
-            pack, tokens, hits, params = None, None, self.lexicon.hits(text), PARAMS
+        low = fold(text).lower()
+        pack, tokens, hits = self._cues(text, low, lang)
         return (
-            self._features(text, hits, actors, pack=pack, tokens=tokens),
-            Lexicon.decide(text, hits, actors, params),
+            self._features(text, hits, actors, low, pack=pack, tokens=tokens),
+            Lexicon.decide(text, hits, actors, languages.params_of(lang)),
         )
+
+    def _cues(self, text: str, low: str, lang: str) -> tuple[languages.Pack | None, list | None, list]:
+        """The language's tables (None: English's), the text's words keyed in that language (None for English) and
+        its cue hits: the one place that chooses how a text is read."""
+        if lang not in languages.READ:
+            return None, None, self.lexicon.hits(text, low)
+        pack = languages.pack(lang)
+        tokens = pack.tokens(text, low)
+        return pack, tokens, pack.hits(text, tokens, low)
 
     @staticmethod
     def _features(
@@ -77,7 +81,7 @@ class Tagger:
     ) -> Features:
         """What the learned layer reads of an item (`pack` and `tokens`: its language's tables and its words, for a
         language other than English)."""
-        params = pack.params if pack is not None else PARAMS
+        params = languages.params_of(pack.lang) if pack is not None else PARAMS
         topic_scores, tone_scores = Lexicon.tally(text, hits, actors, params, lead_end=first_end)
         absences = [(s, e) for s, e, kind in negation_spans(hits) if kind == "absence"]
         absent = bool(absences) and not tone_scores.get("cooperation") and not tone_scores.get("conflict")
@@ -114,16 +118,12 @@ class Tagger:
             ends = list(sentence_ends(text))
             first_end = ends[0] if ends else len(text)
             lang = language.detect(text, item.lang) if lang_given is None else lang_given
-            if lang in languages.READ:
-                pack = languages.pack(lang)
-                tokens = pack.tokens(text, low)
+            pack, tokens, hits = self._cues(text, low, lang)
+            if pack is not None:
                 tags = pack.tag(text, tokens, low)
-                hits = pack.hits(text, tokens, low)
                 lead = lead_actor(text, tags, first_end, pack.not_subject, pack.articles)
             else:
-                pack, tokens = None, None
                 tags = self.actors.tag(text, folded)
-                hits = self.lexicon.hits(text, low)
                 lead = lead_actor(text, tags, first_end)
             countries, organisations = involved(tags)
             actors = len(countries) + len(organisations)
