@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 
 from mapdata import store
-from mapdata.feeds import iter_source
+from mapdata.feeds import Lines, Rejection, iter_batches, iter_source, parsed
 from mapdata.ingest import ingest_paths
 from support import SEED, mapdata
 
@@ -32,6 +32,37 @@ def test_tag_on_two_processes_writes_what_one_writes(tmp_path):
     assert one.returncode == two.returncode == 0
     assert one.stdout == two.stdout
     assert [json.loads(line)["id"] for line in two.stdout.splitlines()] == [f"r{i}" for i in range(2500)]
+
+
+def test_json_lines_reach_the_workers_unparsed_and_keep_their_line_numbers(tmp_path):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 2500)
+    lines = feed.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[1499] = "{not json\n"  # line 1500, in the second batch of 1,000
+    lines[2299] = json.dumps({"id": "undated", "text": "Poland closed its border with Belarus."}) + "\n"
+    feed.write_text("".join(lines), encoding="utf-8")
+    batches = list(iter_batches(feed, 1000))
+    assert [(b.first, len(b.lines)) for b in batches] == [(1, 1000), (1001, 1000), (2001, 500)]
+    assert all(isinstance(b, Lines) for b in batches)
+    (bad,) = [r for r in parsed(batches[1]) if isinstance(r, Rejection)]
+    assert bad.line == 1500 and "not valid JSON" in bad.reason
+    # the same stream, parsed here, gives the same records
+    assert [r for b in batches for r in parsed(b)] == list(iter_source(feed))
+    two = mapdata("tag", "--workers", "2", str(feed))
+    assert two.returncode == 1  # a record was rejected
+    assert f"rejected: {feed}, line 1500: not valid JSON" in two.stderr
+    assert len(two.stdout.splitlines()) == 2499
+    result = ingest_paths(store.open_engine(f"sqlite:///{tmp_path / 'two.sqlite'}"), [feed], workers=2)
+    assert result.new == 2498  # the undated item is refused, at its line
+    assert [(r.line, r.reason.split(" (")[0]) for r in result.rejected] == [(1500, "not valid JSON"), (2300, "no date")]
+
+
+def test_other_formats_are_batched_as_records(tmp_path):
+    feed = tmp_path / "feed.txt"
+    feed.write_text("date 2025-11-01\n" + "\n".join(TEXTS[:5]) + "\ndate 2025-13-01\n", encoding="utf-8")
+    batches = list(iter_batches(feed, 2))
+    assert [len(b) for b in batches] == [2, 2, 2]  # five items and the bad date token
+    assert [r for b in batches for r in parsed(b)] == list(iter_source(feed))
 
 
 @pytest.mark.slow

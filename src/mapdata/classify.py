@@ -74,9 +74,14 @@ class LearnParams:
 LEARN = LearnParams()
 
 
+def _words(text: str) -> list[bytes]:
+    """The words (runs of a-z and "_") of a folded, lower-cased text, as ASCII bytes, in order."""
+    return text.encode("ascii", "replace").translate(_LETTERS).split()
+
+
 def _tokens(text: str) -> set[bytes]:
-    """The distinct words (runs of a-z and "_") of a folded, lower-cased text, as ASCII bytes."""
-    return set(text.encode("ascii", "replace").translate(_LETTERS).split())
+    """The distinct words of a folded, lower-cased text (see _words)."""
+    return set(_words(text))
 
 
 def _word_rows(vocabulary: Sequence[str]) -> dict[bytes, int]:
@@ -94,7 +99,7 @@ def _feature_rows(features: Features, word_rows: Mapping[bytes, int], rows: list
             if value:
                 rows.append(_SCORE_ROWS[label])
                 values.append(value)
-    found = set(map(word_rows.get, _tokens(features.words)))
+    found = set(map(word_rows.get, _words(features.words)))  # a word met twice is looked up twice: cheaper than a set
     found.discard(None)
     # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
     # two tones must not flip between the ingest and a later re-tag
@@ -318,19 +323,20 @@ def decide(items: Sequence[Features], z: np.ndarray, params: LearnParams, calibr
     n, most = len(TOPICS), params.max_topics
     cut = math.log(params.topic_threshold / (1.0 - params.topic_threshold))
     topic_z = z[:, :n]
-    # likeliest first; stable, so that ties keep the taxonomy's order
-    order = np.argsort(-topic_z, axis=1, kind="stable").tolist()
-    above = (topic_z >= cut).tolist()
-    tones = np.argmax(z[:, n:], axis=1).tolist()
-    probabilities = np.round(calibration.probabilities(z), 3).tolist()
-    out = []
-    for features, ranked, kept, tone, p in zip(items, order, above, tones, probabilities):
-        chosen = [i for i in ranked if kept[i]][:most] or [ranked[0]]
-        # the rules' verdict on an absent event stands: what did not happen is no relation
-        if features.absent:
-            tone = TONES.index("neutral")
-        out.append(Prediction(tuple(TOPICS[i] for i in chosen), TONES[tone], p[n + tone], tuple(p[i] for i in chosen)))
-    return out
+    # likeliest first; stable, so that ties keep the taxonomy's order. The topics kept are those at or above the
+    # cut, at most `most`, and at least the likeliest: a run from the start of that order.
+    order = np.argsort(-topic_z, axis=1, kind="stable")[:, :most]
+    kept = np.clip((topic_z >= cut).sum(axis=1), 1, most).tolist()
+    tones = np.argmax(z[:, n:], axis=1)
+    # the rules' verdict on an absent event stands: what did not happen is no relation
+    tones[np.fromiter((f.absent for f in items), bool, len(items))] = TONES.index("neutral")
+    probabilities = np.round(calibration.probabilities(z), 3)
+    tone_p = probabilities[np.arange(len(tones)), n + tones].tolist()
+    topic_p = np.take_along_axis(probabilities[:, :n], order, axis=1).tolist()
+    return [
+        Prediction(tuple(TOPICS[i] for i in ranked[:k]), TONES[tone], p, tuple(ps[:k]))
+        for ranked, k, tone, p, ps in zip(order.tolist(), kept, tones.tolist(), tone_p, topic_p)
+    ]
 
 
 def _number(value: float, digits: int) -> str:

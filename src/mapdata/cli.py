@@ -20,7 +20,7 @@ EXIT_OK, EXIT_REJECTED, EXIT_FATAL = 0, 1, 2
 
 
 def _cmd_tag(args: argparse.Namespace) -> int:
-    from .feeds import Rejection, iter_source
+    from .feeds import iter_batches
     from .tagging import default_tagger, languages, pool
 
     default_tagger()  # built once, before the workers fork: they share it
@@ -30,31 +30,33 @@ def _cmd_tag(args: argparse.Namespace) -> int:
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
     rejected = 0
-
-    def items():
-        nonlocal rejected
-        for record in iter_source(args.file):
-            if isinstance(record, Rejection):
-                rejected += 1
-                print(f"rejected: {record}", file=sys.stderr)
-            else:
-                yield record
-
     out = sys.stdout.buffer
     work = functools.partial(_tag_json_lines, lang=args.lang)
-    for chunk in pool.map_batches(work, pool.batches(items()), pool.workers_for(args.workers)):
+    # the workers parse what they tag (a JSON Lines file reaches them as lines); this process reads and writes
+    for rejections, chunk in pool.map_batches(
+        work, iter_batches(args.file, pool.BATCH), pool.workers_for(args.workers)
+    ):
+        for rejection in rejections:
+            print(f"rejected: {rejection}", file=sys.stderr)
+        rejected += len(rejections)
         out.write(chunk)
     out.flush()
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
-def _tag_json_lines(batch: list, lang: str | None = None) -> bytes:
-    """`mapdata tag`'s output for a batch of items: one JSON object per line (run in a worker process)."""
+def _tag_json_lines(batch, lang: str | None = None) -> tuple[list, bytes]:
+    """`mapdata tag`'s output for a batch that feeds.iter_batches gave: its rejections, and one JSON object per line
+    for its items (run in a worker process)."""
     import orjson
 
+    from .feeds import Rejection, parsed
     from .tagging import default_tagger
 
-    return b"".join(orjson.dumps(t.to_json()) + b"\n" for t in default_tagger().tag_many(batch, lang))
+    records = parsed(batch)
+    items = [r for r in records if not isinstance(r, Rejection)]
+    rejections = [r for r in records if isinstance(r, Rejection)] if len(items) < len(records) else []
+    tagged = default_tagger().tag_many(items, lang) if items else []
+    return rejections, b"".join(orjson.dumps(t.to_json()) + b"\n" for t in tagged)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import chain
@@ -12,7 +13,7 @@ from sqlalchemy import Engine
 
 from . import accounts, settings, store, stories
 from .errors import InputError
-from .feeds import Read, ReadResult, Rejection, iter_source
+from .feeds import Lines, Read, ReadResult, Rejection, iter_batches, parsed
 from .learning import tagger_for
 from .models import Item
 from .tagging import Tagger, pool
@@ -38,10 +39,24 @@ class IngestResult:
 _WORKER_TAGGER: Tagger | None = None
 
 
-def _tag_in_worker(batch: list[Item]) -> list[store.Rows]:
-    """A batch tagged, as the rows it stores (plain tuples: sent back from a worker several times faster)."""
+def _tag_in_worker(
+    batch: list[Read] | Lines, source: str, undated: date | None
+) -> tuple[list[store.Rows], list[Rejection]]:
+    """A batch that feeds.iter_batches gave, parsed and tagged: the rows its items store (plain tuples: sent back
+    from a worker several times faster) and its rejections, an item without a date among them unless `undated`
+    gives it one."""
     assert _WORKER_TAGGER is not None
-    return [store.rows_of(t) for t in _WORKER_TAGGER.tag_many(batch)]
+    items, rejected = [], []
+    for record in parsed(batch):
+        if isinstance(record, Rejection):
+            rejected.append(record)
+        elif record.date is not None:
+            items.append(record)
+        elif undated is not None:
+            items.append(record.dated(undated))
+        else:
+            rejected.append(_rejection(source, record, NO_DATE))
+    return [store.rows_of(t) for t in _WORKER_TAGGER.tag_many(items)] if items else [], rejected
 
 
 def ingest_result(
@@ -83,35 +98,54 @@ def ingest_records(
     progress: Progress | None = None,
     undated: date | None = None,
     account: str = "",
+    total: int = 0,
+) -> IngestResult:
+    """Tag and store a stream of records (items and rejections) from one feed, a batch at a time, in this process
+    (see ingest_batches)."""
+    return ingest_batches(
+        engine,
+        pool.batches(records, store.BATCH),
+        source,
+        tagger,
+        result,
+        dry_run=dry_run,
+        progress=progress,
+        undated=undated,
+        account=account,
+        total=total,
+    )
+
+
+def ingest_batches(
+    engine: Engine,
+    batches: Iterable[list[Read] | Lines],
+    source: str,
+    tagger: Tagger | None = None,
+    result: IngestResult | None = None,
+    *,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    undated: date | None = None,
+    account: str = "",
     workers: int = 1,
     total: int = 0,
 ) -> IngestResult:
-    """Tag and store a stream of records (items and rejections) from one feed, a batch at a time: memory does not
-    grow with the feed. Items are tagged on `workers` forked processes (the command line's choice; the dashboard's
-    server tags in its own process) while this one stores the batches before, in order, one transaction each;
-    `total` is the number of items when known (for `progress`)."""
+    """Tag and store the batches of one feed (feeds.iter_batches): memory does not grow with the feed. Batches are
+    parsed and tagged on `workers` forked processes (the command line's choice; the dashboard's server tags in its
+    own process) while this one stores the batches before, in order, one transaction each; `total` is the number
+    of items when known (for `progress`)."""
     global _WORKER_TAGGER
     tagger = tagger or tagger_for(engine)
     result = result or IngestResult()
     added = result.new
     # a dry run stores nothing: the ids it has seen, with their text, date and origin
     earlier: dict[str, tuple[str, date | None, str]] = {}
-
-    def dated() -> Iterator[Item]:
-        for record in records:
-            if isinstance(record, Rejection):
-                result.rejected.append(record)
-            elif record.date is not None:
-                yield record
-            elif undated is not None:
-                yield record.dated(undated)
-            else:
-                result.rejected.append(_rejection(source, record, NO_DATE))
-
     done = 0
+    work = functools.partial(_tag_in_worker, source=source, undated=undated)
     _WORKER_TAGGER = tagger
     try:
-        for tagged in pool.map_batches(_tag_in_worker, pool.batches(dated(), store.BATCH), workers):
+        for tagged, rejected in pool.map_batches(work, batches, workers):
+            result.rejected.extend(rejected)
             kept = _without_id_conflicts(engine, source, tagged, result, earlier if dry_run else None)
             new, present = store.add_rows(engine, kept, dry_run=dry_run)
             result.new += new
@@ -197,9 +231,9 @@ def ingest_paths(
     for path in paths:
         before = result.new
         try:
-            ingest_records(
+            ingest_batches(
                 engine,
-                iter_source(path),
+                iter_batches(path, store.BATCH),
                 str(path),
                 tagger,
                 result,

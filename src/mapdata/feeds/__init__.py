@@ -8,9 +8,17 @@ format a file is, and reading it whole) and `fetch` (http(s), bounded in time an
 
 from .base import MAX_ID_CHARS, MAX_ITEM_CHARS, MAX_SOURCE_CHARS, Read, ReadResult, Rejection, collect
 from .dates import parse_date
-from .detect import detect_format, iter_file, iter_source, read_fetched, read_file, read_source
+from .detect import detect_format, iter_batches, iter_file, iter_source, parsed, read_fetched, read_file, read_source
 from .fetch import FETCH_TIMEOUT, MAX_FETCH_BYTES, Fetched, fetch, fetch_if_changed
-from .records import iter_json_lines, iter_seed_text, read_json_array, read_json_lines, read_seed_text, record_item
+from .records import (
+    Lines,
+    iter_json_lines,
+    iter_seed_text,
+    read_json_array,
+    read_json_lines,
+    read_seed_text,
+    record_item,
+)
 from .syndication import read_feed
 from .tables import iter_csv, read_csv
 from .text import html_to_text, split_lines
@@ -22,6 +30,7 @@ __all__ = [
     "MAX_ITEM_CHARS",
     "MAX_SOURCE_CHARS",
     "Fetched",
+    "Lines",
     "Read",
     "ReadResult",
     "Rejection",
@@ -30,12 +39,14 @@ __all__ = [
     "fetch",
     "fetch_if_changed",
     "html_to_text",
+    "iter_batches",
     "iter_csv",
     "iter_file",
     "iter_json_lines",
     "iter_seed_text",
     "iter_source",
     "parse_date",
+    "parsed",
     "read_csv",
     "read_feed",
     "read_fetched",

@@ -6,13 +6,14 @@ import io
 import re
 import urllib.parse
 from collections.abc import Iterator
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..errors import InputError
 from .base import SNIFF_BYTES, Read, ReadResult, collect
 from .fetch import fetch
-from .records import iter_json_lines, iter_seed_text, read_json_array
+from .records import Lines, iter_json_lines, iter_seed_text, read_json_array
 from .syndication import read_feed
 from .tables import TEXT_COLUMNS, iter_csv
 from .text import split_lines
@@ -84,14 +85,15 @@ def read_file(path: str | Path) -> ReadResult:
     return collect(iter_file(path), str(path))
 
 
-def iter_file(path: str | Path) -> Iterator[Read]:
+def iter_file(path: str | Path, lines: int = 0) -> Iterator[Read | Lines]:
     """A feed file's items and rejections, one record at a time: the line formats (seed text, JSON Lines,
-    CSV/TSV) are read as they stream, so memory does not grow with the file; InputError names the file."""
+    CSV/TSV) are read as they stream, so memory does not grow with the file; InputError names the file. With
+    `lines`, JSON Lines come unparsed, that many lines at a time (see iter_batches)."""
     path = Path(path)
     source = str(path)
     try:
         with path.open("rb") as handle:
-            yield from _iter_stream(handle, source, path)
+            yield from _iter_stream(handle, source, path, lines=lines)
     except OSError as err:
         raise InputError(f"cannot read file ({err.strerror or err})", source) from err
 
@@ -104,18 +106,41 @@ def read_source(source: str | Path) -> ReadResult:
     return collect(iter_source(source), str(source))
 
 
-def iter_source(source: str | Path) -> Iterator[Read]:
+def iter_source(source: str | Path, lines: int = 0) -> Iterator[Read | Lines]:
     """A feed's items and rejections, from a file path (streamed) or an http(s) URL (fetched whole, bounded);
-    failures raise InputError naming the path or URL."""
+    failures raise InputError naming the path or URL. With `lines`, JSON Lines come unparsed (see iter_batches)."""
     text = str(source)
     scheme = _URL_SCHEME.match(text)
     if not scheme:
-        yield from iter_file(source)
+        yield from iter_file(source, lines)
         return
     if scheme.group(1).lower() not in ("http", "https"):
         raise InputError("only http:// and https:// URLs can be read", text)
     body, content_type = fetch(text)
-    yield from _iter_fetched(body, text, content_type)
+    yield from _iter_fetched(body, text, content_type, lines)
+
+
+def iter_batches(source: str | Path, size: int) -> Iterator[list[Read] | Lines]:
+    """A feed's records in batches of `size`, for tagging on several processes (parse each with `parsed`): a JSON
+    Lines feed as its lines, unparsed, since each line parses alone and parsing is better done by the process that
+    tags the batch; any other feed as its records, parsed here (a CSV record may span lines, a seed text line
+    takes its date from an earlier one)."""
+    batch: list[Read] = []
+    for record in iter_source(source, lines=size):
+        if isinstance(record, Lines):  # a JSON Lines feed yields nothing else
+            yield record
+            continue
+        batch.append(record)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def parsed(batch: list[Read] | Lines) -> list[Read]:
+    """The records of a batch that iter_batches gave."""
+    return batch.reads() if isinstance(batch, Lines) else batch
 
 
 def read_fetched(body: bytes, url: str, content_type: str = "") -> ReadResult:
@@ -125,15 +150,18 @@ def read_fetched(body: bytes, url: str, content_type: str = "") -> ReadResult:
     return collect(_iter_fetched(body, url, content_type), url)
 
 
-def _iter_fetched(body: bytes, url: str, content_type: str = "") -> Iterator[Read]:
+def _iter_fetched(body: bytes, url: str, content_type: str = "", lines: int = 0) -> Iterator[Read | Lines]:
     if _HTML_HEAD.match(body[:SNIFF_BYTES]):
         raise InputError("an HTML page, not a feed (give the URL of the site's RSS or Atom feed)", url)
     hint = PurePosixPath(urllib.parse.unquote(urllib.parse.urlsplit(url).path) or "/")
-    yield from _iter_stream(io.BytesIO(body), url, Path(hint.name or "feed"), content_type)
+    yield from _iter_stream(io.BytesIO(body), url, Path(hint.name or "feed"), content_type, lines)
 
 
-def _iter_stream(handle: BinaryIO, source: str, name: Path, content_type: str = "") -> Iterator[Read]:
-    """Detect the format from the name, the content type and the first bytes, then read the stream."""
+def _iter_stream(
+    handle: BinaryIO, source: str, name: Path, content_type: str = "", lines: int = 0
+) -> Iterator[Read | Lines]:
+    """Detect the format from the name, the content type and the first bytes, then read the stream (JSON Lines
+    as unparsed Lines of `lines` lines each, when it is given)."""
     head = handle.read(SNIFF_BYTES)
     utf16 = head.startswith(_UTF16_BOMS)
     if b"\x00" in head[:4096] and not utf16:
@@ -162,8 +190,15 @@ def _iter_stream(handle: BinaryIO, source: str, name: Path, content_type: str = 
         )
         yield from iter_csv(lines, source, delimiter=tab)
         return
+    stream = iter(split_lines(text)) if text is not None else _utf8_lines(handle, source)
+    if fmt == "jsonl" and lines:
+        first = 1
+        while run := list(islice(stream, lines)):
+            yield Lines(source, first, run)
+            first += len(run)
+        return
     reader = iter_json_lines if fmt == "jsonl" else iter_seed_text
-    yield from reader(split_lines(text) if text is not None else _utf8_lines(handle, source), source)
+    yield from reader(stream, source)
 
 
 def _utf16_without_bom(head: bytes) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 
 import orjson
@@ -57,9 +58,9 @@ def read_json_lines(lines: Iterable[str], source: str) -> ReadResult:
     return collect(iter_json_lines(lines, source), source)
 
 
-def iter_json_lines(lines: Iterable[str], source: str) -> Iterator[Read]:
-    """JSON Lines' items and rejections, one line at a time."""
-    for number, raw in enumerate(lines, start=1):
+def iter_json_lines(lines: Iterable[str], source: str, first: int = 1) -> Iterator[Read]:
+    """JSON Lines' items and rejections, one line at a time (`first`: the number of the first line given)."""
+    for number, raw in enumerate(lines, start=first):
         line = raw.lstrip("\ufeff").strip()
         if not line:
             continue
@@ -69,6 +70,21 @@ def iter_json_lines(lines: Iterable[str], source: str) -> Iterator[Read]:
             yield Rejection(source, number, str(err))
             continue
         yield record_item(record, source, number)
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Consecutive lines of a JSON Lines feed, decoded but not yet parsed. Each line is a record of its own, so a run
+    of them can be parsed by whoever tags it: a worker process, rather than the one process that reads the file
+    (parsing a record and sending the item it makes to a worker cost that process more than sending the line)."""
+
+    source: str
+    first: int  # the number of the first line
+    lines: list[str]
+
+    def reads(self) -> list[Read]:
+        """The records of these lines: items and rejections, in order."""
+        return list(iter_json_lines(self.lines, self.source, self.first))
 
 
 def read_json_array(text: str, source: str) -> ReadResult:

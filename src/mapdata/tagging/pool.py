@@ -20,6 +20,7 @@ from ..models import Item
 
 BATCH = 1000  # items per task: large enough that sending a batch costs little next to tagging it
 T = TypeVar("T")
+B = TypeVar("B")  # a batch: a list of items, or what a worker turns into one (feeds.iter_batches)
 
 
 def cores() -> int:
@@ -44,7 +45,7 @@ def batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
         yield batch
 
 
-def map_batches(work: Callable[[list[Item]], T], items: Iterable[list[Item]], workers: int = 1) -> Iterator[T]:
+def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) -> Iterator[T]:
     """`work(batch)` for every batch, in order, on `workers` forked processes (in this one when it is 1 or there is
     a single batch). `work` must be a module-level function; it runs in a copy of this process, so what this process
     built before the call (the default tagger) is there. At most two batches per worker are in flight: memory does
