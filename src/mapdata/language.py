@@ -44,7 +44,7 @@ _OWN_WORDS = {
     "at as it be been not but into against while during between who this than they an before",
     "de": "der die das und nicht mit von dem des ist im auf für sich eine einen einem wird wurde nach bei zum zur "
     "auch hat haben sind über",
-    "fr": "les des et une dans avec pour sur est qui du aux au ont été par sont cette ces leur",
+    "fr": "les des et une dans avec pour est qui du aux au ont été par sont cette ces leur",
     "es": "los las y fue sus tras según hacia también más pero muy hasta sin dijo años",
     "pl": "się oraz jest przez że nie w który która które został została zostały także już jego jej dla",
     "other": "het een van zijn werd niet met voor il della degli gli che sono è não uma em ao os com pelo pela foi "
@@ -53,7 +53,7 @@ _OWN_WORDS = {
 _SHARED_WORDS = {
     "en": "is was had over on a in",
     "de": "in den ein",
-    "fr": "de la le en a il que un se",
+    "fr": "de la le en a il que un se sur",  # "sur" is Spanish too: "en el sur del Líbano"
     "es": "de la el en a que con por para del una se su al un",
     "pl": "na z do od po",
 }
@@ -64,10 +64,13 @@ _PLAIN_ENOUGH = 3
 #: what the shortcut reads of a text: two sentences of a brief, and first its opening words for English
 PLAIN_CHARS = 200
 ENGLISH_CHARS = 100
-# Cyrillic: letters only Russian writes (ы э ё; Bulgarian writes ъ too) and only Ukrainian writes (і ї є ґ); Belarusian, Kazakh,
-# Serbian and Macedonian each write a letter of their own, so a text with none of those and the one language's
-# letters but not the other's is that language.
+# Cyrillic: letters only Russian writes (ы э ё) and only Ukrainian writes (і ї є ґ); Belarusian, Kazakh, Serbian and
+# Macedonian each write a letter of their own, so a text with none of those and the one language's letters but not
+# the other's is that language. A text with neither's letters is Russian unless it writes ъ, the commonest letter of
+# Bulgarian that Russian seldom writes: "Путин и Си Цзиньпин дали старт поставкам газа" has no ы, э or ё, and the
+# model reads it as Bulgarian.
 _RUSSIAN, _UKRAINIAN = frozenset("ыэё"), frozenset("іїєґ")
+_BULGARIAN = "ъ"
 _OTHER_CYRILLIC = frozenset("ўәғқңөұүһјљњћђџѓќѕ")
 _CYRILLIC_ENOUGH = 20
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
@@ -113,7 +116,9 @@ def plainly(text: str) -> str:
         if letters & _OTHER_CYRILLIC:
             return UNKNOWN
         russian, ukrainian = bool(letters & _RUSSIAN), bool(letters & _UKRAINIAN)
-        return "ru" if russian and not ukrainian else "uk" if ukrainian and not russian else UNKNOWN
+        if russian == ukrainian:
+            return "ru" if not russian and _BULGARIAN not in letters else UNKNOWN
+        return "ru" if russian else "uk"
     words = set(head.split())
     for lang, plain in _PLAIN.items():
         if len(words & plain) >= _PLAIN_ENOUGH and words & _OWN[lang] and not words & _NOT_PLAIN[lang]:
