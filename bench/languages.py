@@ -10,6 +10,9 @@ each against a baseline in the same run.
   Spanish (the labelled sets of data/briefs), in items per second. The issue's bound: 10,000 items/s or more.
 
 Each file repeats the labelled briefs to --items lines with fresh ids, so every text is real news text.
+
+- --against COMMIT: also `mapdata tag` of an earlier commit (checked out in a temporary git worktree, run with this
+  environment's packages) on the same English file, in the same rounds: what English throughput was before.
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--against", metavar="COMMIT", help="also time this commit's mapdata tag on the English file")
     args = parser.parse_args()
     mapdata = [sys.executable, "-m", "mapdata.cli", "tag"]
     briefs = ROOT / "data" / "briefs"
@@ -79,7 +83,23 @@ def main() -> int:
             "English, mapdata tag": [],
             "mixed, mapdata tag": [],
         }
+        if args.against:
+            earlier = work / "earlier"
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(earlier), args.against], check=True
+            )
+            earlier_env = {
+                "PYTHONPATH": str(earlier / "src"),
+                "MAPDATA_DATA_DIR": str(earlier / "data"),
+                "MAPDATA_CACHE_DIR": str(work / "earlier-cache"),
+            }
+            seconds([*mapdata, str(english_in)], earlier_env)  # warm its caches
+            runs[f"English, mapdata tag of {args.against}"] = []
         for _ in range(args.rounds):
+            if args.against:
+                runs[f"English, mapdata tag of {args.against}"].append(
+                    seconds([*mapdata, str(english_in)], earlier_env)
+                )
             runs["English, mapdata tag --lang en (no detection)"].append(
                 seconds([*mapdata, "--lang", "en", str(english_in)], env)
             )
@@ -90,10 +110,15 @@ def main() -> int:
         for name, times in runs.items():
             median = statistics.median(times)
             against = f"  {median / base - 1:+.1%} against no detection" if name == "English, mapdata tag" else ""
+            if args.against and name == "English, mapdata tag":
+                before = statistics.median(runs[f"English, mapdata tag of {args.against}"])
+                against += f", {median / before - 1:+.1%} against {args.against}"
             print(
                 f"  {name:<46} {median:6.2f} s  {args.items / median:9,.0f} items/s{against}  "
                 f"(runs: {', '.join(f'{s:.2f}' for s in times)})"
             )
+        if args.against:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(earlier)], check=True)
     return 0
 
 
