@@ -35,7 +35,7 @@ class IngestResult:
         return f"{self.new} new, {self.present} already present, {len(self.rejected)} rejected"
 
 
-# the tagger that forked workers use (set by ingest_records before it starts them: a fork shares it for free)
+# the tagger that forked workers use (set by ingest_batches before it starts them: a fork shares it for free)
 _WORKER_TAGGER: Tagger | None = None
 
 
