@@ -11,7 +11,7 @@ each against a baseline in the same run.
 
 Each file repeats the labelled briefs to --items lines with fresh ids, so every text is real news text.
 
-- --against COMMIT: also `mapdata tag` of an earlier commit (checked out in a temporary git worktree, run with this
+- --against COMMIT: also `mapdata tag` of an earlier commit (its src and data unpacked in a temporary folder, run with this
   environment's packages) on the same English file, in the same rounds: what English throughput was before.
 """
 
@@ -85,9 +85,12 @@ def main() -> int:
         }
         if args.against:
             earlier = work / "earlier"
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(earlier), args.against], check=True
-            )
+            earlier.mkdir()
+            # that commit's package and data, unpacked into the temporary folder (nothing to clean up in the repository)
+            archive = subprocess.run(
+                ["git", "-C", str(ROOT), "archive", args.against, "src", "data"], check=True, capture_output=True
+            ).stdout
+            subprocess.run(["tar", "-x", "-C", str(earlier)], input=archive, check=True)
             earlier_env = {
                 "PYTHONPATH": str(earlier / "src"),
                 "MAPDATA_DATA_DIR": str(earlier / "data"),
@@ -114,11 +117,9 @@ def main() -> int:
                 before = statistics.median(runs[f"English, mapdata tag of {args.against}"])
                 against += f", {median / before - 1:+.1%} against {args.against}"
             print(
-                f"  {name:<46} {median:6.2f} s  {args.items / median:9,.0f} items/s{against}  "
+                f"  {name:<50} {median:6.2f} s  {args.items / median:9,.0f} items/s{against}  "
                 f"(runs: {', '.join(f'{s:.2f}' for s in times)})"
             )
-        if args.against:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(earlier)], check=True)
     return 0
 
 

@@ -106,13 +106,41 @@ def test_a_file_that_breaks_off_keeps_its_whole_batches_and_says_so(engine, tmp_
     with feed.open("ab") as handle:
         handle.write(b'{"id": "bad", "date": "2025-11-01", "text": "caf\xe9"}\n')
     result = ingest_paths(engine, [feed], workers=workers)
-    assert result.new == store.BATCH == store.count_items(engine)
+    assert result.new == 2500 == store.count_items(engine)  # every record before the bad line, in whole batches
     (rejection,) = result.rejected
     assert rejection.line == 2501 and "not UTF-8" in rejection.reason
-    assert f"{store.BATCH:,} items before it were stored" in rejection.reason
-    write_feed(feed, 2500)  # the file fixed: the rest comes in, nothing twice
+    assert "2,500 items before it were stored" in rejection.reason
+    write_feed(feed, 3000)  # the file fixed: the rest comes in, nothing twice
     again = ingest_paths(engine, [feed])
-    assert (again.new, again.present, again.rejected) == (500, 2000, [])
+    assert (again.new, again.present, again.rejected) == (500, 2500, [])
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "txt"])
+def test_what_was_rejected_before_a_file_breaks_off_is_still_reported(engine, tmp_path, fmt):
+    feed = tmp_path / f"feed.{fmt}"
+    texts = [f"{TEXTS[i % len(TEXTS)]} (report {i})" for i in range(2600)]
+    if fmt == "jsonl":
+        lines = [json.dumps({"id": f"r{i}", "date": "2025-11-01", "text": t}) for i, t in enumerate(texts)]
+        lines[2099] = "{not json"  # line 2100: in the batch that the bad bytes break off
+        lines[2199] = json.dumps({"id": "undated", "text": "Poland closed its border with Belarus."})  # line 2200
+    else:
+        lines = ["date 2025-11-01", *texts[:-1]]
+        lines[2099] = "date 2025-13-40"  # a bad date token: the lines after it have no date
+        lines[2100] = "date 2025-11-02"
+    feed.write_bytes("\n".join(lines).encode() + b"\ncaf\xe9\n")  # line 2601: not UTF-8
+    result = ingest_paths(engine, [feed], workers=2)
+    reasons = [(r.line, r.reason.split(" (")[0]) for r in result.rejected]
+    if fmt == "jsonl":
+        assert reasons[:2] == [(2100, "not valid JSON"), (2200, "no date")]
+    else:
+        assert reasons[0][0] == 2100 and "bad date token" in reasons[0][1]
+    assert reasons[-1] == (2601, "not UTF-8 text")
+    # every item read before the bad bytes is stored: 2,600 lines less the two rejected (JSON Lines), or less the two
+    # date tokens and the first line's (seed text)
+    assert result.new == store.count_items(engine) == (2598 if fmt == "jsonl" else 2597)
+    out = mapdata("tag", "--workers", "2", str(feed))
+    assert out.returncode == 2  # the file could not be read to its end
+    assert "line 2100" in out.stderr and "line 2601" in out.stderr
 
 
 def test_reading_a_large_file_holds_one_record_at_a_time(tmp_path):

@@ -225,8 +225,8 @@ def ingest_paths(
 ) -> IngestResult:
     """Ingest several files or feed URLs, recording each as `account`'s (the command line's user if empty); a file
     is read as it streams. One that cannot be read at all is reported as one rejection; one that breaks off (bytes
-    that are not UTF-8 at line 50,000) keeps the whole batches stored before, and says so. Items without a date get
-    `undated` when given."""
+    that are not UTF-8 at line 50,000) keeps every item read before the error, and says so. Items without a date
+    get `undated` when given."""
     result = IngestResult()
     for path in paths:
         before = result.new

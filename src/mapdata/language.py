@@ -64,14 +64,12 @@ _PLAIN_ENOUGH = 3
 #: what the shortcut reads of a text: two sentences of a brief, and first its opening words for English
 PLAIN_CHARS = 200
 ENGLISH_CHARS = 100
-# Cyrillic: letters only Russian writes (ы э ё) and only Ukrainian writes (і ї є ґ); Belarusian, Kazakh, Serbian and
-# Macedonian each write a letter of their own, so a text with none of those and the one language's letters but not
-# the other's is that language. A text with neither's letters is Russian unless it writes ъ, the commonest letter of
-# Bulgarian that Russian seldom writes: "Путин и Си Цзиньпин дали старт поставкам газа" has no ы, э or ё, and the
-# model reads it as Bulgarian.
+# Cyrillic: letters only Russian writes (ы э ё) and only Ukrainian writes (і ї є ґ); Belarusian, Kazakh, Serbian,
+# Macedonian, Tajik, Tatar, Bashkir and Chuvash each write a letter of their own, so a text with none of those and
+# the one language's letters but not the other's is that language. A text with neither's letters is left to the
+# model: Bulgarian and Macedonian often write none in a sentence or two.
 _RUSSIAN, _UKRAINIAN = frozenset("ыэё"), frozenset("іїєґ")
-_BULGARIAN = "ъ"
-_OTHER_CYRILLIC = frozenset("ўәғқңөұүһјљњћђџѓќѕ")
+_OTHER_CYRILLIC = frozenset("ўәғқңөұүһјљњћђџѓќѕҳҷӣӯҗҙҫҡӑӗӳ")
 _CYRILLIC_ENOUGH = 20
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
 
@@ -116,9 +114,7 @@ def plainly(text: str) -> str:
         if letters & _OTHER_CYRILLIC:
             return UNKNOWN
         russian, ukrainian = bool(letters & _RUSSIAN), bool(letters & _UKRAINIAN)
-        if russian == ukrainian:
-            return "ru" if not russian and _BULGARIAN not in letters else UNKNOWN
-        return "ru" if russian else "uk"
+        return "ru" if russian and not ukrainian else "uk" if ukrainian and not russian else UNKNOWN
     words = set(head.split())
     for lang, plain in _PLAIN.items():
         if len(words & plain) >= _PLAIN_ENOUGH and words & _OWN[lang] and not words & _NOT_PLAIN[lang]:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from ..models import Item
 
+T = TypeVar("T")
 MAX_ITEM_CHARS = 20_000
 MAX_SOURCE_CHARS = 200  # the store's source column
 MAX_ID_CHARS = 64  # the store's id column
@@ -48,6 +50,24 @@ def collect(records: Iterable[Read], source: str) -> ReadResult:
         else:
             result.rejected.append(record)
     return result
+
+
+def runs(values: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Consecutive lists of `size` values (the last may be shorter). When reading `values` fails part way, what was
+    read before the failure comes first, as a shorter list, then the error: a record read is never dropped."""
+    run: list[T] = []
+    try:
+        for value in values:
+            run.append(value)
+            if len(run) == size:
+                yield run
+                run = []
+    except Exception:
+        if run:
+            yield run
+        raise
+    if run:
+        yield run
 
 
 def origin(source: str, number: int) -> str:

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import io
+import itertools
 import re
 import urllib.parse
 from collections.abc import Iterator
-from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..errors import InputError
-from .base import SNIFF_BYTES, Read, ReadResult, collect
+from .base import SNIFF_BYTES, Read, ReadResult, collect, runs
 from .fetch import fetch
 from .records import Lines, iter_json_lines, iter_seed_text, read_json_array
 from .syndication import read_feed
@@ -125,17 +125,14 @@ def iter_batches(source: str | Path, size: int) -> Iterator[list[Read] | Lines]:
     Lines feed as its lines, unparsed, since each line parses alone and parsing is better done by the process that
     tags the batch; any other feed as its records, parsed here (a CSV record may span lines, a seed text line
     takes its date from an earlier one)."""
-    batch: list[Read] = []
-    for record in iter_source(source, lines=size):
-        if isinstance(record, Lines):  # a JSON Lines feed yields nothing else
-            yield record
-            continue
-        batch.append(record)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    records = iter_source(source, lines=size)
+    for first in records:
+        if isinstance(first, Lines):  # a JSON Lines feed yields nothing else
+            yield first
+            yield from records
+        else:
+            yield from runs(itertools.chain([first], records), size)
+        return
 
 
 def parsed(batch: list[Read] | Lines) -> list[Read]:
@@ -183,17 +180,17 @@ def _iter_stream(
     text = _decode(handle.read(), source) if utf16 else None  # rare: no line-by-line decoding for UTF-16
     if fmt == "csv":
         tab = "\t" if name.suffix.lower() == ".tsv" else None
-        lines = (
+        parts = (
             part
             for line in ([text] if text is not None else _utf8_lines(handle, source))
             for part in _LINE_PARTS.findall(line)
         )
-        yield from iter_csv(lines, source, delimiter=tab)
+        yield from iter_csv(parts, source, delimiter=tab)
         return
     stream = iter(split_lines(text)) if text is not None else _utf8_lines(handle, source)
     if fmt == "jsonl" and lines:
         first = 1
-        while run := list(islice(stream, lines)):
+        for run in runs(stream, lines):
             yield Lines(source, first, run)
             first += len(run)
         return

@@ -13,9 +13,9 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
 from typing import TypeVar
 
+from ..feeds.base import runs
 from ..models import Item
 
 BATCH = 1000  # items per task: large enough that sending a batch costs little next to tagging it
@@ -39,10 +39,8 @@ def workers_for(requested: int | None) -> int:
 
 
 def batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
-    """Consecutive lists of `size` items (the last may be shorter)."""
-    it = iter(items)
-    while batch := list(islice(it, size)):
-        yield batch
+    """Consecutive lists of `size` items (the last may be shorter; what was read before a reading error too)."""
+    return runs(items, size)
 
 
 def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) -> Iterator[T]:
