@@ -73,9 +73,9 @@ def ingest_result(
     """Tag and store what one feed yielded, recording the write as `account`'s; items without a date get `undated`
     when it is given, else they are rejected with their file and line (never given today's date behind the user's
     back)."""
-    return ingest_records(
+    return ingest_batches(
         engine,
-        chain(read.rejected, read.items),
+        pool.batches(chain(read.rejected, read.items), store.BATCH),
         read.source,
         tagger,
         result,
@@ -84,35 +84,6 @@ def ingest_result(
         undated=undated,
         account=account,
         total=len(read.items),
-    )
-
-
-def ingest_records(
-    engine: Engine,
-    records: Iterable[Read],
-    source: str,
-    tagger: Tagger | None = None,
-    result: IngestResult | None = None,
-    *,
-    dry_run: bool = False,
-    progress: Progress | None = None,
-    undated: date | None = None,
-    account: str = "",
-    total: int = 0,
-) -> IngestResult:
-    """Tag and store a stream of records (items and rejections) from one feed, a batch at a time, in this process
-    (see ingest_batches)."""
-    return ingest_batches(
-        engine,
-        pool.batches(records, store.BATCH),
-        source,
-        tagger,
-        result,
-        dry_run=dry_run,
-        progress=progress,
-        undated=undated,
-        account=account,
-        total=total,
     )
 
 
