@@ -49,12 +49,13 @@ def _tag_json_lines(batch, lang: str | None = None) -> tuple[list, bytes]:
     for its items (run in a worker process)."""
     import orjson
 
-    from .feeds import Rejection, parsed
+    from .feeds import Rejection, finished, parsed
     from .tagging import default_tagger
 
     records = parsed(batch)
-    items = [r for r in records if not isinstance(r, Rejection)]
-    rejections = [r for r in records if isinstance(r, Rejection)] if len(items) < len(records) else []
+    # a batch that a reading error broke off gives its rejections only, as ingest does
+    items = [r for r in records if not isinstance(r, Rejection)] if finished(batch) else []
+    rejections = [r for r in records if isinstance(r, Rejection)]
     tagged = default_tagger().tag_many(items, lang) if items else []
     return rejections, b"".join(orjson.dumps(t.to_json()) + b"\n" for t in tagged)
 

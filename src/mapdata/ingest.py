@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from . import accounts, settings, store, stories
 from .errors import InputError
-from .feeds import Lines, Read, ReadResult, Rejection, iter_batches, parsed
+from .feeds import Lines, Read, ReadResult, Rejection, finished, iter_batches, parsed
 from .learning import tagger_for
 from .models import Item
 from .tagging import Tagger, pool
@@ -47,15 +47,14 @@ def _tag_in_worker(
     gives it one."""
     assert _WORKER_TAGGER is not None
     items, rejected = [], []
+    whole = finished(batch)
     for record in parsed(batch):
         if isinstance(record, Rejection):
             rejected.append(record)
-        elif record.date is not None:
-            items.append(record)
-        elif undated is not None:
-            items.append(record.dated(undated))
-        else:
+        elif record.date is None and undated is None:
             rejected.append(_rejection(source, record, NO_DATE))
+        elif whole:  # a batch a reading error broke off is stored once the feed is fixed and read again
+            items.append(record if record.date is not None else record.dated(undated))
     return [store.rows_of(t) for t in _WORKER_TAGGER.tag_many(items)] if items else [], rejected
 
 
@@ -196,8 +195,8 @@ def ingest_paths(
 ) -> IngestResult:
     """Ingest several files or feed URLs, recording each as `account`'s (the command line's user if empty); a file
     is read as it streams. One that cannot be read at all is reported as one rejection; one that breaks off (bytes
-    that are not UTF-8 at line 50,000) keeps every item read before the error, and says so. Items without a date
-    get `undated` when given."""
+    that are not UTF-8 at line 50,000) keeps the whole batches stored before, reports every record rejected before
+    the error, and says so. Items without a date get `undated` when given."""
     result = IngestResult()
     for path in paths:
         before = result.new

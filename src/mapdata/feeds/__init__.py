@@ -8,7 +8,17 @@ format a file is, and reading it whole) and `fetch` (http(s), bounded in time an
 
 from .base import MAX_ID_CHARS, MAX_ITEM_CHARS, MAX_SOURCE_CHARS, Read, ReadResult, Rejection, collect
 from .dates import parse_date
-from .detect import detect_format, iter_batches, iter_file, iter_source, parsed, read_fetched, read_file, read_source
+from .detect import (
+    detect_format,
+    finished,
+    iter_batches,
+    iter_file,
+    iter_source,
+    parsed,
+    read_fetched,
+    read_file,
+    read_source,
+)
 from .fetch import FETCH_TIMEOUT, MAX_FETCH_BYTES, Fetched, fetch, fetch_if_changed
 from .records import (
     Lines,
@@ -38,6 +48,7 @@ __all__ = [
     "detect_format",
     "fetch",
     "fetch_if_changed",
+    "finished",
     "html_to_text",
     "iter_batches",
     "iter_csv",

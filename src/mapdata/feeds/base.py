@@ -52,9 +52,15 @@ def collect(records: Iterable[Read], source: str) -> ReadResult:
     return result
 
 
+class Unfinished(list):
+    """The records of a batch that a reading error broke off. Their rejections are reported; their items are not
+    stored nor written out: a feed that cannot be read to its end keeps only its whole batches, and a small one
+    nothing, until it is fixed and read again (finished tells)."""
+
+
 def runs(values: Iterable[T], size: int) -> Iterator[list[T]]:
     """Consecutive lists of `size` values (the last may be shorter). When reading `values` fails part way, what was
-    read before the failure comes first, as a shorter list, then the error: a record read is never dropped."""
+    read before the failure comes first, as an Unfinished list, then the error."""
     run: list[T] = []
     try:
         for value in values:
@@ -64,7 +70,7 @@ def runs(values: Iterable[T], size: int) -> Iterator[list[T]]:
                 run = []
     except Exception:
         if run:
-            yield run
+            yield Unfinished(run)
         raise
     if run:
         yield run

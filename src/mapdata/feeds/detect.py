@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from ..errors import InputError
-from .base import SNIFF_BYTES, Read, ReadResult, collect, runs
+from .base import SNIFF_BYTES, Read, ReadResult, Unfinished, collect, runs
 from .fetch import fetch
 from .records import Lines, iter_json_lines, iter_seed_text, read_json_array
 from .syndication import read_feed
@@ -140,6 +140,11 @@ def parsed(batch: list[Read] | Lines) -> list[Read]:
     return batch.reads() if isinstance(batch, Lines) else batch
 
 
+def finished(batch: list[Read] | Lines) -> bool:
+    """False for the batch a reading error broke off: only its rejections count (see base.Unfinished)."""
+    return batch.finished if isinstance(batch, Lines) else not isinstance(batch, Unfinished)
+
+
 def read_fetched(body: bytes, url: str, content_type: str = "") -> ReadResult:
     """Read a feed fetched from `url`: its format from the URL's file name, the content type and the first
     bytes. An HTML page (a site's front page given instead of its feed) is refused as a whole; the content type
@@ -191,7 +196,7 @@ def _iter_stream(
     if fmt == "jsonl" and lines:
         first = 1
         for run in runs(stream, lines):
-            yield Lines(source, first, run)
+            yield Lines(source, first, run, finished=not isinstance(run, Unfinished))
             first += len(run)
         return
     reader = iter_json_lines if fmt == "jsonl" else iter_seed_text

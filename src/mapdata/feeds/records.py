@@ -81,6 +81,7 @@ class Lines:
     source: str
     first: int  # the number of the first line
     lines: list[str]
+    finished: bool = True  # False: a reading error broke these lines off (see base.Unfinished)
 
     def reads(self) -> list[Read]:
         """The records of these lines: items and rejections, in order."""

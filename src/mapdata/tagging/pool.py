@@ -39,7 +39,7 @@ def workers_for(requested: int | None) -> int:
 
 
 def batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
-    """Consecutive lists of `size` items (the last may be shorter; what was read before a reading error too)."""
+    """Consecutive lists of `size` items (the last may be shorter; before a reading error, an Unfinished one)."""
     return runs(items, size)
 
 
