@@ -434,13 +434,12 @@ def cross_validate(
     `learn_calibrated` does)."""
     names, z = out_of_fold(sets, params)
     examples = [e for group in sets.values() for e in group]
-    accepted = np.array([calibrate_on is None or calibrate_on(n) for n in names], dtype=bool)
+    accepted = _accepted(names, calibrate_on)
     rows = []
     pooled: list[tuple[Example, Prediction]] = []
     for name in sets:
         inside = np.array([n == name for n in names])
-        chosen = ~inside & accepted
-        calibration = fit_calibration(z[chosen], [e for e, c in zip(examples, chosen) if c])
+        calibration = _calibration_on(z, examples, ~inside & accepted)
         held = [e for e, n in zip(examples, names) if n == name]
         predictions = list(zip(held, decide([e.features for e in held], z[inside], params, calibration)))
         pooled.extend(predictions)
@@ -463,9 +462,18 @@ def learn_calibrated(
     if len(sets) < 2:
         return model  # no briefs the weights did not see: uncalibrated
     names, z = out_of_fold(sets, params)
-    chosen = np.array([calibrate_on is None or calibrate_on(n) for n in names], dtype=bool)
-    model.calibration = fit_calibration(z[chosen], [e for e, c in zip(examples, chosen) if c])
+    model.calibration = _calibration_on(z, examples, _accepted(names, calibrate_on))
     return model
+
+
+def _accepted(names: Sequence[str], calibrate_on: Callable[[str], bool] | None) -> np.ndarray:
+    """Which examples (by their set's name) may calibrate: all of them, or those `calibrate_on` accepts."""
+    return np.array([calibrate_on is None or calibrate_on(n) for n in names], dtype=bool)
+
+
+def _calibration_on(z: np.ndarray, examples: Sequence[Example], chosen: np.ndarray) -> Calibration:
+    """The calibration fitted on the out-of-fold logits `z` of the `chosen` examples."""
+    return fit_calibration(z[chosen], [e for e, c in zip(examples, chosen) if c])
 
 
 def tone_confidence_error(predictions: Iterable[tuple[Example, Prediction]]) -> float | None:

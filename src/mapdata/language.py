@@ -122,11 +122,6 @@ def plainly(text: str) -> str:
     return UNKNOWN
 
 
-def plainly_english(text: str) -> bool:
-    """True when the text is English beyond doubt: English function words, none of another language's."""
-    return plainly(text) == "en"
-
-
 def detect(text: str, declared: str = "") -> str:
     """The ISO 639-1 code of a text's language, or UNKNOWN. `declared` (a feed's own language tag, 'de-AT' or 'de')
     wins when the text is too short or too mixed for the model to be sure; with neither, a short unsure text is
