@@ -42,9 +42,12 @@ def test_plain_texts_are_told_without_the_model_and_never_against_it():
     english = [lang for g, lang in told if g.get("lang", "en") == "en"]
     assert english.count("en") / len(english) > 0.95  # most of what mapdata reads skips the model (speed) ...
     assert len(fast) / len(briefs) > 0.7
-    # ... and whenever the shortcut answers, the label and the model agree with it
+    # ... and whenever the shortcut answers, the label agrees with it. The model does not always: three Russian briefs
+    # (with ы or ё, which no other language the model knows writes without a letter of its own) it reads as
+    # Ukrainian or Bulgarian; the shortcut is then right where the model alone was wrong
     assert [(g["id"], lang) for g, lang in fast if lang != g.get("lang", "en")] == []
-    assert [g["id"] for g, lang in fast if lang != language.classify(g["text"])[0]] == []
+    overruled = [g for g, lang in fast if lang != language.classify(g["text"])[0]]
+    assert len(overruled) <= 3 and {g["lang"] for g in overruled} <= {"ru"}
 
 
 # Languages the model knows that mapdata does not read: the shortcut must leave every one of them to the model.
@@ -185,6 +188,14 @@ def test_the_store_keeps_the_language_and_exports_and_filters_carry_it(engine, t
         ("Катар допоміг повернути дітей, яких росія вивезла.", ["QA", "RU"], []),
         # a phrase that contains a name but names no actor
         ("Les trois pays baltes ont quitté la convention d'Ottawa.", [], []),
+        # French and Spanish do not decline names: a name is not matched by a stem it shares with another word
+        # ("George" and "Géorgie", "Guyana" and "Guyane", "Alberto" and "Alberta")
+        ("George Weah a remporté l'élection présidentielle au Liberia.", ["LR"], []),
+        ("Le Guyana et le Venezuela se disputent l'Essequibo.", ["GY", "VE"], []),
+        ("La Guyane accueille la base de lancement de Kourou.", ["FR"], []),
+        ("El presidente Alberto Fernández anunció que Argentina cierra sus fronteras.", ["AR"], []),
+        # ... and the adjective written like the name ("china", "argentina") is still the adjective
+        ("Buques de la Guardia Costera china atacaron a una embarcación filipina.", ["CN", "PH"], []),
     ],
 )
 def test_the_matchers_guards(text, countries, organisations):

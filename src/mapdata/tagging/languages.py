@@ -36,6 +36,9 @@ from .morphology import WORD, Dictionary, Morphology, PhraseIndex, related
 #: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
 READ = frozenset(language.TAGGED) - {"en"}
 LATIN = frozenset({"pl", "de", "fr", "es"})
+#: the languages that do not decline names: a one-word name is matched only in the forms it is written in (and those
+#: simplemma gives for it), not by its stem, which other names share ("George" and "Géorgie", "Guyana" and "Guyane")
+EXACT_NAMES = frozenset({"fr", "es"})
 #: a cue word this short may be an acronym ("nbp", "ввп")
 ACRONYM_LETTERS = 5
 
@@ -234,15 +237,21 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
     words |= {w for pattern, cue in cues if not cue.prefix for w in _words(pattern)}
     # A name written alone ("Mali", "Гуам") is its own lemma: its key is its own stem, and its forms are those
     # simplemma gives for it as a lemma ("Polsce" for "Polska"); as a word, "Mali" is also a form of "mały" (small).
+    # In French and Spanish, which do not decline names, a name's key is the name itself, for the word written with
+    # a capital (EXACT_NAMES): "George" is not "Géorgie", and "la influencia china" still has the adjective "chino".
     # Any other word's key is its lemma's stem ("белорусских" -> "белорусский"), unless the lemma is not a form of it
     # (simplemma's data has a few wrong pairs).
     names = {p for p, _ in phrases if p[:1].isupper() and not p.isupper() and len(_words(p)) == 1}
     dictionary = Dictionary(lang)
     own: dict[str, str] = {}  # phrase word -> key
     wanted: dict[str, str] = {}  # lemma -> key
+    exact: dict[str, str] = {}  # a name of EXACT_NAMES -> key: the name itself, for the word written with a capital
     for word in sorted(words):
         if len(word) > 1 and word.isupper():
             continue  # an acronym: its own key (Morphology.key)
+        if word in names and lang in EXACT_NAMES:
+            exact[fold(word.lower())] = fold(word.lower())
+            continue
         lemma = word if word in names else dictionary.lemma(word)
         if not related(word, lemma):
             lemma = word
@@ -255,7 +264,7 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
             forms[fold(word.lower())] = key  # the name, not the word it is a form of
         else:
             forms.setdefault(fold(word.lower()), key)
-    morphology = Morphology(lang, forms)
+    morphology = Morphology(lang, forms, exact)
     actors, seen = PhraseIndex(), set()
     for phrase, entry in phrases:
         words_of = _words(phrase)

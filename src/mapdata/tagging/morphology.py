@@ -41,15 +41,18 @@ _UKRAINIAN = str.maketrans("іїєґ", "ииег")
 class Morphology:
     """The match key of any word of one language."""
 
-    def __init__(self, lang: str, forms: dict[str, str] | None = None) -> None:
+    def __init__(self, lang: str, forms: dict[str, str] | None = None, names: dict[str, str] | None = None) -> None:
         self.lang = lang
         self.forms = forms or {}  # folded lower-case form -> key, for the lemmas the data files use
+        # folded lower-case name -> key, for a word written with a capital only: the names of a language that does
+        # not decline them, each its own key ("Argentina"), while "argentina" (the adjective) keeps its stem's
+        self.names = names or {}
         self._stemmer = Stemmer.Stemmer(SNOWBALL[lang])
         self._cache: dict[str, str] = {}
         self.features: dict[str, str] = {}  # key -> the learned layer's word for it (languages.Pack.words)
 
     def __getstate__(self) -> tuple:
-        return self.lang, self.forms
+        return self.lang, self.forms, self.names
 
     def __setstate__(self, state: tuple) -> None:
         self.__init__(*state)
@@ -66,7 +69,8 @@ class Morphology:
         would be another word ("las" is a form of the Spanish article "el")."""
         if len(word) > 1 and word.isupper():
             return ACRONYM + fold(word.lower())
-        return self.key_of_low(fold(word.lower()))
+        low = fold(word.lower())
+        return (self.names.get(low) if word[:1].isupper() else None) or self.key_of_low(low)
 
     def key_of_low(self, low: str) -> str:
         """The key of a word already folded and lower-cased."""
@@ -84,7 +88,7 @@ class Morphology:
         """Each word of the text: (start, end, key, capitalised); `low` is fold(text).lower() when the caller has it
         (the same length as the text, so the offsets hold for both)."""
         low = fold(text).lower() if low is None else low
-        key, forms = self.key_of_low, self.forms
+        key, forms, names = self.key_of_low, self.forms, self.names
         out = []
         for m in WORD.finditer(low):
             start, end = m.span()
@@ -93,7 +97,7 @@ class Morphology:
                 if end - start > 1 and text[start:end].isupper():
                     out.append((start, end, ACRONYM + word, True))
                 else:
-                    out.append((start, end, forms.get(word) or key(word), True))
+                    out.append((start, end, names.get(word) or forms.get(word) or key(word), True))
             else:
                 out.append((start, end, forms.get(word) or key(word), False))
         return out
