@@ -8,8 +8,9 @@ import json
 import tracemalloc
 
 import pytest
+from sqlalchemy import func, select
 
-from mapdata import store
+from mapdata import accounts, store
 from mapdata.feeds import Lines, Rejection, iter_batches, iter_source, parsed
 from mapdata.ingest import ingest_paths
 from support import SEED, mapdata
@@ -105,11 +106,16 @@ def test_a_file_that_breaks_off_keeps_its_whole_batches_and_says_so(engine, tmp_
     write_feed(feed, 2500)
     with feed.open("ab") as handle:
         handle.write(b'{"id": "bad", "date": "2025-11-01", "text": "caf\xe9"}\n')
-    result = ingest_paths(engine, [feed], workers=workers)
+    result = ingest_paths(engine, [feed], workers=workers, account="analyst")
     assert result.new == store.BATCH == store.count_items(engine)
     (rejection,) = result.rejected
     assert rejection.line == 2501 and "not UTF-8" in rejection.reason
     assert f"{store.BATCH:,} items before it were stored" in rejection.reason
+    # what was stored is recorded as the account's and grouped into stories, as a whole file's items are
+    (change,) = accounts.latest_changes(engine)
+    assert (change.account, change.action, change.items) == ("analyst", "ingest", store.BATCH)
+    with engine.connect() as conn:
+        assert conn.scalar(select(func.count()).where(store.items.c.story.is_(None))) == 0
     write_feed(feed, 2500)  # the file fixed: the rest comes in, nothing twice
     again = ingest_paths(engine, [feed])
     assert (again.new, again.present, again.rejected) == (500, 2000, [])

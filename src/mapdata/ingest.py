@@ -123,19 +123,23 @@ def ingest_batches(
             done += len(tagged)
             if progress:
                 progress(done, max(total, done))
+    except InputError:
+        # the file broke off: the batches stored before it are the account's and are grouped into stories, as
+        # those of a whole file are (the error itself is the caller's to report)
+        _settle(engine, result.new - added, source, account, dry_run)
+        raise
     finally:
         _WORKER_TAGGER = None
-    if result.new > added and not dry_run:
-        with store.writing(engine) as conn:
-            accounts.record(
-                conn,
-                account or accounts.cli_account(),
-                "ingest",
-                f"{source}: {result.new - added} new",
-                result.new - added,
-            )
-        stories.assign(engine)
+    _settle(engine, result.new - added, source, account, dry_run)
     return result
+
+
+def _settle(engine: Engine, new: int, source: str, account: str, dry_run: bool) -> None:
+    """After storing `new` items of a source: record them as the account's change and group them into stories."""
+    if new and not dry_run:
+        with store.writing(engine) as conn:
+            accounts.record(conn, account or accounts.cli_account(), "ingest", f"{source}: {new} new", new)
+        stories.assign(engine)
 
 
 def _rejection(source: str, item: Item, reason: str) -> Rejection:
