@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from mapdata import accounts, store
-from mapdata.feeds import Lines, Rejection, iter_batches, iter_source, parsed
-from mapdata.ingest import ingest_paths
+from mapdata.feeds import Lines, Rejection, iter_batches, iter_source, parsed, read_json_lines
+from mapdata.ingest import ingest_paths, ingest_result
 from support import SEED, mapdata
 
 TEXTS = [line.split(" ", 2)[2] if line.startswith("date ") else line for line in SEED.read_text().splitlines() if line]
@@ -160,3 +160,13 @@ def test_reading_a_large_file_holds_one_record_at_a_time(tmp_path):
         tracemalloc.stop()
     assert feed.stat().st_size > 7_000_000
     assert peak < 1_000_000  # bytes: a few records and the reader's buffer, not the file
+
+
+def test_ingest_progress_reaches_its_end_when_items_are_rejected(engine):
+    lines = [json.dumps({"id": f"r{i}", "date": "2025-11-01", "text": TEXTS[i]}) for i in range(3)]
+    lines += [json.dumps({"id": "undated", "text": TEXTS[3]}), "{not json"]
+    seen = []
+    read = read_json_lines(lines, "feed.jsonl")
+    result = ingest_result(engine, read, progress=lambda done, total: seen.append((done, total)))
+    assert result.new == 3 and len(result.rejected) == 2
+    assert seen[-1] == (5, 5)

@@ -82,7 +82,7 @@ def ingest_result(
         progress=progress,
         undated=undated,
         account=account,
-        total=len(read.items),
+        total=len(read.items) + len(read.rejected),
     )
 
 
@@ -120,7 +120,7 @@ def ingest_batches(
             new, present = store.add_rows(engine, kept, dry_run=dry_run)
             result.new += new
             result.present += present
-            done += len(tagged)
+            done += len(tagged) + len(rejected)  # a rejected item is done too: the bar still reaches its end
             if progress:
                 progress(done, max(total, done))
     except InputError:
