@@ -4,6 +4,8 @@ refused even with its right password; an editor signs in, corrects an item, and 
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -44,6 +46,22 @@ def sign_in(page, name: str, password: str) -> None:
     form.get_by_role("button", name="Sign in").click()
 
 
+def wait_for_sign_ins(page, server, name: str, done) -> None:
+    """Poll the server's database until the name's row of wrong passwords satisfies `done`."""
+    engine = store.open_engine(server.db_url)
+    deadline = time.monotonic() + WAIT / 1000
+    try:
+        while True:
+            with engine.connect() as conn:
+                row = conn.execute(select(store.sign_ins).where(store.sign_ins.c.name == name)).one_or_none()
+            if row is not None and done(row):
+                return
+            assert time.monotonic() < deadline, f"the server did not count the wrong password: {row}"
+            page.wait_for_timeout(50)
+    finally:
+        engine.dispose()
+
+
 def test_a_visitor_reads_but_cannot_write(team_server, team_page):
     page = team_page
     page.goto(team_server.url)
@@ -63,8 +81,12 @@ def test_wrong_passwords_are_refused_then_the_name_is_locked(team_server, team_p
     expect(sidebar.get_by_label("Account")).to_be_visible(timeout=WAIT)
     for attempt in range(accounts.FAILURES_BEFORE_LOCK - 1):
         sign_in(page, "ben", f"wrong guess {attempt}")
+        # the server counts each guess before it answers (after a pause): the next guess waits for the count, else
+        # two guesses sent during one pause are one run of the page and one count
+        wait_for_sign_ins(page, team_server, "ben", lambda row, n=attempt + 1: row.failures == n)
         expect(sidebar.get_by_text("wrong name or password")).to_be_visible(timeout=WAIT)
     sign_in(page, "ben", "wrong guess, the last")
+    wait_for_sign_ins(page, team_server, "ben", lambda row: row.locked_until is not None)
     expect(sidebar.get_by_text("too many wrong passwords")).to_be_visible(timeout=WAIT)
     sign_in(page, "ben", "ben's long passphrase")  # the right one, too late
     expect(sidebar.get_by_text("too many wrong passwords")).to_be_visible(timeout=WAIT)
