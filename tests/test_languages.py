@@ -12,7 +12,7 @@ import pytest
 from mapdata import language, settings
 from mapdata.feeds import read_file
 from mapdata.models import Item
-from mapdata.tagging import default_tagger
+from mapdata.tagging import default_tagger, languages
 from support import DATA
 
 BLIND = DATA / "languages_blind_briefs.jsonl"
@@ -47,7 +47,7 @@ def test_plain_texts_are_told_without_the_model_and_never_against_it():
     # Ukrainian or Bulgarian; the shortcut is then right where the model alone was wrong
     assert [(g["id"], lang) for g, lang in fast if lang != g.get("lang", "en")] == []
     overruled = [g for g, lang in fast if lang != language.classify(g["text"])[0]]
-    assert len(overruled) <= 3 and {g["lang"] for g in overruled} <= {"ru"}
+    assert len(overruled) <= 3 and {g.get("lang", "en") for g in overruled} <= {"ru"}
 
 
 # Languages the model knows that mapdata does not read: the shortcut must leave every one of them to the model.
@@ -196,11 +196,24 @@ def test_the_store_keeps_the_language_and_exports_and_filters_carry_it(engine, t
         ("El presidente Alberto Fernández anunció que Argentina cierra sus fronteras.", ["AR"], []),
         # ... and the adjective written like the name ("china", "argentina") is still the adjective
         ("Buques de la Guardia Costera china atacaron a una embarcación filipina.", ["CN", "PH"], []),
+        # ... and a word whose stem is a name's key is not that name ("Navidades", Christmas, is not Navidad)
+        ("Navidades bajo las bombas: Gaza celebra sin luz.", ["PS"], []),
+        ("Les îles Falkland restent contestées.", ["GB"], []),
     ],
 )
 def test_the_matchers_guards(text, countries, organisations):
     result = tag(text)
     assert (list(result.countries), list(result.organisations)) == (countries, organisations)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Pékin rappelle sa politique d'une Chine unique.", "Taiwán rechaza la política de una sola China de Pekín."],
+)
+def test_a_cue_that_holds_a_name_is_found_with_the_name_written_as_a_name(text):
+    # "chine unique", "una sola China": the cue is written in lower case, the text writes the name with a capital
+    pack = languages.pack(language.detect(text))
+    assert "sovereignty" in [cue.label for _, _, cue in pack.hits(text, pack.tokens(text))]
 
 
 def test_the_other_languages_leave_every_english_tag_as_it_was():

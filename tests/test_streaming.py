@@ -10,7 +10,7 @@ import tracemalloc
 import pytest
 from sqlalchemy import func, select
 
-from mapdata import accounts, store
+from mapdata import accounts, store, stories
 from mapdata.feeds import Lines, Rejection, iter_batches, iter_source, parsed, read_json_lines
 from mapdata.ingest import ingest_paths, ingest_result
 from support import SEED, mapdata
@@ -119,6 +119,28 @@ def test_a_file_that_breaks_off_keeps_its_whole_batches_and_says_so(engine, tmp_
     write_feed(feed, 2500)  # the file fixed: the rest comes in, nothing twice
     again = ingest_paths(engine, [feed])
     assert (again.new, again.present, again.rejected) == (500, 2000, [])
+
+
+def test_a_failure_after_a_file_breaks_off_does_not_hide_it_nor_stop_the_next_file(engine, tmp_path, monkeypatch):
+    broken, good = tmp_path / "broken.jsonl", tmp_path / "good.jsonl"
+    write_feed(broken, 2500)
+    with broken.open("ab") as handle:
+        handle.write(b'{"id": "bad", "date": "2025-11-01", "text": "caf\xe9"}\n')
+    write_feed(good, 10, start=5000)
+    failures = iter([RuntimeError("database is locked")])
+
+    def assign(engine):  # the first grouping fails, the next ones run
+        if (failure := next(failures, None)) is not None:
+            raise failure
+        return real_assign(engine)
+
+    real_assign = stories.assign
+    monkeypatch.setattr(stories, "assign", assign)
+    result = ingest_paths(engine, [broken, good])
+    assert result.new == store.BATCH + 10
+    (rejection,) = result.rejected
+    assert rejection.line == 2501 and "not UTF-8" in rejection.reason
+    assert "could not be recorded and grouped into stories: database is locked" in rejection.reason
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "txt"])

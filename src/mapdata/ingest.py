@@ -123,10 +123,16 @@ def ingest_batches(
             done += len(tagged) + len(rejected)  # a rejected item is done too: the bar still reaches its end
             if progress:
                 progress(done, max(total, done))
-    except InputError:
+    except InputError as err:
         # the file broke off: the batches stored before it are the account's and are grouped into stories, as
-        # those of a whole file are (the error itself is the caller's to report)
-        _settle(engine, result.new - added, source, account, dry_run)
+        # those of a whole file are (the error is the caller's to report, and stays the one raised: a failure to
+        # settle is told with it, and the next ingest groups what this one could not)
+        try:
+            _settle(engine, result.new - added, source, account, dry_run)
+        except Exception as settling:  # whatever it was, the file's own error must reach the user
+            err.reason += (
+                f" (and the items stored before it could not be recorded and grouped into stories: {settling})"
+            )
         raise
     finally:
         _WORKER_TAGGER = None

@@ -36,9 +36,11 @@ from .morphology import WORD, Dictionary, Morphology, PhraseIndex, related
 #: the languages read with these tables (English is read by the gazetteer and data/lexicon.csv)
 READ = frozenset(language.TAGGED) - {"en"}
 LATIN = frozenset({"pl", "de", "fr", "es"})
-#: the languages that do not decline names: a one-word name is matched only in the forms it is written in (and those
-#: simplemma gives for it), not by its stem, which other names share ("George" and "Géorgie", "Guyana" and "Guyane")
+#: the languages that do not decline names: a one-word name is matched only as it is written (another form, such as
+#: a plural, is written in the data file), not by its stem, which other names share ("George" and "Géorgie")
 EXACT_NAMES = frozenset({"fr", "es"})
+#: the key of a name of EXACT_NAMES is this and the name: no stem of any word can equal it
+EXACT = "@"
 #: a cue word this short may be an acronym ("nbp", "ввп")
 ACRONYM_LETTERS = 5
 
@@ -250,7 +252,7 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
         if len(word) > 1 and word.isupper():
             continue  # an acronym: its own key (Morphology.key)
         if word in names and lang in EXACT_NAMES:
-            exact[fold(word.lower())] = fold(word.lower())
+            exact[fold(word.lower())] = EXACT + fold(word.lower())
             continue
         lemma = word if word in names else dictionary.lemma(word)
         if not related(word, lemma):
@@ -282,7 +284,13 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
             index.add_prefix(fold(pattern), cue)
         else:
             words = _words(pattern)
-            index.add(tuple(morphology.key(w) for w in words), False, cue)
+            keys = tuple(morphology.key(w) for w in words)
+            index.add(keys, False, cue)
+            # a cue word that is also a name of EXACT_NAMES ("une Chine unique") is written with a capital, so the
+            # text gives it the name's key: the cue matches that way too
+            named = tuple(exact.get(fold(w.lower()), key) for w, key in zip(words, keys, strict=True))
+            if named != keys:
+                index.add(named, False, cue)
             if any(len(w) <= ACRONYM_LETTERS for w in words):
                 # "nbp", "ввп": a short cue word may be an acronym, which the text writes in capitals and so keys
                 # as itself (Morphology.key); the cue then matches that way too
