@@ -199,6 +199,14 @@ def test_the_store_keeps_the_language_and_exports_and_filters_carry_it(engine, t
         # ... and a word whose stem is a name's key is not that name ("Navidades", Christmas, is not Navidad)
         ("Navidades bajo las bombas: Gaza celebra sin luz.", ["PS"], []),
         ("Les îles Falkland restent contestées.", ["GB"], []),
+        # a headline in capitals: its words are words, not acronyms ("UN" is the article), but for the acronyms the
+        # data files name
+        ("LA CHINE ET LA FRANCE SIGNENT UN ACCORD COMMERCIAL À PÉKIN", ["CN", "FR"], []),
+        ("ESPAÑA Y MARRUECOS FIRMAN UN ACUERDO EN RABAT", ["ES", "MA"], []),
+        ("DEUTSCHLAND UND FRANKREICH UNTERZEICHNEN EIN ABKOMMEN IN BERLIN", ["DE", "FR"], []),
+        ("ЛУКАШЕНКО ПРОВЁЛ ПЕРЕГОВОРЫ С ПУТИНЫМ В МИНСКЕ", ["BY", "RU"], []),
+        ("LA ONU CONDENA EL ATAQUE CONTRA UCRANIA", ["UA"], ["UN"]),
+        ("НАТО И ЕС ОСУДИЛИ РОССИЮ", ["RU"], ["EU", "NATO"]),
     ],
 )
 def test_the_matchers_guards(text, countries, organisations):

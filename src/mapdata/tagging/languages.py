@@ -266,7 +266,12 @@ def build(lang: str, gaz: Gazetteer) -> Pack:
             forms[fold(word.lower())] = key  # the name, not the word it is a form of
         else:
             forms.setdefault(fold(word.lower()), key)
-    morphology = Morphology(lang, forms, exact)
+    short_words = set(NOT_SUBJECT[lang].split()) | set(ARTICLES[lang].split())
+    acronyms = (
+        frozenset(fold(p.lower()) for p, _ in phrases if len(p) > 1 and p.isupper() and len(_words(p)) == 1)
+        - short_words
+    )
+    morphology = Morphology(lang, forms, exact, acronyms)
     actors, seen = PhraseIndex(), set()
     for phrase, entry in phrases:
         words_of = _words(phrase)

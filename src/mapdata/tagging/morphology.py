@@ -41,8 +41,17 @@ _UKRAINIAN = str.maketrans("іїєґ", "ииег")
 class Morphology:
     """The match key of any word of one language."""
 
-    def __init__(self, lang: str, forms: dict[str, str] | None = None, names: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        lang: str,
+        forms: dict[str, str] | None = None,
+        names: dict[str, str] | None = None,
+        acronyms: frozenset[str] = frozenset(),
+    ) -> None:
         self.lang = lang
+        # the acronyms the data files name (folded, lower case), but for the language's short words ("un", "la"): in
+        # a text written in capitals ("LA CHINE ET LA FRANCE SIGNENT UN ACCORD") the other words are words
+        self.acronyms = acronyms
         self.forms = forms or {}  # folded lower-case form -> key, for the lemmas the data files use
         # folded lower-case name -> key, for a word written with a capital only: the names of a language that does
         # not decline them, each its own key ("Argentina"), while "argentina" (the adjective) keeps its stem's
@@ -52,7 +61,7 @@ class Morphology:
         self.features: dict[str, str] = {}  # key -> the learned layer's word for it (languages.Pack.words)
 
     def __getstate__(self) -> tuple:
-        return self.lang, self.forms, self.names
+        return self.lang, self.forms, self.names, self.acronyms
 
     def __setstate__(self, state: tuple) -> None:
         self.__init__(*state)
@@ -89,18 +98,25 @@ class Morphology:
         (the same length as the text, so the offsets hold for both)."""
         low = fold(text).lower() if low is None else low
         key, forms, names = self.key_of_low, self.forms, self.names
+        acronyms = self.acronyms if shouting(text) else None
         out = []
         for m in WORD.finditer(low):
             start, end = m.span()
             word = m.group()
             if text[start].isupper():
-                if end - start > 1 and text[start:end].isupper():
+                if end - start > 1 and text[start:end].isupper() and (acronyms is None or word in acronyms):
                     out.append((start, end, ACRONYM + word, True))
                 else:
                     out.append((start, end, names.get(word) or forms.get(word) or key(word), True))
             else:
                 out.append((start, end, forms.get(word) or key(word), False))
         return out
+
+
+def shouting(text: str) -> bool:
+    """Whether a text is written in capitals (a wire headline): then a word in capitals is not an acronym for that."""
+    upper = sum(map(str.isupper, text))
+    return upper >= 10 and upper > 3 * sum(map(str.islower, text))
 
 
 def related(form: str, lemma: str) -> bool:
