@@ -97,17 +97,20 @@ class Morphology:
         """Each word of the text: (start, end, key, capitalised); `low` is fold(text).lower() when the caller has it
         (the same length as the text, so the offsets hold for both)."""
         low = fold(text).lower() if low is None else low
-        key, forms, names = self.key_of_low, self.forms, self.names
-        acronyms = self.acronyms if shouting(text) else None
+        key, forms, names, acronyms = self.key_of_low, self.forms, self.names, self.acronyms
+        shout = None  # whether the text is written in capitals: counted only once a word in capitals asks
         out = []
         for m in WORD.finditer(low):
             start, end = m.span()
             word = m.group()
             if text[start].isupper():
-                if end - start > 1 and text[start:end].isupper() and (acronyms is None or word in acronyms):
-                    out.append((start, end, ACRONYM + word, True))
-                else:
-                    out.append((start, end, names.get(word) or forms.get(word) or key(word), True))
+                if end - start > 1 and text[start:end].isupper():
+                    if shout is None and word not in acronyms:
+                        shout = shouting(text)
+                    if not shout or word in acronyms:
+                        out.append((start, end, ACRONYM + word, True))
+                        continue
+                out.append((start, end, names.get(word) or forms.get(word) or key(word), True))
             else:
                 out.append((start, end, forms.get(word) or key(word), False))
         return out
