@@ -100,12 +100,17 @@ def test_an_id_given_again_batches_later_is_refused_with_its_first_line(engine, 
     ]
 
 
+def write_broken_feed(path) -> None:
+    """2,500 good lines, then one whose bytes are not UTF-8 (line 2501): the file breaks off there."""
+    write_feed(path, 2500)
+    with path.open("ab") as handle:
+        handle.write(b'{"id": "bad", "date": "2025-11-01", "text": "caf\xe9"}\n')
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_file_that_breaks_off_keeps_its_whole_batches_and_says_so(engine, tmp_path, workers):
     feed = tmp_path / "feed.jsonl"
-    write_feed(feed, 2500)
-    with feed.open("ab") as handle:
-        handle.write(b'{"id": "bad", "date": "2025-11-01", "text": "caf\xe9"}\n')
+    write_broken_feed(feed)
     result = ingest_paths(engine, [feed], workers=workers, account="analyst")
     assert result.new == store.BATCH == store.count_items(engine)
     (rejection,) = result.rejected
@@ -123,9 +128,7 @@ def test_a_file_that_breaks_off_keeps_its_whole_batches_and_says_so(engine, tmp_
 
 def test_a_failure_after_a_file_breaks_off_does_not_hide_it_nor_stop_the_next_file(engine, tmp_path, monkeypatch):
     broken, good = tmp_path / "broken.jsonl", tmp_path / "good.jsonl"
-    write_feed(broken, 2500)
-    with broken.open("ab") as handle:
-        handle.write(b'{"id": "bad", "date": "2025-11-01", "text": "caf\xe9"}\n')
+    write_broken_feed(broken)
     write_feed(good, 10, start=5000)
     failures = iter([RuntimeError("database is locked")])
 
