@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mapdata.classify import DENSE, LABELS, Classifier, Features, cross_validate, learn
+from mapdata.classify import DENSE, LABELS, Classifier, Example, Features, cross_validate, learn
 from mapdata.errors import DataFileError
 from mapdata.evaluate import labelled_examples
 from mapdata.models import TONES, TOPICS
@@ -84,6 +84,28 @@ def test_weights_file_round_trip_keeps_every_prediction(labelled, tmp_path):
     again = Classifier.from_file(tmp_path / "w.csv")
     for e in labelled["dev4_briefs.jsonl"]:
         assert model.predict(e.features) == again.predict(e.features)
+
+
+def test_a_word_form_no_brief_used_weighs_through_its_stem(tmp_path):
+    def example(words: str, topic: str, tone: str) -> Example:
+        return Example(Features(words, {}, {}, 2), ((), "neutral"), frozenset({topic}), tone)
+
+    examples = [example("eu sanctions on minsk", "sanctions", "conflict")] * 3
+    examples += [example("leaders hold talks on trade", "diplomacy", "cooperation")] * 3
+    examples += [example("ru_sankcii against minsk", "sanctions", "conflict")] * 2
+    model = learn(examples)
+    assert {"sanctions", "~sanction", "ru_sankcii", "~talk"} <= set(model.vocabulary)
+    assert not any(w.startswith("~ru") for w in model.vocabulary)  # another language's key is no English word
+    # "sanctioning" is in no brief: its stem weighs for sanctions, where an unknown word weighs nothing
+    stemmed = model.logits_many([Features("new sanctioning of minsk", {}, {}, 2)])[0]
+    unknown = model.logits_many([Features("new frobnicating of minsk", {}, {}, 2)])[0]
+    sanctions = LABELS.index("sanctions")
+    assert stemmed[sanctions] > unknown[sanctions] + 0.1
+    # the weights file names a stem as such, and reads it back
+    model.to_file(tmp_path / "w.csv")
+    assert "\nstem:sanction," in (tmp_path / "w.csv").read_text(encoding="utf-8")
+    again = Classifier.from_file(tmp_path / "w.csv")
+    assert np.array_equal(again.logits_many([Features("new sanctioning of minsk", {}, {}, 2)])[0], stemmed)
 
 
 def test_predictions_keep_the_taxonomy_shape(labelled):

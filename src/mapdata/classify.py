@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import Stemmer
 
 from .errors import DataFileError
 from .models import TONES, TOPICS
@@ -29,6 +30,12 @@ CALIBRATION: tuple[str, ...] = ("calibration:scale", "calibration:shift")
 # the dense features: the lexicon's score of each topic and tone, how many actors are named, and a bias
 DENSE: tuple[str, ...] = (*(f"lexicon:{label}" for label in LABELS), "actors", "bias")
 WORD_PREFIX = "word:"
+# an English word's Snowball stem is a feature too ("stem:sanction" for "sanctions", "sanctioned", "sanctioning"): with
+# about 1,500 labelled briefs, a word form the briefs never used still weighs through its stem. Inside a vocabulary a
+# stem is written "~sanction" (no word has "~"); the other languages' words are keys already ("ru_sankc"), not stemmed
+STEM_PREFIX = "stem:"
+_STEM_MARK = "~"
+_STEMMER = Stemmer.Stemmer("english")
 _SCORE_ROWS = {label: i for i, label in enumerate(LABELS)}  # the lexicon:<label> rows come first, in LABELS order
 _ACTORS_ROW, _BIAS_ROW = DENSE.index("actors"), DENSE.index("bias")
 _TOKEN = re.compile(r"[a-z_]+")
@@ -79,19 +86,47 @@ def _words(text: str) -> list[bytes]:
     return text.encode("ascii", "replace").translate(_LETTERS).split()
 
 
-def _tokens(text: str) -> set[bytes]:
-    """The distinct words of a folded, lower-cased text (see _words)."""
-    return set(_words(text))
+def _stem_key(word: bytes) -> bytes | None:
+    """The vocabulary key of an English word's stem (b"~sanction"); None for another language's word key."""
+    return None if b"_" in word else b"~" + _STEMMER.stemWord(word)
+
+
+def _keys(text: str) -> set[bytes]:
+    """The distinct features of a folded, lower-cased text: its words (see _words) and their stems."""
+    words = set(_words(text))
+    return words | {key for key in map(_stem_key, words) if key is not None}
 
 
 def _word_rows(vocabulary: Sequence[str]) -> dict[bytes, int]:
-    """Each known word's feature index: after the DENSE features, in vocabulary order."""
+    """Each known word's or stem's feature index: after the DENSE features, in vocabulary order."""
     return {word.encode("ascii"): len(DENSE) + i for i, word in enumerate(vocabulary)}
 
 
-def _feature_rows(features: Features, word_rows: Mapping[bytes, int], rows: list[int], values: list[float]) -> None:
-    """Append one item's feature indices (DENSE first, then word_rows' indices) and their values to `rows` and
-    `values`: the one encoding that learning and prediction share."""
+def _rows_of(word: bytes, index: Mapping[bytes, int]) -> tuple[int, ...]:
+    """A word's feature indices: its own if the briefs used it, its stem's if they used the stem (either, both, or
+    none). An item's features are the sum of its distinct words': the one encoding learning and prediction share."""
+    key = _stem_key(word)
+    return tuple(row for row in (index.get(word), None if key is None else index.get(key)) if row is not None)
+
+
+class _RowCache(dict):
+    """Each word met's row in a Classifier's summed weights (the first of its `_rows_of`, whose row holds the word's
+    and its stem's weights added; None if nothing is known of it): one dict lookup a word, the stemmer run once."""
+
+    def __init__(self, index: Mapping[bytes, int]) -> None:
+        super().__init__()
+        self.index = index
+
+    def __missing__(self, word: bytes) -> int | None:
+        if len(self) >= 500_000:
+            self.clear()  # bounded: a long-running dashboard meets an unbounded vocabulary
+        rows = _rows_of(word, self.index)
+        row = self[word] = rows[0] if rows else None
+        return row
+
+
+def _dense_rows(features: Features, rows: list[int], values: list[float]) -> None:
+    """Append one item's dense feature indices (the bias, the actors, the lexicon's scores) and values."""
     rows += (_BIAS_ROW, _ACTORS_ROW)
     values += (1.0, min(features.actors, 4) / 2.0)
     for scores in (features.topic_scores, features.tone_scores):
@@ -99,12 +134,6 @@ def _feature_rows(features: Features, word_rows: Mapping[bytes, int], rows: list
             if value:
                 rows.append(_SCORE_ROWS[label])
                 values.append(value)
-    found = set(map(word_rows.get, _words(features.words)))  # a word met twice is looked up twice: cheaper than a set
-    found.discard(None)
-    # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
-    # two tones must not flip between the ingest and a later re-tag
-    rows += sorted(found)
-    values += [1.0] * len(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,9 +244,15 @@ class Classifier:
         self.word_weights = word_weights
         self.params = params
         self.vocabulary = {word: i for i, word in enumerate(vocabulary)}
-        # one stacked matrix, so that an item's logits are one gather and one dot product
+        # one stacked matrix, so that an item's logits are one gather and one sum; a known word's row also holds its
+        # stem's weights (_RowCache)
         self._weights = np.vstack([dense, word_weights])
-        self._rows = _word_rows(vocabulary)
+        index = _word_rows(vocabulary)
+        for word, row in index.items():
+            rows = _rows_of(word, index)
+            if len(rows) == 2 and rows[0] == row:
+                self._weights[row] = self._weights[row] + self._weights[rows[1]]
+        self._rows = _RowCache(index)
 
     def logits_many(self, items: Sequence[Features]) -> np.ndarray:
         """The raw score of every label (columns: topics, then tones) for each item: one gather and one sum for the
@@ -229,7 +264,12 @@ class Classifier:
         starts = []
         for features in items:
             starts.append(len(rows))
-            _feature_rows(features, self._rows, rows, values)
+            _dense_rows(features, rows, values)
+            # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
+            # two tones must not flip between the ingest and a later re-tag
+            found = sorted(filter(None, map(self._rows.__getitem__, set(_words(features.words)))))
+            rows += found
+            values += [1.0] * len(found)
         if not items:
             return np.zeros((0, len(LABELS)))
         gathered = self._weights[rows] * np.asarray(values)[:, None]
@@ -285,6 +325,9 @@ class Classifier:
             elif feature.startswith(WORD_PREFIX) and _TOKEN.fullmatch(feature[len(WORD_PREFIX) :]):
                 vocabulary.append(feature[len(WORD_PREFIX) :])
                 rows.append(values)
+            elif feature.startswith(STEM_PREFIX) and _TOKEN.fullmatch(feature[len(STEM_PREFIX) :]):
+                vocabulary.append(_STEM_MARK + feature[len(STEM_PREFIX) :])
+                rows.append(values)
             else:
                 raise DataFileError(f"{path}, line {line}: unknown feature {feature!r}")
         missing = [f for f in DENSE if f not in seen]
@@ -311,10 +354,9 @@ class Classifier:
                 writer.writerow([name, *(_number(v, digits) for v in values)])
             for name, values in zip(CALIBRATION, (self.calibration.scale, self.calibration.shift)):
                 writer.writerow([name, *(_number(v, digits) for v in values)])
-            for word in sorted(self.vocabulary):
-                writer.writerow(
-                    [WORD_PREFIX + word, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])]
-                )
+            for word in sorted(self.vocabulary):  # the words, then the stems ("~" sorts after the letters)
+                name = STEM_PREFIX + word[1:] if word.startswith(_STEM_MARK) else WORD_PREFIX + word
+                writer.writerow([name, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])])
             return handle.getvalue()
 
 
@@ -360,15 +402,18 @@ def _fit(x: np.ndarray, y: np.ndarray, l2: float, params: LearnParams, softmax: 
 
 def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifier:
     """Fit topic and tone weights to labelled examples (each needs topics, tone, or both)."""
-    counts = Counter(w for e in examples for w in _tokens(e.features.words))
+    counts = Counter(w for e in examples for w in _keys(e.features.words))
     vocabulary = sorted(w.decode("ascii") for w, n in counts.items() if n >= params.min_count)
-    word_rows = _word_rows(vocabulary)
+    index = _word_rows(vocabulary)
     x = np.zeros((len(examples), len(DENSE) + len(vocabulary)))
     for row, example in enumerate(examples):
         columns: list[int] = []
         values: list[float] = []
-        _feature_rows(example.features, word_rows, columns, values)
-        x[row, columns] = values
+        _dense_rows(example.features, columns, values)
+        for word in set(_words(example.features.words)):
+            columns += _rows_of(word, index)
+        values += [1.0] * (len(columns) - len(values))
+        np.add.at(x, (row, columns), values)  # two words of one stem count it twice
     weights = np.zeros((x.shape[1], len(LABELS)))
     labelled = [i for i, e in enumerate(examples) if e.topics is not None]
     if labelled:
