@@ -249,9 +249,9 @@ class Classifier:
         self._weights = np.vstack([dense, word_weights])
         index = _word_rows(vocabulary)
         for word, row in index.items():
-            rows = _rows_of(word, index)
-            if len(rows) == 2 and rows[0] == row:
-                self._weights[row] = self._weights[row] + self._weights[rows[1]]
+            rows = _rows_of(word, index)  # (row,) or (row, its stem's row)
+            if len(rows) == 2:
+                self._weights[row] += self._weights[rows[1]]
         self._rows = _RowCache(index)
 
     def logits_many(self, items: Sequence[Features]) -> np.ndarray:
