@@ -85,6 +85,22 @@ def test_a_declared_language_decides_only_what_the_text_cannot(text, declared, e
     assert language.detect(text, declared) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the model is unsure (Russian at 0.40), or reads Bulgarian: the soft signs ("ль", "нь") say Russian
+        ("Польша направила ноту протеста Минску.", "ru"),
+        ("Си Цзиньпин и Нарендра Моди на полях саммита БРИКС в Казани провели первую за пять лет встречу.", "ru"),
+        # Bulgarian writes "ь" only before "о", and stays Bulgarian; Macedonian writes none
+        ("Шофьорите протестираха пред парламента в София.", "bg"),
+        ("Правителството прие решение за помощ за Украйна.", "bg"),
+        ("Мицкоски ќе се сретне со Орбан.", ""),
+    ],
+)
+def test_a_soft_sign_tells_russian_from_bulgarian(text, expected):
+    assert language.detect(text) == expected
+
+
 def test_feeds_carry_their_declared_language(tmp_path):
     rss = tmp_path / "feed.xml"
     rss.write_text(

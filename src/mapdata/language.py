@@ -72,6 +72,13 @@ _RUSSIAN, _UKRAINIAN = frozenset("ыэё"), frozenset("іїєґ")
 _OTHER_CYRILLIC = frozenset("ўәғқңөұүһјљњћђџѓќѕҳҷӣӯҗҙҫҡӑӗӳ")
 _CYRILLIC_ENOUGH = 20
 _CYRILLIC = re.compile("[\u0400-\u04ff]")
+# A Cyrillic text with none of those letters is Russian or one of the few that write none in a sentence (Bulgarian,
+# and Serbian or Macedonian without their own). A soft sign before anything but "о" then makes it Russian whatever
+# the model says: Bulgarian writes "ь" only in "ьо", Serbian and Macedonian never. The model reads many a short
+# Russian sentence as Bulgarian ("Си Цзиньпин ... в Казани ...") or is unsure ("Польша направила ноту протеста Минску.")
+_RUSSIAN_RIVALS = frozenset({"ru", "bg", "mk", "sr"})
+_RUSSIAN_SOFT_SIGN = re.compile("ь(?!о)")
+_MARKED = _UKRAINIAN | _OTHER_CYRILLIC
 
 
 @functools.lru_cache(maxsize=1)
@@ -135,11 +142,26 @@ def detect(text: str, declared: str = "") -> str:
     if letters < 3:
         return declared
     language, probability = classify(text)
+    if (
+        language in _RUSSIAN_RIVALS
+        and _RUSSIAN_SOFT_SIGN.search(text[:PLAIN_CHARS].lower())
+        and _unmarked_cyrillic(text)
+    ):
+        return "ru"  # its spelling says Russian, whatever the model's n-grams say
     if probability >= DOUBTFUL:
         return language
     if declared:
         return declared
     return language if letters >= SHORT or probability >= SHORT_SURE else UNKNOWN
+
+
+def _unmarked_cyrillic(text: str) -> bool:
+    """Whether a text is written in Cyrillic (nine letters in ten of its head) with no letter that marks Ukrainian,
+    Belarusian, Serbian, Macedonian or a Turkic or Iranian language: Russian, or Bulgarian, or too short to tell."""
+    head = text[:PLAIN_CHARS].lower()
+    letters = [c for c in head if c.isalpha()]
+    cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    return cyrillic >= 3 and cyrillic >= 0.9 * len(letters) and not _MARKED.intersection(head)
 
 
 def normalise(tag: object) -> str:
