@@ -91,14 +91,36 @@ def test_a_declared_language_decides_only_what_the_text_cannot(text, declared, e
         # the model is unsure (Russian at 0.40), or reads Bulgarian: the soft signs ("ль", "нь") say Russian
         ("Польша направила ноту протеста Минску.", "ru"),
         ("Си Цзиньпин и Нарендра Моди на полях саммита БРИКС в Казани провели первую за пять лет встречу.", "ru"),
-        # Bulgarian writes "ь" only before "о", and stays Bulgarian; Macedonian writes none
+        # Bulgarian writes "ь" only before "о", and stays Bulgarian; Macedonian writes none, and "ќ" no Russian
         ("Шофьорите протестираха пред парламента в София.", "bg"),
         ("Правителството прие решение за помощ за Украйна.", "bg"),
-        ("Мицкоски ќе се сретне со Орбан.", ""),
+        ("Мицкоски ќе се сретне со Орбан.", "mk"),
+        ("Меѓународниот монетарен фонд одобри нов заем за Украина.", "mk"),  # the model alone: Russian at 0.41
+        # short, unsure, Russian the likeliest and no other language's letter: read as Russian
+        ("Стармер посетил Киев.", "ru"),
     ],
 )
-def test_a_soft_sign_tells_russian_from_bulgarian(text, expected):
+def test_short_cyrillic_texts_are_told_by_their_letters(text, expected):
     assert language.detect(text) == expected
+
+
+def test_short_sentences_in_six_cyrillic_languages():
+    """380 one-sentence news items (a third of them 3 to 6 words) in Russian, Ukrainian, Belarusian, Bulgarian,
+    Macedonian and Serbian, written for this test by a helper who saw none of the detector: Russian is told, and the
+    languages the tagger does not read are rarely read as Russian."""
+    rows = golds(DATA / "cyrillic_sentences.jsonl")
+    told: dict[str, list[str]] = {}
+    for row in rows:
+        told.setdefault(row["lang"], []).append(language.detect(row["text"]))
+    assert sorted(told) == ["be", "bg", "mk", "ru", "sr", "uk"] and len(rows) == 380
+
+    def right(lang: str) -> float:
+        return told[lang].count(lang) / len(told[lang])
+
+    # measured: ru 116 of 120, uk and be every one, bg 71 of 80, mk 36 of 40, sr 35 of 40
+    assert right("ru") >= 0.95 and right("uk") == right("be") == 1.0
+    assert min(right("bg"), right("mk"), right("sr")) >= 0.85
+    assert sum(told[lang].count("ru") for lang in told if lang != "ru") <= 3  # 2 Bulgarian, 1 Serbian
 
 
 def test_feeds_carry_their_declared_language(tmp_path):
