@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mapdata.classify import DENSE, LABELS, LANGUAGES_LEARN, LEARN, Classifier, Example, Features, cross_validate, learn
+from mapdata.classify import DENSE, LABELS, Classifier, Example, Features, cross_validate, learn
 from mapdata.errors import DataFileError
 from mapdata.evaluate import labelled_examples
 from mapdata.models import TONES, TOPICS
@@ -41,7 +40,6 @@ def test_committed_weights_are_what_mapdata_learn_makes(labelled):
     made = learn([e for group in labelled.values() for e in group])
     committed = Classifier.from_file(weights_file())
     assert list(made.vocabulary) == list(committed.vocabulary)
-    assert "pair:border crossing" in committed.to_text()  # English weighs word pairs
     np.testing.assert_allclose(made.dense, committed.dense, atol=0.0015)
     np.testing.assert_allclose(made.word_weights, committed.word_weights, atol=0.0015)
 
@@ -51,11 +49,10 @@ def test_the_other_languages_weights_are_what_mapdata_learn_makes(labelled, rule
     # data/learned_weights_languages.csv: learned from every set, English's and the six other languages'
     others = [e for path in training_sets(english=False) for e in labelled_examples(path, rules)]
     assert {p.name[:2] for p in training_sets(english=False)} == {"ru", "uk", "pl", "de", "fr", "es"}
-    made = learn([e for group in labelled.values() for e in group] + others, LANGUAGES_LEARN)
+    made = learn([e for group in labelled.values() for e in group] + others)
     committed = Classifier.from_file(weights_file(english=False))
     assert list(made.vocabulary) == list(committed.vocabulary)
     assert "ru_language" in committed.vocabulary and any(w.startswith("pl_") for w in committed.vocabulary)
-    assert not any(" " in w for w in committed.vocabulary)  # no word pairs (classify.LANGUAGES_LEARN)
     np.testing.assert_allclose(made.dense, committed.dense, atol=0.0015)
     np.testing.assert_allclose(made.word_weights, committed.word_weights, atol=0.0015)
 
@@ -109,31 +106,6 @@ def test_a_word_form_no_brief_used_weighs_through_its_stem(tmp_path):
     assert "\nstem:sanction," in (tmp_path / "w.csv").read_text(encoding="utf-8")
     again = Classifier.from_file(tmp_path / "w.csv")
     assert np.array_equal(again.logits_many([Features("new sanctioning of minsk", {}, {}, 2)])[0], stemmed)
-
-
-def test_two_words_in_a_row_weigh_apart_from_each_word(tmp_path):
-    def example(words: str, topic: str, tone: str) -> Example:
-        return Example(Features(words, {}, {}, 2), ((), "neutral"), frozenset({topic}), tone)
-
-    # "trade" and "deal" each appear on both sides; only the pair "trade deal" tells cooperation from conflict
-    examples = [example("trade deal signed", "trade_energy", "cooperation")] * 3
-    examples += [example("deal on trade collapses", "trade_energy", "conflict")] * 3
-    model = learn(examples)
-    assert {"trade deal", "deal on", "on trade"} <= set(model.vocabulary)
-
-    def margin(classifier: Classifier, words: str) -> float:  # cooperation's logit over conflict's
-        z = classifier.logits_many([Features(words, {}, {}, 2)])[0]
-        return z[LABELS.index("cooperation")] - z[LABELS.index("conflict")]
-
-    # the same two words, in the order the cooperation briefs wrote them and the other way round
-    assert margin(model, "trade deal") > margin(model, "deal trade") + 0.5
-    # written as pairs, read back the same; a model learned without pairs has none and cannot tell the two apart
-    model.to_file(tmp_path / "w.csv")
-    assert "\npair:trade deal," in (tmp_path / "w.csv").read_text(encoding="utf-8")
-    assert margin(Classifier.from_file(tmp_path / "w.csv"), "trade deal") == margin(model, "trade deal")
-    alone = learn(examples, dataclasses.replace(LEARN, pairs=False))
-    assert not any(" " in w for w in alone.vocabulary)
-    assert margin(alone, "trade deal") == margin(alone, "deal trade")
 
 
 def test_predictions_keep_the_taxonomy_shape(labelled):
@@ -304,3 +276,21 @@ def test_confidences_are_calibrated_on_briefs_no_weight_was_learned_from():
     assert scores.items == 200
     assert scores.tone_ece <= 0.10  # the issue's bound on the tone confidence's calibration error
     assert scores.unsure_error_share >= 0.40  # the least sure fifth holds at least twice its share of tone errors
+
+
+def test_the_sparse_features_multiply_as_the_dense_matrix_would():
+    from mapdata.classify import _Sparse
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for _ in range(40):  # a column twice in a row (two words of one stem) adds up, as in the dense matrix
+        columns = [0, *rng.integers(1, 30, size=int(rng.integers(0, 8))).tolist()]
+        rows.append((columns, rng.normal(size=len(columns)).tolist()))
+    dense = np.zeros((len(rows), 30))
+    for i, (columns, values) in enumerate(rows):
+        np.add.at(dense, (i, columns), values)
+    x, w, g = _Sparse(rows, 30), rng.normal(size=(30, 4)), rng.normal(size=(40, 4))
+    np.testing.assert_allclose(x.dot(w), dense @ w, atol=1e-12)
+    np.testing.assert_allclose(x.tdot(g), dense.T @ g, atol=1e-12)
+    with pytest.raises(ValueError):
+        _Sparse([([], [])], 3)

@@ -14,7 +14,6 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -36,15 +35,10 @@ WORD_PREFIX = "word:"
 # stem is written "~sanction" (no word has "~"); the other languages' words are keys already ("ru_sankc"), not stemmed
 STEM_PREFIX = "stem:"
 _STEM_MARK = "~"
-# two words that follow each other are a feature too ("pair:border crossing", "pair:did not"): a word pair says what a
-# word alone cannot ("trade" in "trade deal" and in "trade accusations"). Inside a vocabulary a pair is the two words
-# with a space between them (no word has a space); pairs are looked up as they are, never stemmed
-PAIR_PREFIX = "pair:"
 _STEMMER = Stemmer.Stemmer("english")
 _SCORE_ROWS = {label: i for i, label in enumerate(LABELS)}  # the lexicon:<label> rows come first, in LABELS order
 _ACTORS_ROW, _BIAS_ROW = DENSE.index("actors"), DENSE.index("bias")
 _TOKEN = re.compile(r"[a-z_]+")
-_PAIR = re.compile(r"[a-z_]+ [a-z_]+")
 # bytes.translate table for the same words as _TOKEN: every byte but a-z and "_" becomes a space (the words of the
 # other languages are written "ru_sankc", their language, "_" and the ASCII spelling of their key: tagging/languages.py)
 _LETTERS = bytes(c if 97 <= c <= 122 or c == 95 else 32 for c in range(256))
@@ -78,18 +72,13 @@ class LearnParams:
     tone_l2: float = 0.001
     steps: int = 400  # full-batch gradient steps from zero: few enough to act as extra regularisation
     rate: float = 0.5
-    min_count: int = 2  # a word (or stem, or pair) must occur in this many training briefs to get weights
-    pairs: bool = True  # weigh each two words that follow each other as well
+    min_count: int = 2  # a word must occur in this many training briefs to get weights
     topic_threshold: float = 0.4  # a topic is kept at this probability (the likeliest is always kept)
     max_topics: int = 3
     decimals: int = 3  # weights are stored, and so used, rounded to this many decimals
 
 
 LEARN = LearnParams()
-# The other languages' weights (tagging.weights_file(english=False)) weigh no word pairs: out of fold, pairs lifted
-# their pooled topics and tone by 0.002 and 0.008, but lowered German, French and Spanish topics (French to 0.749,
-# under the first step's 0.75), and a pair of another language's words is met in a tenth as many briefs as English's
-LANGUAGES_LEARN = LearnParams(pairs=False)
 
 
 def _words(text: str) -> list[bytes]:
@@ -102,18 +91,10 @@ def _stem_key(word: bytes) -> bytes | None:
     return None if b"_" in word else b"~" + _STEMMER.stemWord(word)
 
 
-def _pairs(words: list[bytes]) -> set[bytes]:
-    """The vocabulary keys of the word pairs of a text's words, in order (b"border crossing")."""
-    return set(map(b" ".join, pairwise(words)))
-
-
-def _keys(text: str, pairs: bool) -> set[bytes]:
-    """The distinct features of a folded, lower-cased text: its words (see _words), their stems and (with `pairs`)
-    its word pairs."""
-    ordered = _words(text)
-    words = set(ordered)
-    keys = words | {key for key in map(_stem_key, words) if key is not None}
-    return keys | _pairs(ordered) if pairs else keys
+def _keys(text: str) -> set[bytes]:
+    """The distinct features of a folded, lower-cased text: its words (see _words) and their stems."""
+    words = set(_words(text))
+    return words | {key for key in map(_stem_key, words) if key is not None}
 
 
 def _word_rows(vocabulary: Sequence[str]) -> dict[bytes, int]:
@@ -142,21 +123,6 @@ class _RowCache(dict):
         rows = _rows_of(word, self.index)
         row = self[word] = rows[0] if rows else None
         return row
-
-
-class _PairWords(dict):
-    """Each word met's number among the words of the known pairs, -1 for a word in none (bounded, as _RowCache)."""
-
-    def __missing__(self, word: bytes) -> int:
-        if len(self) >= 500_000:
-            self.clear()
-            self.update(self.known)
-        self[word] = -1
-        return -1
-
-    def __init__(self, known: dict[bytes, int]) -> None:
-        super().__init__(known)
-        self.known = known
 
 
 def _dense_rows(features: Features, rows: list[int], values: list[float]) -> None:
@@ -282,15 +248,6 @@ class Classifier:
         # stem's weights (_RowCache)
         self._weights = np.vstack([dense, word_weights])
         index = _word_rows(vocabulary)
-        # the pairs of a batch are found at once (logits_many): each word is numbered among the words of the known
-        # pairs, and each known pair is a number, first * len + second, in a sorted array beside its row
-        pairs = {tuple(key.split(b" ")): row for key, row in index.items() if b" " in key}
-        paired = sorted({word for pair in pairs for word in pair})
-        self._pair_words = _PairWords({word: i for i, word in enumerate(paired)})
-        codes = sorted((self._pair_words[a] * len(paired) + self._pair_words[b], row) for (a, b), row in pairs.items())
-        self._pair_codes = np.array([code for code, _ in codes], dtype=np.int64)
-        self._pair_code_rows = np.array([row for _, row in codes], dtype=np.int64)
-        index = {key: row for key, row in index.items() if b" " not in key}
         for word, row in index.items():
             rows = _rows_of(word, index)  # (row,) or (row, its stem's row)
             if len(rows) == 2:
@@ -305,45 +262,18 @@ class Classifier:
         rows: list[int] = []
         values: list[float] = []
         starts = []
-        word_row = self._rows.__getitem__
-        pairing = len(self._pair_codes) > 0
-        numbered: list[int] = []  # every item's words numbered among the pairs' words, each item closed by -2
         for features in items:
             starts.append(len(rows))
             _dense_rows(features, rows, values)
-            words = _words(features.words)
             # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
             # two tones must not flip between the ingest and a later re-tag
-            found = sorted(filter(None, map(word_row, set(words))))
+            found = sorted(filter(None, map(self._rows.__getitem__, set(_words(features.words)))))
             rows += found
             values += [1.0] * len(found)
-            if pairing:
-                numbered += map(self._pair_words.__getitem__, words)
-                numbered.append(-2)
         if not items:
             return np.zeros((0, len(LABELS)))
         gathered = self._weights[rows] * np.asarray(values)[:, None]
-        logits = np.add.reduceat(gathered, starts, axis=0)
-        if pairing:
-            logits += self._pair_logits(np.array(numbered, dtype=np.int64), len(items))
-        return logits
-
-    def _pair_logits(self, numbered: np.ndarray, count: int) -> np.ndarray:
-        """What the known word pairs add to each of `count` items, from their words numbered as in logits_many: each
-        distinct pair of an item counted once, summed in the order of the rows."""
-        out = np.zeros((count, len(LABELS)))
-        first, second = numbered[:-1], numbered[1:]
-        item = np.cumsum(first == -2)  # which item each pair starts in: -2 closes one
-        both = (first >= 0) & (second >= 0)
-        codes = first[both] * len(self._pair_words.known) + second[both]
-        at = np.minimum(np.searchsorted(self._pair_codes, codes), len(self._pair_codes) - 1)
-        known = self._pair_codes[at] == codes
-        keys = np.unique(item[both][known] * len(self._weights) + self._pair_code_rows[at[known]])
-        if len(keys):
-            items, rows = np.divmod(keys, len(self._weights))
-            present, begins = np.unique(items, return_index=True)
-            out[present] = np.add.reduceat(self._weights[rows], begins, axis=0)
-        return out
+        return np.add.reduceat(gathered, starts, axis=0)
 
     def predict_many(self, items: Sequence[Features]) -> list[Prediction]:
         """Topics (1 to max_topics, likeliest first) and tone of each item, with their calibrated probabilities."""
@@ -398,9 +328,6 @@ class Classifier:
             elif feature.startswith(STEM_PREFIX) and _TOKEN.fullmatch(feature[len(STEM_PREFIX) :]):
                 vocabulary.append(_STEM_MARK + feature[len(STEM_PREFIX) :])
                 rows.append(values)
-            elif feature.startswith(PAIR_PREFIX) and _PAIR.fullmatch(feature[len(PAIR_PREFIX) :]):
-                vocabulary.append(feature[len(PAIR_PREFIX) :])
-                rows.append(values)
             else:
                 raise DataFileError(f"{path}, line {line}: unknown feature {feature!r}")
         missing = [f for f in DENSE if f not in seen]
@@ -427,12 +354,8 @@ class Classifier:
                 writer.writerow([name, *(_number(v, digits) for v in values)])
             for name, values in zip(CALIBRATION, (self.calibration.scale, self.calibration.shift)):
                 writer.writerow([name, *(_number(v, digits) for v in values)])
-            # the words, then the stems ("~" sorts after the letters); a pair beside its first word (" " sorts first)
-            for word in sorted(self.vocabulary):
-                if word.startswith(_STEM_MARK):
-                    name = STEM_PREFIX + word[1:]
-                else:
-                    name = (PAIR_PREFIX if " " in word else WORD_PREFIX) + word
+            for word in sorted(self.vocabulary):  # the words, then the stems ("~" sorts after the letters)
+                name = STEM_PREFIX + word[1:] if word.startswith(_STEM_MARK) else WORD_PREFIX + word
                 writer.writerow([name, *(_number(v, digits) for v in self.word_weights[self.vocabulary[word]])])
             return handle.getvalue()
 
@@ -464,9 +387,9 @@ def _number(value: float, digits: int) -> str:
 
 
 class _Sparse:
-    """The examples' features as a sparse matrix, one row per example: a brief has a hundred of the tens of thousands
-    of words, stems and pairs. Its entries are kept row after row, so that x @ w is one gather and one sum per row, and
-    x.T @ g one sum per column over the entries sorted by column: both in a fixed order."""
+    """The examples' features as a sparse matrix, one row per example: a brief has a few dozen of the thousands of
+    words and stems. Its entries are kept row after row, so that x @ w is one gather and one sum per row, and x.T @ g
+    one sum per column over the entries sorted by column: both in a fixed order."""
 
     def __init__(self, rows: Sequence[tuple[Sequence[int], Sequence[float]]], width: int) -> None:
         self.width = width
@@ -512,7 +435,7 @@ def _fit(x: _Sparse, y: np.ndarray, l2: float, params: LearnParams, softmax: boo
 
 def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifier:
     """Fit topic and tone weights to labelled examples (each needs topics, tone, or both)."""
-    counts = Counter(w for e in examples for w in _keys(e.features.words, params.pairs))
+    counts = Counter(w for e in examples for w in _keys(e.features.words))
     vocabulary = sorted(w.decode("ascii") for w, n in counts.items() if n >= params.min_count)
     index = _word_rows(vocabulary)
     width = len(DENSE) + len(vocabulary)
@@ -521,23 +444,19 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
         columns: list[int] = []
         values: list[float] = []
         _dense_rows(example.features, columns, values)
-        words = _words(example.features.words)
-        for word in set(words):
+        for word in set(_words(example.features.words)):
             columns += _rows_of(word, index)  # two words of one stem count it twice
-        columns += filter(None, map(index.get, _pairs(words)))
         values += [1.0] * (len(columns) - len(values))
         rows.append((columns, values))
     weights = np.zeros((width, len(LABELS)))
     labelled = [i for i, e in enumerate(examples) if e.topics is not None]
     if labelled:
         y = np.array([[t in examples[i].topics for t in TOPICS] for i in labelled], dtype=float)
-        x = _Sparse([rows[i] for i in labelled], width)
-        weights[:, : len(TOPICS)] = _fit(x, y, params.topic_l2, params, softmax=False)
+        weights[:, : len(TOPICS)] = _fit(_Sparse([rows[i] for i in labelled], width), y, params.topic_l2, params, False)
     labelled = [i for i, e in enumerate(examples) if e.tone is not None]
     if labelled:
         y = np.array([[examples[i].tone == t for t in TONES] for i in labelled], dtype=float)
-        x = _Sparse([rows[i] for i in labelled], width)
-        weights[:, len(TOPICS) :] = _fit(x, y, params.tone_l2, params, softmax=True)
+        weights[:, len(TOPICS) :] = _fit(_Sparse([rows[i] for i in labelled], width), y, params.tone_l2, params, True)
     weights = np.round(weights, params.decimals)
     return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE) :], params)
 

@@ -78,7 +78,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 def _cmd_learn(args: argparse.Namespace) -> int:
     from . import learning, settings, store
     from .accounts import cli_account
-    from .classify import LANGUAGES_LEARN, LEARN, cross_validate, learn_calibrated
+    from .classify import cross_validate, learn_calibrated
     from .tagging import weights_file
 
     engine = store.open_engine() if args.with_corrections else None
@@ -88,25 +88,17 @@ def _cmd_learn(args: argparse.Namespace) -> int:
 
     if args.gold:
         english = all(settings.is_english_set(Path(f)) for f in args.gold)
-        groups = [
-            (
-                "the given sets",
-                args.gold,
-                Path(args.output) if args.output else weights_file(english),
-                LEARN if english else LANGUAGES_LEARN,
-            )
-        ]
+        groups = [("the given sets", args.gold, Path(args.output) if args.output else weights_file(english))]
     else:
         # Two models (tagging.weights_file): English's learns from the English sets alone, so that English tags stay
         # as they are; the other languages' from every set, so that the lexicon scores' weights, which mean the same
         # in every language, learn from four times as many briefs as the other languages have
         groups = [
-            ("English", settings.training_sets(), Path(args.output) if args.output else weights_file(), LEARN),
+            ("English", settings.training_sets(), Path(args.output) if args.output else weights_file()),
             (
                 "other languages",
                 settings.training_sets() + settings.training_sets(english=False),
                 weights_file(english=False),
-                LANGUAGES_LEARN,
             ),
         ]
     if args.cross_validate:
@@ -114,7 +106,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
         def fmt(value: float | None) -> str:
             return "   n/a" if value is None else f"{value:6.3f}"
 
-        for title, files, _, params in groups:
+        for title, files, _ in groups:
             sets = learning.labelled_sets(engine if title == "English" else None, files)
             if not sets:
                 continue
@@ -124,7 +116,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
                 f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
                 f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
             )
-            for row in cross_validate(sets, params, calibrate_on=calibrate_on if title == "other languages" else None):
+            for row in cross_validate(sets, calibrate_on=calibrate_on if title == "other languages" else None):
                 print(
                     f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                     f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
@@ -134,14 +126,14 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     if engine is not None and not args.output:
         print(learning.learn_with_corrections(engine, groups[0][1], account=cli_account()).summary(), file=sys.stderr)
         return EXIT_OK
-    for title, files, out, params in groups:
+    for title, files, out in groups:
         sets = learning.labelled_sets(engine, files)
         examples = [e for group in sets.values() for e in group]
         if not examples:
             if title == "other languages":
                 continue  # (never: the English sets are in it)
             raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
-        model = learn_calibrated(sets, params, calibrate_on=calibrate_on if title == "other languages" else None)
+        model = learn_calibrated(sets, calibrate_on=calibrate_on if title == "other languages" else None)
         tmp = out.with_name(out.name + ".tmp")
         model.to_file(tmp)
         os.replace(tmp, out)
