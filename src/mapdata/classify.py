@@ -404,9 +404,6 @@ class _Sparse:
         self._used, column_starts = np.unique(self.columns[order], return_index=True)
         self._by_column = (row_of[order], self.values[order, None], column_starts)
 
-    def __len__(self) -> int:
-        return len(self.starts)
-
     def dot(self, w: np.ndarray) -> np.ndarray:
         """x @ w."""
         return np.add.reduceat(w[self.columns] * self.values[:, None], self.starts, axis=0)
@@ -452,11 +449,13 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
     labelled = [i for i, e in enumerate(examples) if e.topics is not None]
     if labelled:
         y = np.array([[t in examples[i].topics for t in TOPICS] for i in labelled], dtype=float)
-        weights[:, : len(TOPICS)] = _fit(_Sparse([rows[i] for i in labelled], width), y, params.topic_l2, params, False)
+        x = _Sparse([rows[i] for i in labelled], width)
+        weights[:, : len(TOPICS)] = _fit(x, y, params.topic_l2, params, softmax=False)
     labelled = [i for i, e in enumerate(examples) if e.tone is not None]
     if labelled:
         y = np.array([[examples[i].tone == t for t in TONES] for i in labelled], dtype=float)
-        weights[:, len(TOPICS) :] = _fit(_Sparse([rows[i] for i in labelled], width), y, params.tone_l2, params, True)
+        x = _Sparse([rows[i] for i in labelled], width)
+        weights[:, len(TOPICS) :] = _fit(x, y, params.tone_l2, params, softmax=True)
     weights = np.round(weights, params.decimals)
     return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE) :], params)
 

@@ -142,19 +142,17 @@ def detect(text: str, declared: str = "") -> str:
     if letters < 3:
         return declared
     language, probability = classify(text)
-    if (
-        language in _RUSSIAN_RIVALS
-        and _RUSSIAN_SOFT_SIGN.search(text[:PLAIN_CHARS].lower())
-        and _unmarked_cyrillic(text)
-    ):
+    head = text[:PLAIN_CHARS].lower()
+    unmarked = language in _RUSSIAN_RIVALS and _unmarked_cyrillic(head)
+    if unmarked and _RUSSIAN_SOFT_SIGN.search(head):
         return "ru"  # its spelling says Russian, whatever the model's n-grams say
-    if language == "ru" and _MARKED.intersection(text[:PLAIN_CHARS].lower()):
+    if language == "ru" and _MARKED.intersection(head):
         return declared  # a letter Russian never writes ("Меѓународниот"): the model's Russian is wrong, whatever it is
     if probability >= DOUBTFUL:
         return language
     if declared:
         return declared
-    if language == "ru" and _unmarked_cyrillic(text):
+    if unmarked and language == "ru":
         # short and unsure, but the model's likeliest, and Cyrillic with no letter of another language: read as the
         # language the tagger reads. On the 380 short sentences of tests/data/cyrillic_sentences.jsonl this tells 4
         # Russian ones more, and reads as Russian 2 Bulgarian and Serbian ones that were not known
@@ -162,10 +160,10 @@ def detect(text: str, declared: str = "") -> str:
     return language if letters >= SHORT or probability >= SHORT_SURE else UNKNOWN
 
 
-def _unmarked_cyrillic(text: str) -> bool:
-    """Whether a text is written in Cyrillic (nine letters in ten of its head) with no letter that marks Ukrainian,
-    Belarusian, Serbian, Macedonian or a Turkic or Iranian language: Russian, or Bulgarian, or too short to tell."""
-    head = text[:PLAIN_CHARS].lower()
+def _unmarked_cyrillic(head: str) -> bool:
+    """Whether a text's head (its first PLAIN_CHARS, lower-cased) is written in Cyrillic (nine letters in ten) with no
+    letter that marks Ukrainian, Belarusian, Serbian, Macedonian or a Turkic or Iranian language: Russian, or
+    Bulgarian, or too short to tell."""
     letters = [c for c in head if c.isalpha()]
     cyrillic = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
     return cyrillic >= 3 and cyrillic >= 0.9 * len(letters) and not _MARKED.intersection(head)
