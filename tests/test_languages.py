@@ -124,7 +124,6 @@ def test_short_sentences_in_six_cyrillic_languages():
     assert sum(told[lang].count("ru") for lang in told if lang != "ru") <= 3  # 2 Bulgarian, 1 Serbian
 
 
-
 @pytest.mark.parametrize("lang", ["ru", "uk", "pl", "de", "fr", "es"])
 def test_the_held_out_briefs_meet_the_first_steps_targets(lang):
     """Issue 16's targets, per language, on the 50 held-out briefs of each language that no weight was learned from
@@ -136,6 +135,7 @@ def test_the_held_out_briefs_meet_the_first_steps_targets(lang):
     assert scores.organisation_f1 >= 0.90 and scores.lead_accuracy >= 0.80
     assert scores.topic_f1 >= 0.75 - 1e-9 and scores.tone_accuracy >= 0.70
     assert scores.lang_accuracy >= 0.98
+
 
 def test_feeds_carry_their_declared_language(tmp_path):
     rss = tmp_path / "feed.xml"
