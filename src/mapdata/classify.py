@@ -72,6 +72,9 @@ class LearnParams:
     tone_l2: float = 0.001
     steps: int = 400  # full-batch gradient steps from zero: few enough to act as extra regularisation
     rate: float = 0.5
+    # Nesterov momentum of the topic fit and of the tone fit (0: plain gradient descent)
+    topic_momentum: float = 0.0
+    tone_momentum: float = 0.0
     min_count: int = 2  # a word must occur in this many training briefs to get weights
     topic_threshold: float = 0.4  # a topic is kept at this probability (the likeliest is always kept)
     max_topics: int = 3
@@ -416,17 +419,21 @@ class _Sparse:
         return out
 
 
-def _fit(x: _Sparse, y: np.ndarray, l2: float, params: LearnParams, softmax: bool) -> np.ndarray:
-    """L2-regularised logistic regression (one-vs-rest, or softmax) by full-batch gradient descent."""
+def _fit(x: _Sparse, y: np.ndarray, l2: float, momentum: float, params: LearnParams, softmax: bool) -> np.ndarray:
+    """L2-regularised logistic regression (one-vs-rest, or softmax) by full-batch gradient descent, with Nesterov
+    momentum (the gradient is taken at the point the momentum is carrying the weights to)."""
     w = np.zeros((x.width, y.shape[1]))
+    velocity = np.zeros_like(w)
     for _ in range(params.steps):
-        z = x.dot(w)
+        ahead = w + momentum * velocity if momentum else w
+        z = x.dot(ahead)
         if softmax:
             z = np.exp(z - z.max(axis=1, keepdims=True))
             p = z / z.sum(axis=1, keepdims=True)
         else:
             p = 1.0 / (1.0 + np.exp(-z))
-        w -= params.rate * (x.tdot(p - y) / len(y) + l2 * w)
+        velocity = momentum * velocity - params.rate * (x.tdot(p - y) / len(y) + l2 * ahead)
+        w = w + velocity
     return w
 
 
@@ -450,12 +457,12 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
     if labelled:
         y = np.array([[t in examples[i].topics for t in TOPICS] for i in labelled], dtype=float)
         x = _Sparse([rows[i] for i in labelled], width)
-        weights[:, : len(TOPICS)] = _fit(x, y, params.topic_l2, params, softmax=False)
+        weights[:, : len(TOPICS)] = _fit(x, y, params.topic_l2, params.topic_momentum, params, softmax=False)
     labelled = [i for i, e in enumerate(examples) if e.tone is not None]
     if labelled:
         y = np.array([[examples[i].tone == t for t in TONES] for i in labelled], dtype=float)
         x = _Sparse([rows[i] for i in labelled], width)
-        weights[:, len(TOPICS) :] = _fit(x, y, params.tone_l2, params, softmax=True)
+        weights[:, len(TOPICS) :] = _fit(x, y, params.tone_l2, params.tone_momentum, params, softmax=True)
     weights = np.round(weights, params.decimals)
     return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE) :], params)
 
