@@ -128,12 +128,13 @@ def test_short_sentences_in_six_cyrillic_languages():
 def test_the_held_out_briefs_meet_the_first_steps_targets(lang):
     """Issue 16's targets, per language, on the 50 held-out briefs of each language that no weight was learned from
     and nothing was tuned on (docs/languages.md). Measured with the weights as shipped (five rounds, and English's
-    dev11 and dev12): topics 0.750-0.823, tone 0.720-0.840; a change that loses a target here loses it on news nobody tuned on."""
+    dev11 to dev22): topics 0.754-0.809, tone 0.700-0.820 (Polish tone on its target, 35 of 50); a change that loses a
+    target here loses it on news nobody tuned on."""
     scores, _ = evaluate(BLIND, lang=lang)
     assert scores.items == 50
     assert scores.country_f1 >= 0.95 and scores.country_exact >= 0.85
     assert scores.organisation_f1 >= 0.90 and scores.lead_accuracy >= 0.80
-    assert scores.topic_f1 >= 0.75 - 1e-9 and scores.tone_accuracy >= 0.70
+    assert scores.topic_f1 >= 0.75 - 1e-9 and scores.tone_accuracy >= 0.70 - 1e-9
     assert scores.lang_accuracy >= 0.98
 
 
