@@ -278,6 +278,18 @@ def test_confidences_are_calibrated_on_briefs_no_weight_was_learned_from():
     assert scores.unsure_error_share >= 0.40  # the least sure fifth holds at least twice its share of tone errors
 
 
+def test_briefs_written_after_the_weights_meet_the_topic_and_tone_targets():
+    # tests/data/blind_later_briefs.jsonl: 300 briefs written blind from the taxonomy after the weights of 2026-12-05
+    # were learned, never learned from (see its README). Measured: topics 0.920, tone 0.913, lead actor 0.970 (the
+    # weights before, of thirteen sets and plain descent: 0.861, 0.817, 0.970); issue 15's targets are 0.90, 0.88, 0.92
+    from mapdata.evaluate import evaluate
+
+    scores, _ = evaluate(Path(__file__).parent / "data" / "blind_later_briefs.jsonl")
+    assert scores.items == 300
+    assert scores.topic_f1 >= 0.90 and scores.tone_accuracy >= 0.88 and scores.lead_accuracy >= 0.92
+    assert scores.tone_ece <= 0.10 and scores.unsure_error_share >= 0.40
+
+
 def test_the_sparse_features_multiply_as_the_dense_matrix_would():
     from mapdata.classify import _Sparse
 
