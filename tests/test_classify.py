@@ -331,3 +331,43 @@ def test_momentum_brings_the_topic_fit_to_its_optimum_in_the_same_steps():
     carried = _fit(x, y, LEARN.topic_l2, LEARN.topic_momentum, LEARN, softmax=False)
     assert gradient(carried) < gradient(plain) / 10
     assert gradient(carried) < 1e-3
+
+
+def test_the_fit_scales_each_word_by_how_unevenly_it_falls_between_the_labels():
+    # classify._evidence: a word met only in the briefs with a label is scaled up, a word that makes the same share of
+    # the words with the label as without is scaled to nothing (the penalty holds it at zero), the dense features keep
+    # scale 1; the tone's softmax gives its three labels one scale, the largest
+    from mapdata.classify import _evidence, _Sparse
+
+    telling, other, even = len(DENSE), len(DENSE) + 2, len(DENSE) + 1
+    rows, labels = [], []
+    for i in range(40):
+        inside = i % 2 == 0
+        columns = [0, telling if inside else other, *([even] if i % 4 < 2 else [])]
+        rows.append((columns, [1.0] * len(columns)))
+        labels.append([1.0 if inside else 0.0, 0.0 if inside else 1.0])
+    x, y = _Sparse(rows, len(DENSE) + 3), np.array(labels)
+    scale = _evidence(x, y, prior=1.0, softmax=False)
+    assert (scale[: len(DENSE)] == 1.0).all()
+    assert scale[telling, 0] == scale[telling, 1] == pytest.approx(np.log(21))  # 21/33 of the words against 1/33
+    assert scale[even, 0] == pytest.approx(0.0)
+    tone = _evidence(x, np.column_stack([y, np.zeros(40)]), prior=1.0, softmax=True)
+    assert (tone == tone[:, :1]).all() and tone[telling, 0] == scale[telling].max()
+
+
+def test_the_scaled_fit_returns_weights_for_the_unscaled_features():
+    # with a scale of ones the fit is plain descent, bit for bit; with a scale s, the returned weights w satisfy
+    # x @ w == (x * s) @ v for the weights v fitted to the scaled features
+    from mapdata.classify import LEARN, _fit, _Sparse
+
+    rng = np.random.default_rng(3)
+    rows = [(sorted({0, *rng.choice(np.arange(1, 30), 5, replace=False).tolist()}), [1.0] * 6) for _ in range(200)]
+    rows = [(c, [1.0] * len(c)) for c, _ in rows]
+    x = _Sparse(rows, 30)
+    y = (rng.random((200, 2)) < 0.4).astype(float)
+    plain = _fit(x, y, 0.001, 0.9, LEARN, False)
+    assert np.array_equal(plain, _fit(x, y, 0.001, 0.9, LEARN, False, np.ones((30, 2))))
+    scale = rng.uniform(0.5, 2.0, (30, 2))
+    scaled_rows = [(c, [scale[j, 0] for j in c]) for c, _ in rows]
+    fitted = _fit(_Sparse(scaled_rows, 30), y[:, :1], 0.001, 0.9, LEARN, False)
+    assert np.allclose(x.dot(_fit(x, y, 0.001, 0.9, LEARN, False, scale))[:, 0], _Sparse(scaled_rows, 30).dot(fitted)[:, 0])

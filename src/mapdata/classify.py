@@ -78,6 +78,12 @@ class LearnParams:
     # English briefs of 2026-12-04 (docs/accuracy.md); the tone gained nothing from it
     topic_momentum: float = 0.9
     tone_momentum: float = 0.0
+    # Each word's features are scaled, for the fit, by how unevenly the word falls between the briefs with a label and
+    # those without (its naive Bayes log-count ratio; Wang and Manning 2012): the penalty then spares the telling words
+    # and holds back the incidental ones. The stored weights are the scaled ones, so the tagger reads them as before.
+    # None: every feature unscaled. Out of set on the 4,204 English briefs of 2026-12-05: topics 0.879 -> 0.889,
+    # tone 0.873 -> 0.882 (docs/accuracy.md)
+    evidence_prior: float | None = None  # the count added to each word's count in and out of a label (smoothing)
     min_count: int = 2  # a word must occur in this many training briefs to get weights
     topic_threshold: float = 0.4  # a topic is kept at this probability (the likeliest is always kept)
     max_topics: int = 3
@@ -405,10 +411,10 @@ class _Sparse:
         self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
         self.columns = np.fromiter((c for columns, _ in rows for c in columns), np.int64, int(sizes.sum()))
         self.values = np.fromiter((v for _, values in rows for v in values), float, int(sizes.sum()))
-        row_of = np.repeat(np.arange(len(rows)), sizes)
+        self.row_of = np.repeat(np.arange(len(rows)), sizes)
         order = np.argsort(self.columns, kind="stable")
         self._used, column_starts = np.unique(self.columns[order], return_index=True)
-        self._by_column = (row_of[order], self.values[order, None], column_starts)
+        self._by_column = (self.row_of[order], self.values[order, None], column_starts)
 
     def dot(self, w: np.ndarray) -> np.ndarray:
         """x @ w."""
@@ -422,22 +428,53 @@ class _Sparse:
         return out
 
 
-def _fit(x: _Sparse, y: np.ndarray, l2: float, momentum: float, params: LearnParams, softmax: bool) -> np.ndarray:
+def _evidence(x: _Sparse, y: np.ndarray, prior: float, softmax: bool) -> np.ndarray:
+    """Each feature's scale for each label (width x labels): 1 for the dense features; for a word, the absolute log
+    ratio of its smoothed share of the words of the examples with the label and of those without (the naive Bayes
+    log-count ratio, counting a word once an example). For a softmax the labels share one scale, the largest."""
+    present = np.unique(x.row_of * x.width + x.columns)  # each (example, feature) once
+    rows, columns = np.divmod(present, x.width)
+    word = columns >= len(DENSE)
+    rows, columns = rows[word], columns[word]
+    scale = np.ones((x.width, y.shape[1]))
+    for label in range(y.shape[1]):
+        inside = np.bincount(columns, weights=y[rows, label], minlength=x.width)[len(DENSE) :] + prior
+        outside = np.bincount(columns, weights=1.0 - y[rows, label], minlength=x.width)[len(DENSE) :] + prior
+        scale[len(DENSE) :, label] = np.abs(np.log(inside / inside.sum()) - np.log(outside / outside.sum()))
+    if softmax:
+        scale[:] = scale.max(axis=1, keepdims=True)
+    return scale
+
+
+def _fit(
+    x: _Sparse,
+    y: np.ndarray,
+    l2: float,
+    momentum: float,
+    params: LearnParams,
+    softmax: bool,
+    scale: np.ndarray | None = None,
+) -> np.ndarray:
     """L2-regularised logistic regression (one-vs-rest, or softmax) by full-batch gradient descent, with Nesterov
-    momentum (the gradient is taken at the point the momentum is carrying the weights to)."""
+    momentum (the gradient is taken at the point the momentum is carrying the weights to). With `scale` (width x
+    labels), the fit is over the features multiplied by it, and the weights returned are for the unscaled features
+    (the fitted ones times the scale): the penalty falls on the fitted weights."""
     w = np.zeros((x.width, y.shape[1]))
     velocity = np.zeros_like(w)
     for _ in range(params.steps):
         ahead = w + momentum * velocity if momentum else w
-        z = x.dot(ahead)
+        z = x.dot(ahead if scale is None else ahead * scale)
         if softmax:
             z = np.exp(z - z.max(axis=1, keepdims=True))
             p = z / z.sum(axis=1, keepdims=True)
         else:
             p = 1.0 / (1.0 + np.exp(-z))
-        velocity = momentum * velocity - params.rate * (x.tdot(p - y) / len(y) + l2 * ahead)
+        gradient = x.tdot(p - y) / len(y)
+        if scale is not None:
+            gradient *= scale
+        velocity = momentum * velocity - params.rate * (gradient + l2 * ahead)
         w = w + velocity
-    return w
+    return w if scale is None else w * scale
 
 
 def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifier:
@@ -460,12 +497,14 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
     if labelled:
         y = np.array([[t in examples[i].topics for t in TOPICS] for i in labelled], dtype=float)
         x = _Sparse([rows[i] for i in labelled], width)
-        weights[:, : len(TOPICS)] = _fit(x, y, params.topic_l2, params.topic_momentum, params, softmax=False)
+        scale = None if params.evidence_prior is None else _evidence(x, y, params.evidence_prior, softmax=False)
+        weights[:, : len(TOPICS)] = _fit(x, y, params.topic_l2, params.topic_momentum, params, False, scale)
     labelled = [i for i, e in enumerate(examples) if e.tone is not None]
     if labelled:
         y = np.array([[examples[i].tone == t for t in TONES] for i in labelled], dtype=float)
         x = _Sparse([rows[i] for i in labelled], width)
-        weights[:, len(TOPICS) :] = _fit(x, y, params.tone_l2, params.tone_momentum, params, softmax=True)
+        scale = None if params.evidence_prior is None else _evidence(x, y, params.evidence_prior, softmax=True)
+        weights[:, len(TOPICS) :] = _fit(x, y, params.tone_l2, params.tone_momentum, params, True, scale)
     weights = np.round(weights, params.decimals)
     return Classifier(weights[: len(DENSE)], vocabulary, weights[len(DENSE) :], params)
 
