@@ -370,4 +370,6 @@ def test_the_scaled_fit_returns_weights_for_the_unscaled_features():
     scale = rng.uniform(0.5, 2.0, (30, 2))
     scaled_rows = [(c, [scale[j, 0] for j in c]) for c, _ in rows]
     fitted = _fit(_Sparse(scaled_rows, 30), y[:, :1], 0.001, 0.9, LEARN, False)
-    assert np.allclose(x.dot(_fit(x, y, 0.001, 0.9, LEARN, False, scale))[:, 0], _Sparse(scaled_rows, 30).dot(fitted)[:, 0])
+    assert np.allclose(
+        x.dot(_fit(x, y, 0.001, 0.9, LEARN, False, scale))[:, 0], _Sparse(scaled_rows, 30).dot(fitted)[:, 0]
+    )
