@@ -110,6 +110,16 @@ def test_evidence_spans_point_at_the_phrase():
         # Western Sahara and its towns count for Morocco, which administers them
         ("Polisario fighters shelled a post near Smara in Western Sahara.", ["MA"], []),
         ("Mauritania and Morocco discussed trade through Western Sahara.", ["MA", "MR"], []),
+        # a pipeline, a district and a surname that GeoNames also knows as places elsewhere
+        ("Danish and Swedish officials reported leaks on the Nord Stream pipelines.", ["DK", "SE"], []),
+        ("Riots torched parts of Honiara's Chinatown in Solomon Islands.", ["SB"], []),
+        ("John Bolton said the sanctions would cost Caracas $11 billion.", ["US", "VE"], []),
+        # Santander is the Spanish city unless the item is in Colombia; Santa Cruz alone is too many places
+        ("Floods hit Santander in northern Spain.", ["ES"], []),
+        ("Aid trucks were set alight near Cucuta, in Colombia's Norte de Santander.", ["CO"], []),
+        ("Protesters in Santa Cruz accused Bolivia's electoral court of fraud.", ["BO"], []),
+        ("Surfers gathered in Santa Cruz.", [], []),
+        ("Guyana and Venezuela met in St Vincent over the Essequibo.", ["GY", "VC", "VE"], []),
     ],
 )
 def test_hard_cases(text, countries, organisations):

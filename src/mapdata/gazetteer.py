@@ -176,7 +176,10 @@ def is_common_word(phrase: str) -> bool:
 # Words that make up region names but name no region on their own ("North West", "Central").
 _GENERIC = frozenset(
     "north south east west northern southern eastern western central upper lower middle capital city region "
-    "province district state territory federal autonomous republic oblast county the and of".split()
+    "province district state territory federal autonomous republic oblast county the and of "
+    # the points of the compass as French, Spanish and Portuguese name regions: Burkina Faso's "Nord" would
+    # otherwise claim every "Nord Stream", Guinea-Bissau's "Norte" every "Norte de Santander"
+    "nord norte sud sur est oeste ouest leste".split()
 )
 # First-level subdivision types that news names as regions; councils, municipalities, districts, parishes and
 # the like are too small or too generic to count on their own (Malta's 68 local councils, for one).
