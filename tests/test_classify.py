@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mapdata.classify import DENSE, LABELS, Classifier, Example, Features, cross_validate, learn
+from mapdata.classify import DENSE, LABELS, Classifier, Example, Features, cross_validate, learn, out_of_fold
 from mapdata.errors import DataFileError
 from mapdata.evaluate import labelled_examples
 from mapdata.models import TONES, TOPICS
@@ -75,6 +75,15 @@ def test_learned_layer_beats_the_rules_on_sets_it_did_not_learn_from(labelled):
     learned = sum(rows[name].tone_accuracy * rows[name].items for name in fresh) / items
     rules = sum(rows[name].lexicon_tone_accuracy * rows[name].items for name in fresh) / items
     assert learned > rules + 0.05
+
+
+def test_folds_on_two_processes_give_what_one_gives(labelled):
+    # `mapdata learn` fits the calibration's folds on every core: the same logits, in the same order, as one process
+    sets = {name: labelled[name][:60] for name in ("dev3_briefs.jsonl", "dev4_briefs.jsonl", "dev5_briefs.jsonl")}
+    names, z = out_of_fold(sets)
+    names2, z2 = out_of_fold(sets, workers=2)
+    assert names == names2 == [n for n in sets for _ in range(60)]
+    assert np.array_equal(z, z2) and z.shape == (180, len(LABELS))
 
 
 def test_weights_file_round_trip_keeps_every_prediction(labelled, tmp_path):

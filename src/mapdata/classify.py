@@ -540,14 +540,33 @@ class FoldScore:
     unsure_share: float | None = None  # the share of the tone errors among the least sure fifth of the items
 
 
-def out_of_fold(sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN) -> tuple[list[str], np.ndarray]:
-    """Leave one set out: every example's logits from weights learned on the other sets; (set of each row, logits)."""
-    names: list[str] = []
-    blocks = []
-    for name, held in sets.items():
-        model = learn([e for other, group in sets.items() if other != name for e in group], params)
-        blocks.append(model.logits_many([e.features for e in held]))
-        names += [name] * len(held)
+# the sets and parameters of the out_of_fold call under way: its forked workers find them here (tagging.pool)
+_FOLDS: tuple[Mapping[str, Sequence[Example]], LearnParams] | None = None
+
+
+def _fold_logits(name: str) -> np.ndarray:
+    """The logits of set `name` by weights learned from every other set of the out_of_fold call under way."""
+    assert _FOLDS is not None
+    sets, params = _FOLDS
+    model = learn([e for other, group in sets.items() if other != name for e in group], params)
+    return model.logits_many([e.features for e in sets[name]])
+
+
+def out_of_fold(
+    sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN, workers: int = 1
+) -> tuple[list[str], np.ndarray]:
+    """Leave one set out: every example's logits from weights learned on the other sets; (set of each row, logits).
+    The folds are independent fits: with `workers` > 1 they run on that many forked processes (the command line's
+    choice; see tagging.pool for why the library's default is one), with the same result."""
+    from .tagging.pool import map_batches
+
+    global _FOLDS
+    _FOLDS = (sets, params)
+    try:
+        blocks = list(map_batches(_fold_logits, list(sets), workers))
+    finally:
+        _FOLDS = None
+    names = [name for name, held in sets.items() for _ in held]
     return names, (np.vstack(blocks) if blocks else np.zeros((0, len(LABELS))))
 
 
@@ -555,11 +574,12 @@ def cross_validate(
     sets: Mapping[str, Sequence[Example]],
     params: LearnParams = LEARN,
     calibrate_on: Callable[[str], bool] | None = None,
+    workers: int = 1,
 ) -> list[FoldScore]:
     """Leave one set out: learn from the others, score on it; the last row pools every set's predictions. Each set's
     probabilities are calibrated on the other sets' out-of-fold logits (those `calibrate_on` accepts, as
-    `learn_calibrated` does)."""
-    names, z = out_of_fold(sets, params)
+    `learn_calibrated` does). `workers`: as out_of_fold."""
+    names, z = out_of_fold(sets, params, workers)
     examples = [e for group in sets.values() for e in group]
     accepted = _accepted(names, calibrate_on)
     rows = []
@@ -579,6 +599,7 @@ def learn_calibrated(
     sets: Mapping[str, Sequence[Example]],
     params: LearnParams = LEARN,
     calibrate_on: Callable[[str], bool] | None = None,
+    workers: int = 1,
 ) -> Classifier:
     """Weights learned from every set, with probabilities calibrated on out-of-fold logits (each set scored by
     weights learned from the others): what `mapdata learn` writes. With `calibrate_on`, only the sets it accepts
@@ -588,7 +609,7 @@ def learn_calibrated(
     model = learn(examples, params)
     if len(sets) < 2:
         return model  # no briefs the weights did not see: uncalibrated
-    names, z = out_of_fold(sets, params)
+    names, z = out_of_fold(sets, params, workers)
     model.calibration = _calibration_on(z, examples, _accepted(names, calibrate_on))
     return model
 

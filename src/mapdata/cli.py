@@ -80,6 +80,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     from .accounts import cli_account
     from .classify import cross_validate, learn_calibrated
     from .tagging import weights_file
+    from .tagging.pool import workers_for  # the folds of the calibration and of --cross-validate: one per core
 
     engine = store.open_engine() if args.with_corrections else None
 
@@ -116,7 +117,9 @@ def _cmd_learn(args: argparse.Namespace) -> int:
                 f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
                 f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
             )
-            for row in cross_validate(sets, calibrate_on=calibrate_on if title == "other languages" else None):
+            for row in cross_validate(
+                sets, calibrate_on=calibrate_on if title == "other languages" else None, workers=workers_for(None)
+            ):
                 print(
                     f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                     f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
@@ -124,7 +127,12 @@ def _cmd_learn(args: argparse.Namespace) -> int:
                 )
         return EXIT_OK
     if engine is not None and not args.output:
-        print(learning.learn_with_corrections(engine, groups[0][1], account=cli_account()).summary(), file=sys.stderr)
+        print(
+            learning.learn_with_corrections(
+                engine, groups[0][1], account=cli_account(), workers=workers_for(None)
+            ).summary(),
+            file=sys.stderr,
+        )
         return EXIT_OK
     for title, files, out in groups:
         sets = learning.labelled_sets(engine, files)
@@ -133,7 +141,9 @@ def _cmd_learn(args: argparse.Namespace) -> int:
             if title == "other languages":
                 continue  # (never: the English sets are in it)
             raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
-        model = learn_calibrated(sets, calibrate_on=calibrate_on if title == "other languages" else None)
+        model = learn_calibrated(
+            sets, calibrate_on=calibrate_on if title == "other languages" else None, workers=workers_for(None)
+        )
         tmp = out.with_name(out.name + ".tmp")
         model.to_file(tmp)
         os.replace(tmp, out)

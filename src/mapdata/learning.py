@@ -67,15 +67,18 @@ def labelled_sets(engine: Engine | None, files: Sequence[str | Path]) -> dict[st
     return {name: group for name, group in sets.items() if group}
 
 
-def learn_with_corrections(engine: Engine, files: Sequence[str | Path] | None = None, account: str = "") -> Learned:
+def learn_with_corrections(
+    engine: Engine, files: Sequence[str | Path] | None = None, account: str = "", workers: int = 1
+) -> Learned:
     """Learn topic and tone weights from the labelled files (default: data/briefs) and the stored corrections, and
-    keep them in the database as the weights every tagger of this database uses."""
+    keep them in the database as the weights every tagger of this database uses. `workers`: as classify.out_of_fold
+    (the Data page runs inside the dashboard's threaded server, so it keeps the default of one process)."""
     sets = labelled_sets(engine, files if files is not None else settings.training_sets())
     corrected = len(sets.get(CORRECTIONS_SET, ()))
     briefs = sum(len(group) for name, group in sets.items() if name != CORRECTIONS_SET)
     if not corrected:
         raise InputError("no corrected or confirmed items in the database yet: review some on the Data page first")
-    model = learn_calibrated(sets)
+    model = learn_calibrated(sets, workers=workers)
     who = account or accounts.cli_account()
     with store.writing(engine) as conn:
         model_id = store.save_model(conn, model.to_text(), who, briefs, corrected)
