@@ -288,16 +288,17 @@ def test_confidences_are_calibrated_on_briefs_no_weight_was_learned_from():
 
 
 def test_briefs_written_after_the_weights_meet_the_topic_and_tone_targets():
-    # tests/data/blind_later_briefs.jsonl: 400 briefs written blind from the taxonomy, none ever learned from (see its
+    # tests/data/blind_later_briefs.jsonl: 500 briefs written blind from the taxonomy, none ever learned from (see its
     # README): 300 finished after the weights of 2026-12-05 were learned, 100 article openings (dev32) while the
-    # evidence scaling was measured. Measured: topics 0.922, tone 0.922, lead actor 0.973 (the weights before the
-    # sixth round, of thirteen sets and plain descent, on the first 300: 0.861, 0.817, 0.970); issue 15's targets are
-    # 0.90, 0.88, 0.92 and countries exact set 0.98. The countries' errors on these briefs were looked at and fixed
-    # (Nord Stream, Santander, St Vincent), so that figure (0.998) guards the fix and no longer measures it blind.
+    # evidence scaling was measured, 100 of the less common topics (dev38) after the eighth round was learned.
+    # Measured: topics 0.914, tone 0.910, lead actor 0.976 (the weights before the sixth round, of thirteen sets and
+    # plain descent, on the first 300: 0.861, 0.817, 0.970); issue 15's targets are 0.90, 0.88, 0.92 and countries
+    # exact set 0.98. The countries' errors on the first 400 were looked at and fixed (Nord Stream, Santander,
+    # St Vincent), so that figure (0.998) guards the fix and no longer measures it blind.
     from mapdata.evaluate import evaluate
 
     scores, _ = evaluate(Path(__file__).parent / "data" / "blind_later_briefs.jsonl")
-    assert scores.items == 400
+    assert scores.items == 500
     assert scores.topic_f1 >= 0.90 and scores.tone_accuracy >= 0.88 and scores.lead_accuracy >= 0.92
     assert scores.country_exact >= 0.98
     assert scores.tone_ece <= 0.10 and scores.unsure_error_share >= 0.40
