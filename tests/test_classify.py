@@ -95,6 +95,29 @@ def test_weights_file_round_trip_keeps_every_prediction(labelled, tmp_path):
         assert model.predict(e.features) == again.predict(e.features)
 
 
+def test_a_weights_file_is_read_once_and_again_when_it_changes(labelled, tmp_path, monkeypatch):
+    monkeypatch.setenv("MAPDATA_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "w.csv"
+    learn(labelled["dev3_briefs.jsonl"]).to_file(path)
+    first = Classifier.from_file(path)
+    assert len(list((tmp_path / "cache").glob("weights-w-*.pickle"))) == 1
+    again = Classifier.from_file(path)  # from the cache: the same weights, calibration and vocabulary
+    assert np.array_equal(again._weights, first._weights) and again.vocabulary == first.vocabulary
+    assert again.calibration == first.calibration
+    features = [e.features for e in labelled["dev4_briefs.jsonl"]]
+    assert again.predict_many(features) == first.predict_many(features)
+    # `mapdata learn` rewrites the file: the next read is of the new weights, and the old entry goes
+    learn(labelled["dev4_briefs.jsonl"]).to_file(path)
+    changed = Classifier.from_file(path)
+    assert changed.vocabulary != first.vocabulary
+    assert changed.vocabulary == Classifier.from_text(path.read_text(encoding="utf-8"), "w").vocabulary
+    assert len(list((tmp_path / "cache").glob("weights-w-*.pickle"))) == 1
+    # a broken file says so, from the cache or not
+    path.write_text("feature,nonsense\n", encoding="utf-8")
+    with pytest.raises(DataFileError, match="the header must be"):
+        Classifier.from_file(path)
+
+
 def test_a_word_form_no_brief_used_weighs_through_its_stem(tmp_path):
     def example(words: str, topic: str, tone: str) -> Example:
         return Example(Features(words, {}, {}, 2), ((), "neutral"), frozenset({topic}), tone)
@@ -115,6 +138,28 @@ def test_a_word_form_no_brief_used_weighs_through_its_stem(tmp_path):
     assert "\nstem:sanction," in (tmp_path / "w.csv").read_text(encoding="utf-8")
     again = Classifier.from_file(tmp_path / "w.csv")
     assert np.array_equal(again.logits_many([Features("new sanctioning of minsk", {}, {}, 2)])[0], stemmed)
+
+
+def test_two_neighbouring_words_weigh_as_a_pair(tmp_path):
+    def example(words: str, tone: str) -> Example:
+        return Example(Features(words, {}, {}, 2), ((), "neutral"), frozenset({"diplomacy"}), tone)
+
+    # "talks" and "collapsed" each come with either tone; only together do they say conflict
+    examples = [example("the talks collapsed in geneva", "conflict")] * 3
+    examples += [example("the talks resumed in geneva", "cooperation")] * 3
+    examples += [example("a bridge collapsed and talks began", "cooperation")] * 3
+    model = learn(examples)
+    # the little words are skipped between the two ("talks collapsed in geneva": no "collapsed.in")
+    assert {"talks.collapsed", "collapsed.geneva", "talks.resumed"} <= set(model.vocabulary)
+    assert not any(w.endswith(".in") or w.startswith("the.") for w in model.vocabulary)
+    conflict, cooperation = LABELS.index("conflict"), LABELS.index("cooperation")
+    z = model.logits_many([Features("talks collapsed", {}, {}, 2), Features("collapsed talks", {}, {}, 2)])
+    assert z[0, conflict] - z[0, cooperation] > z[1, conflict] - z[1, cooperation] + 0.1
+    # the weights file names a pair as such, and reads it back
+    model.to_file(tmp_path / "w.csv")
+    assert "\npair:talks.collapsed," in (tmp_path / "w.csv").read_text(encoding="utf-8")
+    again = Classifier.from_file(tmp_path / "w.csv")
+    assert np.array_equal(again.logits_many([Features("talks collapsed", {}, {}, 2)]), z[:1])
 
 
 def test_predictions_keep_the_taxonomy_shape(labelled):
@@ -288,17 +333,18 @@ def test_confidences_are_calibrated_on_briefs_no_weight_was_learned_from():
 
 
 def test_briefs_written_after_the_weights_meet_the_topic_and_tone_targets():
-    # tests/data/blind_later_briefs.jsonl: 500 briefs written blind from the taxonomy, none ever learned from (see its
+    # tests/data/blind_later_briefs.jsonl: 600 briefs written blind from the taxonomy, none ever learned from (see its
     # README): 300 finished after the weights of 2026-12-05 were learned, 100 article openings (dev32) while the
-    # evidence scaling was measured, 100 of the less common topics (dev38) after the eighth round was learned.
-    # Measured: topics 0.914, tone 0.910, lead actor 0.976 (the weights before the sixth round, of thirteen sets and
+    # evidence scaling was measured, 100 of the less common topics (dev38) after the eighth round was learned, 100
+    # from Europe and North America (dev42) after the ninth was.
+    # Measured: topics 0.909, tone 0.905, lead actor 0.978 (the weights before the sixth round, of thirteen sets and
     # plain descent, on the first 300: 0.861, 0.817, 0.970); issue 15's targets are 0.90, 0.88, 0.92 and countries
     # exact set 0.98. The countries' errors on the first 400 were looked at and fixed (Nord Stream, Santander,
     # St Vincent), so that figure (0.998) guards the fix and no longer measures it blind.
     from mapdata.evaluate import evaluate
 
     scores, _ = evaluate(Path(__file__).parent / "data" / "blind_later_briefs.jsonl")
-    assert scores.items == 500
+    assert scores.items == 600
     assert scores.topic_f1 >= 0.90 and scores.tone_accuracy >= 0.88 and scores.lead_accuracy >= 0.92
     assert scores.country_exact >= 0.98
     assert scores.tone_ece <= 0.10 and scores.unsure_error_share >= 0.40
