@@ -75,6 +75,8 @@ def test_evidence_spans_point_at_the_phrase():
         # a US immigration raid or a car plant puts Georgia in the US even with no US town named
         ("US immigration agents raided a battery plant in Georgia, detaining South Korean workers.", ["KR", "US"], []),
         ("Georgia and the United States discussed visa rules in Tbilisi.", ["GE", "US"], []),
+        # found blind in dev41: a US town that is also a common word is no cue for the US state
+        ("Georgia's Central Election Commission said the Georgian Dream party won.", ["GE"], []),
         # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
         ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
         ("Burkina Faso's army said it retook a town in the Sahel Region.", ["BF"], []),

@@ -100,7 +100,11 @@ class ActorTagger:
         words, places = self._cues[key]
         if words is not None and words.search(folded):
             return True
-        return any(o is not hit and o[3].actor in places and o[3].kind in ("place", "capital") for o in found)
+        # a place cues only when it names its country alone: "Central" (a Louisiana town, but also a common word)
+        # must not turn "Georgia's Central Election Commission" into the US state
+        return any(
+            o is not hit and o[3].actor in places and o[3].kind in ("place", "capital") and not o[3].weak for o in found
+        )
 
 
 def _is_person(folded: str, start: int, end: int) -> bool:
