@@ -43,6 +43,7 @@ _STEM_MARK = "~"
 # (docs/accuracy.md). Inside a vocabulary a pair is written "peace.talks" (no word has ".")
 PAIR_PREFIX = "pair:"
 _PAIR_MARK = "."
+_PAIR_BYTE = _PAIR_MARK.encode()
 # the words a pair skips: too common to tell one topic or tone from another, they would only multiply the pairs
 _SKIPPED = frozenset(
     b"the a an and of to in on for with at by from as that was is are were be been its his her their it this said "
@@ -120,12 +121,12 @@ def _terms(text: str) -> list[bytes]:
     neighbouring words that are longer than two letters and not among the _SKIPPED ones (b"peace.talks")."""
     words = _words(text)
     kept = [w for w in words if len(w) > 2 and w not in _SKIPPED]
-    return words + [a + b"." + b for a, b in pairwise(kept)]
+    return words + [a + _PAIR_BYTE + b for a, b in pairwise(kept)]
 
 
 def _stem_key(word: bytes) -> bytes | None:
     """The vocabulary key of an English word's stem (b"~sanction"); None for another language's word key or a pair."""
-    return None if b"_" in word or b"." in word else b"~" + _STEMMER.stemWord(word)
+    return None if b"_" in word or _PAIR_BYTE in word else b"~" + _STEMMER.stemWord(word)
 
 
 def _keys(text: str) -> set[bytes]:
@@ -333,15 +334,15 @@ class Classifier:
         except OSError as err:
             raise DataFileError(f"{path}: cannot read ({err.strerror})") from err
         key = hashlib.sha256(content + repr(params).encode() + Path(__file__).read_bytes()).hexdigest()[:20]
-        try:
-            text = content.decode("utf-8")
-        except UnicodeDecodeError as err:
-            raise DataFileError(f"{path}: not UTF-8 text") from err
-        return diskcache.cached(
-            f"weights-{path.stem}-{key}.pickle",
-            lambda: cls.from_text(text, str(path), params),
-            family=f"weights-{path.stem}-*.pickle",
-        )
+
+        def parse() -> Classifier:
+            try:
+                text = content.decode("utf-8")
+            except UnicodeDecodeError as err:
+                raise DataFileError(f"{path}: not UTF-8 text") from err
+            return cls.from_text(text, str(path), params)
+
+        return diskcache.cached(f"weights-{path.stem}-{key}.pickle", parse, family=f"weights-{path.stem}-*.pickle")
 
     @classmethod
     def from_text(cls, text: str, name: str, params: LearnParams = LEARN) -> Classifier:

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -84,8 +85,11 @@ def _cmd_learn(args: argparse.Namespace) -> int:
 
     engine = store.open_engine() if args.with_corrections else None
 
-    def calibrate_on(name: str) -> bool:  # the other languages' probabilities are calibrated on their own briefs
-        return not settings.is_english_set(Path(name))
+    workers = workers_for(None)
+
+    def calibrate_on(title: str) -> Callable[[str], bool] | None:
+        # the other languages' probabilities are calibrated on their own briefs; English's on all it learns from
+        return None if title != "other languages" else lambda name: not settings.is_english_set(Path(name))
 
     if args.gold:
         english = all(settings.is_english_set(Path(f)) for f in args.gold)
@@ -117,9 +121,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
                 f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
                 f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
             )
-            for row in cross_validate(
-                sets, calibrate_on=calibrate_on if title == "other languages" else None, workers=workers_for(None)
-            ):
+            for row in cross_validate(sets, calibrate_on=calibrate_on(title), workers=workers):
                 print(
                     f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                     f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
@@ -128,9 +130,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
         return EXIT_OK
     if engine is not None and not args.output:
         print(
-            learning.learn_with_corrections(
-                engine, groups[0][1], account=cli_account(), workers=workers_for(None)
-            ).summary(),
+            learning.learn_with_corrections(engine, groups[0][1], account=cli_account(), workers=workers).summary(),
             file=sys.stderr,
         )
         return EXIT_OK
@@ -141,9 +141,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
             if title == "other languages":
                 continue  # (never: the English sets are in it)
             raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
-        model = learn_calibrated(
-            sets, calibrate_on=calibrate_on if title == "other languages" else None, workers=workers_for(None)
-        )
+        model = learn_calibrated(sets, calibrate_on=calibrate_on(title), workers=workers)
         tmp = out.with_name(out.name + ".tmp")
         model.to_file(tmp)
         os.replace(tmp, out)
