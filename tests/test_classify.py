@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 from mapdata.classify import DENSE, LABELS, Classifier, Example, Features, cross_validate, learn, out_of_fold
 from mapdata.errors import DataFileError
 from mapdata.evaluate import labelled_examples
-from mapdata.models import TONES, TOPICS
+from mapdata.models import TONES, TOPICS, Item
 from mapdata.settings import briefs_dir, training_sets
 from mapdata.tagging import Tagger, weights_file
 from support import SEED_GOLD, mapdata
@@ -161,6 +162,56 @@ def test_two_neighbouring_words_weigh_as_a_pair(tmp_path):
     assert "\npair:talks.collapsed," in (tmp_path / "w.csv").read_text(encoding="utf-8")
     again = Classifier.from_file(tmp_path / "w.csv")
     assert np.array_equal(again.logits_many([Features("talks collapsed", {}, {}, 2)]), z[:1])
+
+
+def test_what_an_actor_does_weighs_whichever_actor_it_is():
+    def example(words: str, frame: str, tone: str) -> Example:
+        return Example(Features(words, {}, {}, 2, frame=frame), ((), "neutral"), frozenset({"diplomacy"}), tone)
+
+    # "summoned" and "envoy" come with either tone; the lead actor summoning another says conflict, whoever they are
+    examples = [example(f"{a} summoned {b} envoy", "xlead summoned xactor envoy", "conflict") for a, b in PAIRS] * 2
+    examples += [example("the envoy summoned the press", "the envoy summoned the press", "cooperation")] * 4
+    examples += [example(f"{a} welcomed {b} envoy", "xlead welcomed xactor envoy", "cooperation") for a, b in PAIRS]
+    model = learn(examples)
+    assert {"xlead.summoned", "summoned.xactor", "xactor.envoy"} <= set(model.vocabulary)
+    conflict, cooperation = LABELS.index("conflict"), LABELS.index("cooperation")
+    # countries the examples never named: only the frame carries the role
+    words = "chile summoned peru envoy"
+    z = model.logits_many([Features(words, {}, {}, 2, frame="xlead summoned xactor envoy"), Features(words, {}, {}, 2)])
+    assert z[0, conflict] - z[0, cooperation] > z[1, conflict] - z[1, cooperation] + 0.1
+
+
+PAIRS = [("kenya", "ghana"), ("norway", "japan"), ("brazil", "spain")]
+
+
+def test_the_tagger_writes_each_actor_as_its_role():
+    tagger = Tagger()
+    features, _ = tagger.features("Poland summoned Russia's ambassador after a Russian drone crashed near Lublin.", 3)
+    assert (
+        features.frame.split()
+        == "xlead summoned xactor 's ambassador after a xactor drone crashed near xactor .".split()
+    )
+    assert features.words.split()[0] == "poland"  # the words themselves are kept as they are
+    # the lead actor is the one that acts, not the first named
+    assert tagger.features("In Kyiv, Germany pledged air defence.", 2)[0].frame.split()[:4] == [
+        "in",
+        "xactor",
+        ",",
+        "xlead",
+    ]
+    # another language has no frame (its words are keyed, not English)
+    assert tagger.features("Polska wezwała ambasadora Rosji.", 2, "pl")[0].frame == ""
+
+
+def test_one_item_and_a_batch_read_the_same_features(labelled):
+    # tag_many builds the features from the tags it has; topics_and_tone and learning build them from the text
+    tagger = Tagger()
+    lines = (BRIEFS / "dev41_briefs.jsonl").read_text(encoding="utf-8").splitlines()
+    golds = [json.loads(line) for line in lines]
+    tagged = tagger.tag_many([Item(id=g["id"], date=date(2025, 1, 1), text=g["text"]) for g in golds])
+    for gold, item in zip(golds, tagged, strict=True):
+        actors = len(item.countries) + len(item.organisations)
+        assert (item.topics, item.tone) == tagger.topics_and_tone(gold["text"], actors)
 
 
 def test_predictions_keep_the_taxonomy_shape(labelled):

@@ -44,6 +44,9 @@ _STEM_MARK = "~"
 PAIR_PREFIX = "pair:"
 _PAIR_MARK = "."
 _PAIR_BYTE = _PAIR_MARK.encode()
+# the words that stand for an actor in a frame (Features.frame): the lead actor and any other
+LEAD_WORD, ACTOR_WORD = "xlead", "xactor"
+_ROLES = frozenset({LEAD_WORD.encode(), ACTOR_WORD.encode()})
 # the words a pair skips: too common to tell one topic or tone from another, they would only multiply the pairs
 _SKIPPED = frozenset(
     b"the a an and of to in on for with at by from as that was is are were be been its his her their it this said "
@@ -67,6 +70,9 @@ class Features(NamedTuple):
     tone_scores: Mapping[str, float]  # ... and of each tone
     actors: int  # countries and organisations named
     absent: bool = False  # an absence cue ("no sign of") and no tone cue: nothing happened between the actors
+    # `words` with each actor named in it written "xlead" (the lead actor) or "xactor" (another): who does what to
+    # whom, whichever actors they are (see _frame_pairs); "" where it is not made (other languages)
+    frame: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,14 +130,28 @@ def _terms(text: str) -> list[bytes]:
     return words + [a + _PAIR_BYTE + b for a, b in pairwise(kept)]
 
 
+def _frame_pairs(frame: str) -> list[bytes]:
+    """The pairs of neighbouring words of an item's frame (Features.frame, paired as _terms pairs words) that hold an
+    actor's place: b"xlead.summoned", b"summoned.xactor", b"xactor.ambassador". The country does not matter, the
+    role does."""
+    kept = [w for w in _words(frame) if len(w) > 2 and w not in _SKIPPED]
+    return [a + _PAIR_BYTE + b for a, b in pairwise(kept) if a in _ROLES or b in _ROLES]
+
+
+def _item_terms(features: Features) -> list[bytes]:
+    """Every term the learned layer looks up for an item: its words' and pairs' (_terms), then its frame's pairs."""
+    terms = _terms(features.words)
+    return terms + _frame_pairs(features.frame) if features.frame else terms
+
+
 def _stem_key(word: bytes) -> bytes | None:
     """The vocabulary key of an English word's stem (b"~sanction"); None for another language's word key or a pair."""
     return None if b"_" in word or _PAIR_BYTE in word else b"~" + _STEMMER.stemWord(word)
 
 
-def _keys(text: str) -> set[bytes]:
-    """The distinct features of a folded, lower-cased text: its words and pairs (see _terms) and the words' stems."""
-    terms = set(_terms(text))
+def _keys(features: Features) -> set[bytes]:
+    """The distinct features of an item: its words and pairs (see _item_terms) and the words' stems."""
+    terms = set(_item_terms(features))
     return terms | {key for key in map(_stem_key, terms) if key is not None}
 
 
@@ -305,7 +325,7 @@ class Classifier:
             _dense_rows(features, rows, values)
             # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
             # two tones must not flip between the ingest and a later re-tag
-            found = sorted(filter(None, map(self._rows.__getitem__, set(_terms(features.words)))))
+            found = sorted(filter(None, map(self._rows.__getitem__, set(_item_terms(features)))))
             rows += found
             values += [1.0] * len(found)
         if not items:
@@ -524,7 +544,7 @@ def _fit(
 
 def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifier:
     """Fit topic and tone weights to labelled examples (each needs topics, tone, or both)."""
-    counts = Counter(w for e in examples for w in _keys(e.features.words))
+    counts = Counter(w for e in examples for w in _keys(e.features))
     vocabulary = sorted(w.decode("ascii") for w, n in counts.items() if n >= params.min_count)
     index = _word_rows(vocabulary)
     width = len(DENSE) + len(vocabulary)
@@ -533,7 +553,7 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
         columns: list[int] = []
         values: list[float] = []
         _dense_rows(example.features, columns, values)
-        for word in set(_terms(example.features.words)):
+        for word in set(_item_terms(example.features)):
             columns += _rows_of(word, index)  # two words of one stem count it twice
         values += [1.0] * (len(columns) - len(values))
         rows.append((columns, values))

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Sequence
 
 from .. import gazetteer, language, settings
-from ..classify import Classifier, Features
+from ..classify import ACTOR_WORD, LEAD_WORD, Classifier, Features
 from ..gazetteer import Gazetteer
 from ..models import Confidence, Item, Tag, TaggedItem
 from ..textfold import fold
@@ -53,10 +53,12 @@ class Tagger:
         """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules
         alone (`lang`: the text's language when known, else it is detected)."""
         lang = language.detect(text) if lang is None else lang
-        low = fold(text).lower()
+        folded = fold(text)
+        low = folded.lower()
         pack, tokens, hits = self._cues(text, low, lang)
+        tags = self.actors.tag(text, folded) if pack is None else []
         return (
-            self._features(text, hits, actors, low, pack=pack, tokens=tokens),
+            self._features(text, hits, actors, low, pack=pack, tokens=tokens, tags=tags, lead=lead_actor(text, tags)),
             Lexicon.decide(text, hits, actors, languages.params_of(lang)),
         )
 
@@ -78,15 +80,19 @@ class Tagger:
         first_end: int | None = None,
         pack: languages.Pack | None = None,
         tokens: list | None = None,
+        tags: Sequence[Tag] = (),
+        lead: Tag | None = None,
     ) -> Features:
         """What the learned layer reads of an item (`pack` and `tokens`: its language's tables and its words, for a
-        language other than English)."""
+        language other than English; `tags` and `lead`: the actors named in it and the lead actor, for its frame)."""
         params = languages.params_of(pack.lang) if pack is not None else PARAMS
         topic_scores, tone_scores = Lexicon.tally(text, hits, actors, params, lead_end=first_end)
         absences = [(s, e) for s, e, kind in negation_spans(hits) if kind == "absence"]
         absent = bool(absences) and not tone_scores.get("cooperation") and not tone_scores.get("conflict")
-        words = words_text(text, absences, low=low) if pack is None else pack.words(tokens, absences)
-        return Features(words, topic_scores, tone_scores, actors, absent)
+        if pack is None:
+            words = words_text(text, absences, low=low)
+            return Features(words, topic_scores, tone_scores, actors, absent, frame_text(words, tags, lead))
+        return Features(pack.words(tokens, absences), topic_scores, tone_scores, actors, absent)
 
     def topics_and_tone(self, text: str, actors: int) -> tuple[tuple[str, ...], str]:
         """Topics (likeliest first) and tone of a text that names `actors` countries and organisations."""
@@ -95,9 +101,7 @@ class Tagger:
     def _topics_and_tones(self, texts: Sequence[tuple[str, int]]) -> list[tuple[tuple[str, ...], str]]:
         if self.classifier is None:
             return [self.lexicon.score(text, actors) for text, actors in texts]
-        predictions = self.classifier.predict_many(
-            [self._features(text, self.lexicon.hits(text), actors) for text, actors in texts]
-        )
+        predictions = self.classifier.predict_many([self.features(text, actors, "en")[0] for text, actors in texts])
         return [(p.topics, p.tone) for p in predictions]
 
     def tag(self, item: Item) -> TaggedItem:
@@ -133,7 +137,7 @@ class Tagger:
                     tags,
                     countries,
                     organisations,
-                    self._features(text, hits, actors, low, first_end, pack, tokens),
+                    self._features(text, hits, actors, low, first_end, pack, tokens, tags, lead),
                     hits,
                     lead,
                     ends,
@@ -178,6 +182,23 @@ class Tagger:
                 )
             )
         return out
+
+
+def frame_text(words: str, tags: Sequence[Tag], lead: Tag | None) -> str:
+    """An English item's words (lexicon.words_text, whose offsets are the text's) with each actor named in them
+    written as its role, the lead actor's mention "xlead" and any other's "xactor": "Poland summoned Russia's envoy"
+    reads "xlead summoned xactor's envoy", so that what an actor does weighs the same whichever actor it is."""
+    if not tags:
+        return ""
+    parts, at = [], 0
+    for tag in tags:
+        if tag.start < at:
+            continue
+        role = LEAD_WORD if lead is not None and tag.start == lead.start else ACTOR_WORD
+        parts += (words[at : tag.start], " ", role, " ")
+        at = tag.end
+    parts.append(words[at:])
+    return "".join(parts)
 
 
 @functools.lru_cache(maxsize=1)
