@@ -169,9 +169,13 @@ def test_what_an_actor_does_weighs_whichever_actor_it_is():
         return Example(Features(words, {}, {}, 2, frame=frame), ((), "neutral"), frozenset({"diplomacy"}), tone)
 
     # "summoned" and "envoy" come with either tone; the lead actor summoning another says conflict, whoever they are
-    examples = [example(f"{a} summoned {b} envoy", "xlead summoned xactor envoy", "conflict") for a, b in PAIRS] * 2
+    examples = [
+        example(f"{a} summoned {b} envoy", "xlead summoned xactor envoy", "conflict") for a, b in ACTOR_PAIRS
+    ] * 2
     examples += [example("the envoy summoned the press", "the envoy summoned the press", "cooperation")] * 4
-    examples += [example(f"{a} welcomed {b} envoy", "xlead welcomed xactor envoy", "cooperation") for a, b in PAIRS]
+    examples += [
+        example(f"{a} welcomed {b} envoy", "xlead welcomed xactor envoy", "cooperation") for a, b in ACTOR_PAIRS
+    ]
     model = learn(examples)
     assert {"xlead.summoned", "summoned.xactor", "xactor.envoy"} <= set(model.vocabulary)
     conflict, cooperation = LABELS.index("conflict"), LABELS.index("cooperation")
@@ -181,7 +185,7 @@ def test_what_an_actor_does_weighs_whichever_actor_it_is():
     assert z[0, conflict] - z[0, cooperation] > z[1, conflict] - z[1, cooperation] + 0.1
 
 
-PAIRS = [("kenya", "ghana"), ("norway", "japan"), ("brazil", "spain")]
+ACTOR_PAIRS = [("kenya", "ghana"), ("norway", "japan"), ("brazil", "spain")]  # countries, for the frames
 
 
 def test_the_tagger_writes_each_actor_as_its_role():
@@ -389,7 +393,7 @@ def test_briefs_written_after_the_weights_meet_the_topic_and_tone_targets():
     # README): 300 finished after the weights of 2026-12-05 were learned, 100 article openings (dev32) while the
     # evidence scaling was measured, 100 of the less common topics (dev38) after the eighth round was learned, 100
     # from Europe and North America (dev42) after the ninth was.
-    # Measured: topics 0.909, tone 0.905, lead actor 0.978 (the weights before the sixth round, of thirteen sets and
+    # Measured: topics 0.908, tone 0.900, lead actor 0.978 (the weights before the sixth round, of thirteen sets and
     # plain descent, on the first 300: 0.861, 0.817, 0.970); issue 15's targets are 0.90, 0.88, 0.92 and countries
     # exact set 0.98. The countries' errors on the first 400 were looked at and fixed (Nord Stream, Santander,
     # St Vincent), so that figure (0.998) guards the fix and no longer measures it blind.
