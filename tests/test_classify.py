@@ -218,6 +218,17 @@ def test_one_item_and_a_batch_read_the_same_features(labelled):
         assert (item.topics, item.tone) == tagger.topics_and_tone(gold["text"], actors)
 
 
+def test_a_forgetful_row_cache_scores_as_a_fresh_one(labelled):
+    # the learned layer remembers each word's row; past its bound it forgets them all and looks them up again, which
+    # must not change a single score (a long-running dashboard tags past the bound)
+    fresh = Classifier.from_file(weights_file())
+    forgetful = Classifier.from_file(weights_file())
+    forgetful._rows.LIMIT = 40
+    items = [e.features for e in labelled["holdout_briefs.jsonl"]]
+    assert np.array_equal(np.vstack([forgetful.logits_many([f]) for f in items]), fresh.logits_many(items))
+    assert 0 < len(forgetful._rows.rows) <= 40 + max(len(f.words.split()) * 3 for f in items)
+
+
 def test_predictions_keep_the_taxonomy_shape(labelled):
     model = Classifier.from_file(weights_file())
     for e in labelled["holdout_briefs.jsonl"]:

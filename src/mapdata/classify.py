@@ -15,7 +15,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import filterfalse, pairwise
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,6 +52,10 @@ _SKIPPED = frozenset(
     b"the a an and of to in on for with at by from as that was is are were be been its his her their it this said "
     b"says has have had will would after over into than but or not".split()
 )
+# what _kept leaves out: the _SKIPPED words and every word of one or two letters (a word is a run of a-z and "_"),
+# listed so that the test is one set lookup
+_LETTER_BYTES = [bytes([c]) for c in b"abcdefghijklmnopqrstuvwxyz_"]
+_UNPAIRED = _SKIPPED | set(_LETTER_BYTES) | {a + b for a in _LETTER_BYTES for b in _LETTER_BYTES}
 _STEMMER = Stemmer.Stemmer("english")
 _SCORE_ROWS = {label: i for i, label in enumerate(LABELS)}  # the lexicon:<label> rows come first, in LABELS order
 _ACTORS_ROW, _BIAS_ROW = DENSE.index("actors"), DENSE.index("bias")
@@ -122,26 +126,51 @@ def _words(text: str) -> list[bytes]:
     return text.encode("ascii", "replace").translate(_LETTERS).split()
 
 
-def _terms(text: str) -> list[bytes]:
-    """What the learned layer looks up of a folded, lower-cased text: its words (see _words), then each pair of
-    neighbouring words that are longer than two letters and not among the _SKIPPED ones (b"peace.talks")."""
+def _kept(words: list[bytes]) -> list[bytes]:
+    """The words a pair is made of: those longer than two letters and not among the _SKIPPED ones, in order."""
+    return list(filterfalse(_UNPAIRED.__contains__, words))
+
+
+def _terms(text: str) -> set[bytes]:
+    """What the learned layer looks up of a folded, lower-cased text: its distinct words (see _words) and each pair
+    of neighbouring kept words (see _kept: b"peace.talks")."""
     words = _words(text)
-    kept = [w for w in words if len(w) > 2 and w not in _SKIPPED]
-    return words + [a + _PAIR_BYTE + b for a, b in pairwise(kept)]
+    terms = set(words)
+    terms.update(map(_PAIR_BYTE.join, pairwise(_kept(words))))
+    return terms
 
 
-def _frame_pairs(frame: str) -> list[bytes]:
+def _frame_pairs(frame: str) -> set[bytes]:
     """The pairs of neighbouring words of an item's frame (Features.frame, paired as _terms pairs words) that hold an
     actor's place: b"xlead.summoned", b"summoned.xactor", b"xactor.ambassador". The country does not matter, the
     role does."""
-    kept = [w for w in _words(frame) if len(w) > 2 and w not in _SKIPPED]
-    return [a + _PAIR_BYTE + b for a, b in pairwise(kept) if a in _ROLES or b in _ROLES]
+    kept = _kept(_words(frame))
+    pairs = set()
+    last = len(kept) - 1
+    for role in _ROLES:  # an item names a few actors among dozens of words: find them rather than walk every pair
+        at = -1
+        while (at := _find(kept, role, at + 1)) >= 0:
+            if at:
+                pairs.add(kept[at - 1] + _PAIR_BYTE + role)
+            if at < last:
+                pairs.add(role + _PAIR_BYTE + kept[at + 1])
+    return pairs
 
 
-def _item_terms(features: Features) -> list[bytes]:
-    """Every term the learned layer looks up for an item: its words' and pairs' (_terms), then its frame's pairs."""
+def _find(words: list[bytes], word: bytes, start: int) -> int:
+    """The index of `word` in `words` from `start` on, or -1."""
+    try:
+        return words.index(word, start)
+    except ValueError:
+        return -1
+
+
+def _item_terms(features: Features) -> set[bytes]:
+    """Every distinct term the learned layer looks up for an item: its words and pairs (_terms), its frame's pairs."""
     terms = _terms(features.words)
-    return terms + _frame_pairs(features.frame) if features.frame else terms
+    if features.frame:
+        terms |= _frame_pairs(features.frame)
+    return terms
 
 
 def _stem_key(word: bytes) -> bytes | None:
@@ -151,7 +180,7 @@ def _stem_key(word: bytes) -> bytes | None:
 
 def _keys(features: Features) -> set[bytes]:
     """The distinct features of an item: its words and pairs (see _item_terms) and the words' stems."""
-    terms = set(_item_terms(features))
+    terms = _item_terms(features)
     return terms | {key for key in map(_stem_key, terms) if key is not None}
 
 
@@ -167,31 +196,43 @@ def _rows_of(word: bytes, index: Mapping[bytes, int]) -> tuple[int, ...]:
     return tuple(row for row in (index.get(word), None if key is None else index.get(key)) if row is not None)
 
 
-class _RowCache(dict):
+class _RowCache:
     """Each word met's row in a Classifier's summed weights (the first of its `_rows_of`, whose row holds the word's
-    and its stem's weights added; None if nothing is known of it): one dict lookup a word, the stemmer run once."""
+    and its stem's weights added; 0 if nothing is known of it): a plain dict read in C for a whole item at once, the
+    stemmer run once a word."""
+
+    LIMIT = 500_000  # words remembered at most: a long-running dashboard meets an unbounded vocabulary
 
     def __init__(self, index: Mapping[bytes, int]) -> None:
-        super().__init__()
         self.index = index
+        self.rows: dict[bytes, int] = {}
 
-    def __missing__(self, word: bytes) -> int | None:
-        if len(self) >= 500_000:
-            self.clear()  # bounded: a long-running dashboard meets an unbounded vocabulary
-        rows = _rows_of(word, self.index)
-        row = self[word] = rows[0] if rows else None
-        return row
+    def of(self, terms: set[bytes]) -> list[int]:
+        """The rows of an item's distinct terms that anything is known of, in ascending order."""
+        rows = self.rows
+        new = terms.difference(rows)
+        if new:
+            if len(rows) + len(new) > self.LIMIT:
+                rows.clear()
+                new = terms
+            for word in new:
+                found = _rows_of(word, self.index)
+                rows[word] = found[0] if found else 0
+        return sorted(filter(None, map(rows.__getitem__, terms)))
 
 
-def _dense_rows(features: Features, rows: list[int], values: list[float]) -> None:
-    """Append one item's dense feature indices (the bias, the actors, the lexicon's scores) and values."""
+def _dense_rows(features: Features, rows: list[int], values: list[float]) -> int:
+    """Append one item's dense feature indices (the bias, the actors, the lexicon's scores) and values; how many."""
     rows += (_BIAS_ROW, _ACTORS_ROW)
     values += (1.0, min(features.actors, 4) / 2.0)
+    added = 2
     for scores in (features.topic_scores, features.tone_scores):
         for label, value in scores.items():
             if value:
                 rows.append(_SCORE_ROWS[label])
                 values.append(value)
+                added += 1
+    return added
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,19 +359,21 @@ class Classifier:
         whose blocking depends on the batch: an item's scores must not change with the items batched with it
         (a near tie between two tones would flip between an ingest and a later re-tag)."""
         rows: list[int] = []
-        values: list[float] = []
+        dense_at: list[int] = []
+        dense_values: list[float] = []
         starts = []
+        of = self._rows.of
         for features in items:
             starts.append(len(rows))
-            _dense_rows(features, rows, values)
-            # summed in a fixed order: a set's order changes with each process's hash seed, and a near tie between
-            # two tones must not flip between the ingest and a later re-tag
-            found = sorted(filter(None, map(self._rows.__getitem__, set(_item_terms(features)))))
-            rows += found
-            values += [1.0] * len(found)
+            at = len(rows)
+            dense_at.extend(range(at, at + _dense_rows(features, rows, dense_values)))
+            # summed in a fixed order (ascending rows): a set's order changes with each process's hash seed, and a
+            # near tie between two tones must not flip between the ingest and a later re-tag
+            rows += of(_item_terms(features))
         if not items:
             return np.zeros((0, len(LABELS)))
-        gathered = self._weights[rows] * np.asarray(values)[:, None]
+        gathered = self._weights[rows]
+        gathered[dense_at] *= np.asarray(dense_values)[:, None]  # a word's value is 1: its row is its weights
         return np.add.reduceat(gathered, starts, axis=0)
 
     def predict_many(self, items: Sequence[Features]) -> list[Prediction]:
@@ -553,7 +596,7 @@ def learn(examples: Sequence[Example], params: LearnParams = LEARN) -> Classifie
         columns: list[int] = []
         values: list[float] = []
         _dense_rows(example.features, columns, values)
-        for word in set(_item_terms(example.features)):
+        for word in _item_terms(example.features):
             columns += _rows_of(word, index)  # two words of one stem count it twice
         values += [1.0] * (len(columns) - len(values))
         rows.append((columns, values))
