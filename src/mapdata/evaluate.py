@@ -98,13 +98,11 @@ def labelled_examples(path: str | Path, tagger: Tagger) -> list[Example]:
     """The briefs of a gold file with topics or tone, as examples for `classify.learn`."""
     examples = []
     golds, items = _read_gold(path)
-    for gold, tagged in zip(golds, tagger.tag_many(items), strict=True):
+    for gold, reading in zip(golds, tagger.readings(items), strict=True):
         if gold.get("topics") is None and not gold.get("tone"):
             continue
-        actors = len(tagged.countries) + len(tagged.organisations)
-        features, verdict = tagger.features(tagged.item.text, actors, tagged.lang)
         topics = frozenset(gold["topics"]) if gold.get("topics") is not None else None
-        examples.append(Example(features, verdict, topics, gold.get("tone") or None))
+        examples.append(Example(reading.features, tagger.rules_verdict(reading), topics, gold.get("tone") or None))
     return examples
 
 

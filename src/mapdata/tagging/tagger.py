@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from .. import gazetteer, language, settings
 from ..classify import ACTOR_WORD, LEAD_WORD, Classifier, Features
@@ -108,12 +109,12 @@ class Tagger:
         """Tag one item."""
         return self.tag_many([item])[0]
 
-    def tag_many(self, items: Sequence[Item], lang: str | None = None) -> list[TaggedItem]:
-        """Tag a batch of items (the learned layer scores a batch at once, so this is faster than one by one);
-        with `lang`, every item is taken to be in that language, unread by the detector.
+    def readings(self, items: Sequence[Item], lang: str | None = None) -> list[Reading]:
+        """What the tagger reads of each item, before the learned layer's verdict (see Reading); with `lang`, every
+        item is taken to be in that language, unread by the detector.
 
         Each text is folded, and its sentences found, once for every stage that reads them."""
-        found = []
+        out = []
         lang_given = language.normalise(lang) if lang is not None else None
         for item in items:
             text = item.text
@@ -131,57 +132,68 @@ class Tagger:
                 lead = lead_actor(text, tags, first_end)
             countries, organisations = involved(tags)
             actors = len(countries) + len(organisations)
-            found.append(
-                (
-                    item,
-                    tags,
-                    countries,
-                    organisations,
-                    self._features(text, hits, actors, low, first_end, pack, tokens, tags, lead),
-                    hits,
-                    lead,
-                    ends,
-                    lang,
-                )
-            )
+            features = self._features(text, hits, actors, low, first_end, pack, tokens, tags, lead)
+            out.append(Reading(item, tags, countries, organisations, features, hits, lead, ends, lang))
+        return out
+
+    @staticmethod
+    def rules_verdict(reading: Reading) -> tuple[tuple[str, ...], str]:
+        """The topics and tone that the lexicon's rules alone give an item read."""
+        return Lexicon.decide(
+            reading.item.text, reading.hits, reading.features.actors, languages.params_of(reading.lang)
+        )
+
+    def tag_many(self, items: Sequence[Item], lang: str | None = None) -> list[TaggedItem]:
+        """Tag a batch of items (the learned layer scores a batch at once, so this is faster than one by one);
+        with `lang`, every item is taken to be in that language, unread by the detector."""
+        found = self.readings(items, lang)
         verdicts: list = [None] * len(found)
         for model, chosen in (
-            (self.classifier, [i for i, f in enumerate(found) if f[8] not in languages.READ]),
-            (self.languages_classifier, [i for i, f in enumerate(found) if f[8] in languages.READ]),
+            (self.classifier, [i for i, r in enumerate(found) if r.lang not in languages.READ]),
+            (self.languages_classifier, [i for i, r in enumerate(found) if r.lang in languages.READ]),
         ):
             if not chosen:
                 continue
             if model is None or self.classifier is None:  # no learned layer: the lexicon's rules alone
                 for i in chosen:
-                    f = found[i]
-                    verdicts[i] = (*Lexicon.decide(f[0].text, f[5], f[4].actors, languages.params_of(f[8])), None)
+                    verdicts[i] = (*self.rules_verdict(found[i]), None)
                 continue
-            for i, p in zip(chosen, model.predict_many([found[i][4] for i in chosen]), strict=True):
+            for i, p in zip(chosen, model.predict_many([found[i].features for i in chosen]), strict=True):
                 verdicts[i] = (
                     p.topics,
                     p.tone,
                     Confidence(p.tone_confidence, tuple(zip(p.topics, p.topic_confidence))),
                 )
-        out = []
-        for (item, tags, countries, organisations, _, _, lead, ends, lang), (topics, tone, confidence) in zip(
-            found, verdicts
-        ):
-            out.append(
-                TaggedItem(
-                    item=item,
-                    countries=tuple(countries),
-                    organisations=tuple(organisations),
-                    topics=topics,
-                    tone=tone,
-                    lead_actor=lead.actor if lead else None,
-                    evidence=tuple(tags),
-                    lead_key=lead.key if lead else None,
-                    related=related_keys(item.text, tags, lead, ends),
-                    confidence=confidence,
-                    lang=lang,
-                )
+        return [
+            TaggedItem(
+                item=r.item,
+                countries=tuple(r.countries),
+                organisations=tuple(r.organisations),
+                topics=topics,
+                tone=tone,
+                lead_actor=r.lead.actor if r.lead else None,
+                evidence=tuple(r.tags),
+                lead_key=r.lead.key if r.lead else None,
+                related=related_keys(r.item.text, r.tags, r.lead, r.ends),
+                confidence=confidence,
+                lang=r.lang,
             )
-        return out
+            for r, (topics, tone, confidence) in zip(found, verdicts, strict=True)
+        ]
+
+
+class Reading(NamedTuple):
+    """What the tagger reads of one item before the learned layer decides its topics and tone."""
+
+    item: Item
+    tags: list[Tag]  # the actors named, with their evidence, in order
+    countries: list[str]
+    organisations: list[str]
+    features: Features  # what the learned layer reads
+    hits: list  # the lexicon's cues found
+    lead: Tag | None
+    ends: list[int]  # where its sentences end
+    lang: str
 
 
 def frame_text(words: str, tags: Sequence[Tag], lead: Tag | None) -> str:
