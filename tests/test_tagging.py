@@ -165,6 +165,30 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
     assert result.lead_actor == lead
 
 
+@pytest.mark.parametrize(
+    ("text", "lead"),
+    [
+        # a preposition governs the whole list after it: Britain is not the subject
+        (
+            "Drones were fired at Israel by Iran, most intercepted with help from the United States, Britain and Jordan.",
+            "IR",
+        ),
+        ("Offers of aid from Spain, Britain and Qatar were accepted by Morocco after the earthquake.", "MA"),
+        # no actor is the subject: the agent of the passive acts
+        ("Visa-free entry for Poles, Lithuanians and Latvians was extended by Belarus.", "BY"),
+        ("Visa services for Canadians were suspended by India's missions in Canada.", "IN"),
+        # a comma after an opening place is not a list, and a subject before a passive still leads
+        ("In Islamabad, Iran and Pakistan agreed to return their ambassadors.", "IR"),
+        ("Meeting in Minsk, Lukashenko and Putin signed a security treaty.", "BY"),
+        ("A Kosovo police officer was killed in an ambush by Serb gunmen.", "XK"),
+        # "by" in a clause that is not passive names no agent
+        ("More than 11 million people have been displaced by the war in Sudan, the UN said.", "UN"),
+    ],
+)
+def test_the_lead_actor_of_lists_and_passive_sentences(text, lead):
+    assert tag(text).lead_actor == lead
+
+
 def test_first_sentence_ignores_abbreviations():
     text = "The U.S. envoy met Gov. Smith in Kyiv. Russia objected."
     assert text[: first_sentence_end(text)] == "The U.S. envoy met Gov. Smith in Kyiv."

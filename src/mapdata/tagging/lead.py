@@ -25,6 +25,17 @@ _DATELINE = re.compile(r"\s*[A-Z][A-Z'’.\- ]*[A-Z.](?:, [^—–()\n]{1,30}?)?
 
 
 ARTICLES = frozenset({"the", "a", "an"})
+# what stands between two actors of a list: a comma ("Spain, Britain"), a conjunction ("Spain and Britain") or both
+_LISTED = re.compile(r"\s*(?P<comma>,)?\s*(?P<conjunction>(?:and|or)\s+)?(?:the\s+)?", re.I)
+# a passive verb with its agent: "was extended by", "were fired at Israel by" (a short phrase may stand between)
+_PASSIVE = re.compile(r"\b(?:was|were|been|being|is|are|be)\s+(?:[a-z]+ly\s+)?([a-z]+)\b[^.;:,]{0,50}?\bby\s+", re.I)
+_IRREGULAR_PARTICIPLES = frozenset(
+    "struck hit held made taken given shot seen brought sent sold built caught won led set cut put shut kept told "
+    "paid met laid spent beaten broken chosen driven frozen hidden shaken spoken stolen sworn thrown torn written "
+    "drawn grown known shown blown flown begun run sunk fought bought sought taught dealt left lent meant swept "
+    "upheld withdrawn overthrown undertaken overseen forbidden bound found hung read rebuilt overrun".split()
+)
+_AGENT_CHARS = 40  # the agent is named within this many characters after "by" ("by a court near Moscow")
 
 
 def lead_actor(
@@ -44,15 +55,43 @@ def lead_actor(
     # the dateline city ("KYIV — A Russian missile ...") is where the news was filed, not who acts
     after = [t for t in tags if t.start >= dateline.end()] if dateline else tags
     first = [t for t in after if t.start < end] or after or tags
+    governed: Tag | None = None  # the last actor governed by a preposition, if the one before this
     for tag in first:
         before = text[: tag.start].rstrip(" \"'“‘(«„’")
+        if governed is not None and _listed_after(text, governed, tag):
+            governed = tag  # "from Spain, Britain and Qatar": the preposition governs the whole list
+            continue
         words = _ELISION.sub(" ", before[-60:]).rsplit(None, 2)[-2:]
         previous = words[-1].lower() if words else ""
         if previous in articles and len(words) == 2:
             previous = words[0].lower()
         if previous.strip(",") not in not_subject:
             return tag
-    return first[0]
+        governed = tag
+    # no actor is the subject of the first sentence: the agent of a passive one ("... were signed by Vladimir
+    # Putin"), else the first named
+    agent = _passive_agent(text, first, end) if not_subject is NOT_SUBJECT else None
+    return agent or first[0]
+
+
+def _listed_after(text: str, earlier: Tag, tag: Tag) -> bool:
+    """Whether `tag` follows `earlier` in a list of actors: after a conjunction ("Spain and Britain"), or after a
+    comma between actors of one kind ("from Spain, Britain"; not "In Islamabad, Iran and Pakistan agreed")."""
+    gap = _LISTED.fullmatch(text, earlier.end, tag.start)
+    if gap is None or not (gap["comma"] or gap["conjunction"]):
+        return False
+    return bool(gap["conjunction"]) or earlier.kind == tag.kind
+
+
+def _passive_agent(text: str, tags: list[Tag], end: int) -> Tag | None:
+    """The first actor named just after "by" in a passive verb of the first sentence ("was extended by Belarus")."""
+    for match in _PASSIVE.finditer(text, 0, end):
+        verb = match.group(1).lower()
+        if verb.endswith("ed") or verb in _IRREGULAR_PARTICIPLES:
+            for tag in tags:
+                if match.end() <= tag.start < min(end, match.end() + _AGENT_CHARS):
+                    return tag
+    return None
 
 
 def related_keys(text: str, tags: list[Tag], lead: Tag | None, ends: list[int] | None = None) -> tuple[str, ...] | None:
