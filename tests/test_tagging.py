@@ -77,6 +77,12 @@ def test_evidence_spans_point_at_the_phrase():
         ("Georgia and the United States discussed visa rules in Tbilisi.", ["GE", "US"], []),
         # found blind in dev41: a US town that is also a common word is no cue for the US state
         ("Georgia's Central Election Commission said the Georgian Dream party won.", ["GE"], []),
+        # found in this session's briefs: Washington the government is no cue for Paris, Texas or Lebanon, Pa.
+        ("A ceasefire brokered by Washington and Paris took effect in Lebanon.", ["FR", "LB", "US"], []),
+        ("Tornadoes hit Paris, Texas, and Lebanon, Tennessee.", ["US"], []),
+        # the Balkans are a region of several countries; Turkmenistan's region is "Balkan Region"
+        ("Kosovo is the last of the Western Balkan countries to win visa-free travel.", ["XK"], []),
+        ("Gas was found in the Balkan Region of Turkmenistan.", ["TM"], []),
         # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
         ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
         ("Burkina Faso's army said it retook a town in the Sahel Region.", ["BF"], []),

@@ -103,7 +103,7 @@ class ActorTagger:
         # a place cues only when it names its country alone: "Central" (a Louisiana town, but also a common word)
         # must not turn "Georgia's Central Election Commission" into the US state
         return any(
-            o is not hit and o[3].actor in places and o[3].kind in ("place", "capital") and not o[3].weak for o in found
+            o is not hit and o[3].actor in places and o[3].kind == "place" and not o[3].weak for o in found
         )
 
 
