@@ -101,10 +101,9 @@ class ActorTagger:
         if words is not None and words.search(folded):
             return True
         # a place cues only when it names its country alone: "Central" (a Louisiana town, but also a common word)
-        # must not turn "Georgia's Central Election Commission" into the US state
-        return any(
-            o is not hit and o[3].actor in places and o[3].kind == "place" and not o[3].weak for o in found
-        )
+        # must not turn "Georgia's Central Election Commission" into the US state; and only a place inside the
+        # country, not its capital, which stands for its government ("brokered by Washington and Paris")
+        return any(o is not hit and o[3].actor in places and o[3].kind == "place" and not o[3].weak for o in found)
 
 
 def _is_person(folded: str, start: int, end: int) -> bool:
