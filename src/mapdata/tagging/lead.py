@@ -44,10 +44,12 @@ def lead_actor(
     first_end: int | None = None,
     not_subject: frozenset[str] = NOT_SUBJECT,
     articles: frozenset[str] = ARTICLES,
+    passives: bool = True,
 ) -> Tag | None:
-    """The actor that acts: the first actor of the first sentence not governed by a preposition, else the first
-    named (`first_end`: where the first sentence ends, when the caller knows; `not_subject` and `articles`: the
-    language's prepositions and articles, English's by default)."""
+    """The actor that acts: the first actor of the first sentence not governed by a preposition, else the agent of
+    a passive verb, else the first named (`first_end`: where the first sentence ends, when the caller knows;
+    `not_subject` and `articles`: the language's prepositions and articles, English's by default; `passives`: read
+    English's passive verbs, which another language does not write so)."""
     if not tags:
         return None
     end = first_sentence_end(text) if first_end is None else first_end
@@ -57,10 +59,10 @@ def lead_actor(
     first = [t for t in after if t.start < end] or after or tags
     governed: Tag | None = None  # the last actor governed by a preposition, if the one before this
     for tag in first:
-        before = text[: tag.start].rstrip(" \"'“‘(«„’")
         if governed is not None and _listed_after(text, governed, tag):
             governed = tag  # "from Spain, Britain and Qatar": the preposition governs the whole list
             continue
+        before = text[: tag.start].rstrip(" \"'“‘(«„’")
         words = _ELISION.sub(" ", before[-60:]).rsplit(None, 2)[-2:]
         previous = words[-1].lower() if words else ""
         if previous in articles and len(words) == 2:
@@ -70,7 +72,7 @@ def lead_actor(
         governed = tag
     # no actor is the subject of the first sentence: the agent of a passive one ("... were signed by Vladimir
     # Putin"), else the first named
-    agent = _passive_agent(text, first, end) if not_subject is NOT_SUBJECT else None
+    agent = _passive_agent(text, first, end) if passives else None
     return agent or first[0]
 
 
