@@ -83,6 +83,10 @@ def test_evidence_spans_point_at_the_phrase():
         # the Balkans are a region of several countries; Turkmenistan's region is "Balkan Region"
         ("Kosovo is the last of the Western Balkan countries to win visa-free travel.", ["XK"], []),
         ("Gas was found in the Balkan Region of Turkmenistan.", ["TM"], []),
+        # found blind in round fourteen: a Honduran candidate is no Brazilian city, Mexico's ruling party no Indian one
+        ("Libre's Rixi Moncada faced Nasry Asfura and Salvador Nasralla in Honduras.", ["HN"], []),
+        ("Claudia Sheinbaum's Morena party won a supermajority in Congress.", ["MX"], []),
+        ("Floods cut roads around Salvador, the capital of Bahia.", ["BR"], []),
         # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
         ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
         ("Burkina Faso's army said it retook a town in the Sahel Region.", ["BF"], []),
