@@ -52,16 +52,10 @@ class Tagger:
 
     def features(self, text: str, actors: int, lang: str | None = None) -> tuple[Features, tuple[tuple[str, ...], str]]:
         """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules
-        alone (`lang`: the text's language when known, else it is detected)."""
-        lang = language.detect(text) if lang is None else lang
-        folded = fold(text)
-        low = folded.lower()
-        pack, tokens, hits = self._cues(text, low, lang)
-        tags = self.actors.tag(text, folded) if pack is None else []
-        return (
-            self._features(text, hits, actors, low, pack=pack, tokens=tokens, tags=tags, lead=lead_actor(text, tags)),
-            Lexicon.decide(text, hits, actors, languages.params_of(lang)),
-        )
+        alone (`lang`: the text's language when known, else it is detected). Read as `readings` reads an item, with
+        the count of actors given (a stored item's, which an analyst may have corrected) rather than counted."""
+        reading = self._read(Item(id="", date=None, text=text), language.normalise(lang) if lang else None, actors)
+        return reading.features, self.rules_verdict(reading)
 
     def _cues(self, text: str, low: str, lang: str) -> tuple[languages.Pack | None, list | None, list]:
         """The language's tables (None: English's), the text's words keyed in that language (None for English) and
@@ -114,27 +108,30 @@ class Tagger:
         item is taken to be in that language, unread by the detector.
 
         Each text is folded, and its sentences found, once for every stage that reads them."""
-        out = []
         lang_given = language.normalise(lang) if lang is not None else None
-        for item in items:
-            text = item.text
-            folded = fold(text)
-            low = folded.lower()
-            ends = list(sentence_ends(text))
-            first_end = ends[0] if ends else len(text)
-            lang = language.detect(text, item.lang) if lang_given is None else lang_given
-            pack, tokens, hits = self._cues(text, low, lang)
-            if pack is not None:
-                tags = pack.tag(text, tokens, low)
-                lead = lead_actor(text, tags, first_end, pack.not_subject, pack.articles, passives=False)
-            else:
-                tags = self.actors.tag(text, folded)
-                lead = lead_actor(text, tags, first_end)
-            countries, organisations = involved(tags)
+        return [self._read(item, lang_given) for item in items]
+
+    def _read(self, item: Item, lang: str | None = None, actors: int | None = None) -> Reading:
+        """One item read (see `readings`; `lang`: its language, normalised, else it is detected; `actors`: the count
+        of actors its topics and tone are read with, else those its tags name)."""
+        text = item.text
+        folded = fold(text)
+        low = folded.lower()
+        ends = list(sentence_ends(text))
+        first_end = ends[0] if ends else len(text)
+        lang = language.detect(text, item.lang) if lang is None else lang
+        pack, tokens, hits = self._cues(text, low, lang)
+        if pack is not None:
+            tags = pack.tag(text, tokens, low)
+            lead = lead_actor(text, tags, first_end, pack.not_subject, pack.articles, passives=False)
+        else:
+            tags = self.actors.tag(text, folded)
+            lead = lead_actor(text, tags, first_end)
+        countries, organisations = involved(tags)
+        if actors is None:
             actors = len(countries) + len(organisations)
-            features = self._features(text, hits, actors, low, first_end, pack, tokens, tags, lead)
-            out.append(Reading(item, tags, countries, organisations, features, hits, lead, ends, lang))
-        return out
+        features = self._features(text, hits, actors, low, first_end, pack, tokens, tags, lead)
+        return Reading(item, tags, countries, organisations, features, hits, lead, ends, lang)
 
     @staticmethod
     def rules_verdict(reading: Reading) -> tuple[tuple[str, ...], str]:
