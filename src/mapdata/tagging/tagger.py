@@ -54,7 +54,9 @@ class Tagger:
         """What the learned layer reads of a text that names `actors` actors, and the verdict of the lexicon's rules
         alone (`lang`: the text's language when known, else it is detected). Read as `readings` reads an item, with
         the count of actors given (a stored item's, which an analyst may have corrected) rather than counted."""
-        reading = self._read(Item(id="", date=None, text=text), language.normalise(lang) if lang else None, actors)
+        reading = self._read(
+            Item(id="", date=None, text=text), None if lang is None else language.normalise(lang), actors
+        )
         return reading.features, self.rules_verdict(reading)
 
     def _cues(self, text: str, low: str, lang: str) -> tuple[languages.Pack | None, list | None, list]:
