@@ -208,7 +208,8 @@ def test_the_tagger_writes_each_actor_as_its_role():
 
 
 def test_one_item_and_a_batch_read_the_same_features(labelled):
-    # tag_many builds the features from the tags it has; topics_and_tone and learning build them from the text
+    # tag_many counts the actors its tags name; topics_and_tone and learning are given the count (a stored item's,
+    # which an analyst may have corrected): given the same count, one reading gives the same verdict
     tagger = Tagger()
     lines = (BRIEFS / "dev41_briefs.jsonl").read_text(encoding="utf-8").splitlines()
     golds = [json.loads(line) for line in lines]
