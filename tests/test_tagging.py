@@ -87,6 +87,13 @@ def test_evidence_spans_point_at_the_phrase():
         ("Libre's Rixi Moncada faced Nasry Asfura and Salvador Nasralla in Honduras.", ["HN"], []),
         ("Claudia Sheinbaum's Morena party won a supermajority in Congress.", ["MX"], []),
         ("Floods cut roads around Salvador, the capital of Bahia.", ["BR"], []),
+        # found blind in round fifteen: the Ohrid agreements' town, the wires' Bamiyan, Tajikistan's Rasht Valley (the
+        # bare Rasht is Iran's city), Iran's foreign minister as Reuters spells him (no Palestinian "Abbas")
+        ("Belgrade and Pristina agreed in Ohrid on how to implement the deal.", ["MK", "RS", "XK"], []),
+        ("The Taliban detained two teachers in Bamiyan.", ["AF"], []),
+        ("An earthquake shook the Rasht valley early on Thursday.", ["TJ"], []),
+        ("Protesters marched through Rasht on Friday.", ["IR"], []),
+        ("Abbas Araqchi met the IAEA chief on Monday.", ["IR"], ["IAEA"]),
         # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
         ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
         ("Burkina Faso's army said it retook a town in the Sahel Region.", ["BF"], []),
