@@ -94,6 +94,21 @@ def test_evidence_spans_point_at_the_phrase():
         ("An earthquake shook the Rasht valley early on Thursday.", ["TJ"], []),
         ("Protesters marched through Rasht on Friday.", ["IR"], []),
         ("Abbas Araqchi met the IAEA chief on Monday.", ["IR"], ["IAEA"]),
+        # found blind in round sixteen: a region's name before "regions" (the longer "Zaporizhzhia region" must not
+        # hide it), Kherson and the war's towns below the population a city needs alone, the UN's Security Council
+        # named bare, Capri
+        ("Russian forces shelled the Kherson and Zaporizhzhia regions overnight.", ["RU", "UA"], []),
+        ("Drones struck Kherson and Bakhmut on Tuesday.", ["UA"], []),
+        (
+            "Exports to Kazakhstan rose, raising concerns in Washington about the Central Asian states.",
+            ["KZ", "US"],
+            [],
+        ),
+        ("The Security Council lifted the arms embargo on Somalia's government.", ["SO"], ["UN"]),
+        ("China vetoed a US-drafted Security Council resolution on North Korea.", ["CN", "KP", "US"], ["UN"]),
+        ("Shoigu, secretary of the Security Council of Russia, visited Tehran.", ["IR", "RU"], []),
+        ("Israel's National Security Council raised its travel warning for the Netherlands.", ["IL", "NL"], []),
+        ("G7 foreign ministers meeting in Capri criticised Beijing.", ["CN", "IT"], ["G7"]),
         # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
         ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
         ("Burkina Faso's army said it retook a town in the Sahel Region.", ["BF"], []),

@@ -48,11 +48,32 @@ class ActorTagger:
     def _hits(self, folded: str) -> list[tuple[int, int, str, Entry]]:
         size = len(folded)
         values = self._values
-        return [
-            (start, end, *values[index])
-            for index, start, end in self.automaton.find_matches_as_indexes(folded)
-            if not ((start and folded[start - 1].isalnum()) or (end < size and folded[end].isalnum()))
-        ]
+        hits = []
+        for index, start, end in self.automaton.find_matches_as_indexes(folded):
+            if start and folded[start - 1].isalnum():
+                continue
+            if end < size and folded[end].isalnum():
+                # leftmost-longest took "Zaporizhzhia region" out of "Zaporizhzhia regions" and passed over the
+                # shorter phrase that ends where a word does ("Zaporizhzhia"): that one is meant when it names the
+                # same actor (not "Central" out of "Central Asian", which "Central Asia" is there to keep out)
+                shorter = self._shorter(folded, start, end)
+                if shorter is None or values[shorter[0]][1].actor != values[index][1].actor:
+                    continue
+                index, end = shorter
+            hits.append((start, end, *values[index]))
+        return hits
+
+    def _shorter(self, folded: str, start: int, end: int) -> tuple[int, int] | None:
+        """The longest phrase that starts at `start` and ends at the end of a word before `end`, as (pattern
+        index, end), or None."""
+        for cut in range(end - 1, start, -1):
+            if folded[cut].isalnum() or not folded[cut - 1].isalnum():
+                continue
+            for index, at, stop in self.automaton.find_matches_as_indexes(folded[start:cut]):
+                if at == 0 and stop == cut - start:
+                    return index, cut
+                break
+        return None
 
     def tag(self, text: str, folded: str | None = None) -> list[Tag]:
         """Evidence for every actor involved, in text order (`folded`: fold(text), when the caller has it).
