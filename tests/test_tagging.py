@@ -215,6 +215,16 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
         ("A Kosovo police officer was killed in an ambush by Serb gunmen.", "XK"),
         # "by" in a clause that is not passive names no agent
         ("More than 11 million people have been displaced by the war in Sudan, the UN said.", "UN"),
+        # people or a body placed by the preposition that opens the sentence act there: the place is the actor
+        ("A court in Vilnius sentenced a Russian citizen to seven years in prison.", "LT"),
+        ("Judges at the ICC issued an arrest warrant for Vladimir Putin over deportations from Ukraine.", "ICC"),
+        ("Authorities in the United Arab Emirates extradited an Italian drug lord to Rome.", "AE"),
+        ("Voters in Sri Lanka elect a president on Saturday, with India and China watching.", "LK"),
+        # an opening place that sets the scene is still no actor
+        ("In the port of Odesa, Russian missiles struck a residential district overnight.", "RU"),
+        ("After talks in Ankara, Iraq agreed to reopen the pipeline to Turkey.", "IQ"),
+        ("After floods in Pakistan's Sindh province displaced thousands, China pledged emergency aid.", "CN"),
+        ("About 300 migrants tried to swim into Spain's Ceuta enclave, and Moroccan forces turned them back.", "ES"),
     ],
 )
 def test_the_lead_actor_of_lists_and_passive_sentences(text, lead):

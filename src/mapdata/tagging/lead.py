@@ -36,6 +36,21 @@ _IRREGULAR_PARTICIPLES = frozenset(
     "upheld withdrawn overthrown undertaken overseen forbidden bound found hung read rebuilt overrun".split()
 )
 _AGENT_CHARS = 40  # the agent is named within this many characters after "by" ("by a court near Moscow")
+# A sentence that opens with people or a body placed by a preposition ("A court in Vilnius sentenced", "Judges at
+# the ICC issued", "Authorities in the United Arab Emirates extradited"): the place stands for who acts
+_PLACED_SUBJECT = re.compile(
+    r"\s*(?:(?:the|a|an)\s+)?(?:[a-z][a-z-]*\s+){0,2}(?:courts?|judges|authorities|officials|police|prosecutors|"
+    r"lawmakers|legislators|voters|investigators|regulators|negotiators|diplomats|rescuers|protesters|"
+    r"demonstrators|ministers|leaders|troops|soldiers|border guards)\s+(?:in|at|from)\s+(?:the\s+)?",
+    re.I,
+)
+# an English sentence that opens with a phrase of place or time, up to its comma ("In the Black Sea port of Odesa,
+# ...", "After floods in Pakistan's Sindh province displaced ..., China pledged"): the actors named in it set the
+# scene, even those its preposition does not govern directly ("About 300 migrants" and "At least 61" are subjects)
+_OPENING_PHRASE = re.compile(
+    r"\s*(?:In|At|On|After|Before|During|Following|Amid|Inside|Outside|Within|Near|Across)\s+(?!least\b|\d)"
+    r"[^,.;:!?]{0,80},"
+)
 
 
 def lead_actor(
@@ -44,12 +59,13 @@ def lead_actor(
     first_end: int | None = None,
     not_subject: frozenset[str] = NOT_SUBJECT,
     articles: frozenset[str] = ARTICLES,
-    passives: bool = True,
+    english: bool = True,
 ) -> Tag | None:
-    """The actor that acts: the first actor of the first sentence not governed by a preposition, else the agent of
-    a passive verb, else the first named (`first_end`: where the first sentence ends, when the caller knows;
-    `not_subject` and `articles`: the language's prepositions and articles, English's by default; `passives`: read
-    English's passive verbs, which another language does not write so)."""
+    """The actor that acts: the first actor of the first sentence not governed by a preposition, unless the
+    sentence opens with people placed by it ("A court in Vilnius sentenced"), else the agent of a passive verb,
+    else the first named (`first_end`: where the first sentence ends, when the caller knows; `not_subject` and
+    `articles`: the language's prepositions and articles, English's by default; `english`: also read English's
+    placed subjects, opening phrases and passive verbs, which the other languages' tables do not describe)."""
     if not tags:
         return None
     end = first_sentence_end(text) if first_end is None else first_end
@@ -57,6 +73,12 @@ def lead_actor(
     # the dateline city ("KYIV — A Russian missile ...") is where the news was filed, not who acts
     after = [t for t in tags if t.start >= dateline.end()] if dateline else tags
     first = [t for t in after if t.start < end] or after or tags
+    opening = dateline.end() if dateline else 0
+    if english and first[0].start > opening and _PLACED_SUBJECT.fullmatch(text, opening, first[0].start):
+        return first[0]
+    scene = _OPENING_PHRASE.match(text, opening) if english else None
+    if scene is not None:
+        first = [t for t in first if t.start >= scene.end()] or first
     governed: Tag | None = None  # the last actor governed by a preposition, if the one before this
     for tag in first:
         if governed is not None and _listed_after(text, governed, tag):
@@ -72,7 +94,7 @@ def lead_actor(
         governed = tag
     # no actor is the subject of the first sentence: the agent of a passive one ("... were signed by Vladimir
     # Putin"), else the first named
-    agent = _passive_agent(text, first, end) if passives else None
+    agent = _passive_agent(text, first, end) if english else None
     return agent or first[0]
 
 

@@ -125,7 +125,7 @@ class Tagger:
         pack, tokens, hits = self._cues(text, low, lang)
         if pack is not None:
             tags = pack.tag(text, tokens, low)
-            lead = lead_actor(text, tags, first_end, pack.not_subject, pack.articles, passives=False)
+            lead = lead_actor(text, tags, first_end, pack.not_subject, pack.articles, english=False)
         else:
             tags = self.actors.tag(text, folded)
             lead = lead_actor(text, tags, first_end)
