@@ -108,6 +108,13 @@ def test_evidence_spans_point_at_the_phrase():
         ("China vetoed a US-drafted Security Council resolution on North Korea.", ["CN", "KP", "US"], ["UN"]),
         ("Shoigu, secretary of the Security Council of Russia, visited Tehran.", ["IR", "RU"], []),
         ("Israel's National Security Council raised its travel warning for the Netherlands.", ["IL", "NL"], []),
+        ("Putin chaired a meeting of the Security Council on Friday.", ["RU"], []),
+        ("Zelensky convened the Security Council after strikes on Kyiv.", ["UA"], []),
+        ("The Security Council officially endorsed the ceasefire plan for Gaza.", ["PS"], ["UN"]),
+        ("Iran's Supreme National Security Council resolution approved talks with the US.", ["IR", "US"], []),
+        # the shorter phrase keeps the longer one's reading: Donetsk is also a small Russian town
+        ("Russian troops hold parts of the Luhansk and Donetsk regions.", ["RU", "UA"], []),
+        ("Tapestry abandoned its deal to buy Capri Holdings.", [], []),
         ("G7 foreign ministers meeting in Capri criticised Beijing.", ["CN", "IT"], ["G7"]),
         # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
         ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
@@ -225,6 +232,13 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
         ("After talks in Ankara, Iraq agreed to reopen the pipeline to Turkey.", "IQ"),
         ("After floods in Pakistan's Sindh province displaced thousands, China pledged emergency aid.", "CN"),
         ("About 300 migrants tried to swim into Spain's Ceuta enclave, and Moroccan forces turned them back.", "ES"),
+        ("On Monday, a court in Vilnius sentenced a Russian citizen to seven years.", "LT"),
+        ("Following U.S. sanctions on Rosneft, India cut its imports of Russian oil.", "IN"),
+        ("Houthi forces in Yemen fired a missile at a tanker, the U.S. military said.", "YE"),
+        # ... but not when they report what another did, nor when the opening phrase names its own subject
+        ("Officials in Kyiv said Russia launched 100 drones overnight.", "RU"),
+        ("On Monday Russia struck Kyiv with drones, Ukraine's air force said.", "RU"),
+        ("In Kyiv Zelensky met Starmer, who pledged more aid from Britain.", "UA"),
     ],
 )
 def test_the_lead_actor_of_lists_and_passive_sentences(text, lead):

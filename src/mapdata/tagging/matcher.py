@@ -54,12 +54,14 @@ class ActorTagger:
                 continue
             if end < size and folded[end].isalnum():
                 # leftmost-longest took "Zaporizhzhia region" out of "Zaporizhzhia regions" and passed over the
-                # shorter phrase that ends where a word does ("Zaporizhzhia"): that one is meant when it names the
-                # same actor (not "Central" out of "Central Asian", which "Central Asia" is there to keep out)
-                shorter = self._shorter(folded, start, end)
-                if shorter is None or values[shorter[0]][1].actor != values[index][1].actor:
+                # shorter phrase that ends where a word does ("Zaporizhzhia"). That one is meant when it names the
+                # same actor; the hit keeps the longer phrase's entry, cut to the shorter's span, so that the
+                # shorter's own reading (Donetsk is also a Russian town) does not replace it. A phrase that names
+                # nothing stays a stop ("Central Asia" keeps the town "Central" out of "Central Asian").
+                cut = self._shorter(folded, start, end)
+                if cut is None or values[cut[0]][1].actor != values[index][1].actor:
                     continue
-                index, end = shorter
+                end = cut[1]
             hits.append((start, end, *values[index]))
         return hits
 
@@ -69,6 +71,7 @@ class ActorTagger:
         for cut in range(end - 1, start, -1):
             if folded[cut].isalnum() or not folded[cut - 1].isalnum():
                 continue
+            # leftmost-longest gives the longest phrase at position 0 first: it fits the cut or none does
             for index, at, stop in self.automaton.find_matches_as_indexes(folded[start:cut]):
                 if at == 0 and stop == cut - start:
                     return index, cut
