@@ -115,6 +115,7 @@ def test_evidence_spans_point_at_the_phrase():
         # the shorter phrase keeps the longer one's reading: Donetsk is also a small Russian town
         ("Russian troops hold parts of the Luhansk and Donetsk regions.", ["RU", "UA"], []),
         ("Tapestry abandoned its deal to buy Capri Holdings.", [], []),
+        ("Milei's La Libertad Avanza won 41% of the vote in the midterms.", ["AR"], []),
         ("G7 foreign ministers meeting in Capri criticised Beijing.", ["CN", "IT"], ["G7"]),
         # "the Sahel" is a region of several countries; Burkina Faso's region is "Sahel Region"
         ("ECOWAS pledged to rebuild ties with the breakaway Sahel juntas.", [], ["ECOWAS"]),
