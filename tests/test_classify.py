@@ -12,7 +12,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mapdata.classify import DENSE, LABELS, Classifier, Example, Features, cross_validate, learn, out_of_fold
+from mapdata.classify import (
+    DENSE,
+    LABELS,
+    Classifier,
+    Example,
+    Features,
+    cross_validate,
+    fold_groups,
+    learn,
+    out_of_fold,
+)
 from mapdata.errors import DataFileError
 from mapdata.evaluate import labelled_examples
 from mapdata.models import TONES, TOPICS, Item
@@ -60,8 +70,10 @@ def test_the_other_languages_weights_are_what_mapdata_learn_makes(labelled, rule
 
 @pytest.mark.slow
 def test_learned_layer_beats_the_rules_on_sets_it_did_not_learn_from(labelled):
-    # two processes, as `mapdata learn --cross-validate` runs it (test_folds_on_two_processes_give_what_one_gives)
-    rows = {row.name: row for row in cross_validate(labelled, workers=2)}
+    # two processes, as `mapdata learn --cross-validate` runs it (test_folds_on_two_processes_give_what_one_gives);
+    # eight folds of sets rather than one per set, so that CI's time does not grow with every round of briefs
+    # (each set is still scored by weights that never saw it, learned from seven eighths of the others)
+    rows = {row.name: row for row in cross_validate(labelled, workers=2, folds=8)}
     pooled = rows["all"]
     assert pooled.items == sum(len(group) for group in labelled.values())
     assert pooled.topic_f1 > pooled.lexicon_topic_f1 + 0.01
@@ -86,6 +98,26 @@ def test_folds_on_two_processes_give_what_one_gives(labelled):
     names2, z2 = out_of_fold(sets, workers=2)
     assert names == names2 == [n for n in sets for _ in range(60)]
     assert np.array_equal(z, z2) and z.shape == (180, len(LABELS))
+
+
+def test_folds_of_several_sets_score_each_set_by_weights_that_never_saw_it(labelled):
+    sets = {name: labelled[name][:40] for name in ("dev3_briefs.jsonl", "dev4_briefs.jsonl", "dev5_briefs.jsonl")}
+    assert fold_groups(list(sets), 2) == [("dev3_briefs.jsonl", "dev5_briefs.jsonl"), ("dev4_briefs.jsonl",)]
+    assert fold_groups(list(sets), 3) == fold_groups(list(sets)) == [(name,) for name in sets]
+    with pytest.raises(ValueError, match="at least 2 folds"):
+        fold_groups(list(sets), 1)
+    names, z = out_of_fold(sets)
+    names2, z2 = out_of_fold(sets, folds=2)
+    assert names2 == names  # rows in the order of the sets, whatever the folds
+    # dev4 is held out alone in both: learned from dev3 and dev5 each time
+    assert np.array_equal(z2[40:80], z[40:80])
+    # dev3 and dev5 held out together: learned from dev4 alone
+    alone = learn(sets["dev4_briefs.jsonl"])
+    assert np.allclose(z2[:40], alone.logits_many([e.features for e in sets["dev3_briefs.jsonl"]]))
+    assert np.allclose(z2[80:], alone.logits_many([e.features for e in sets["dev5_briefs.jsonl"]]))
+    assert not np.allclose(z2[:40], z[:40])
+    rows = cross_validate(sets, folds=2)
+    assert [row.name for row in rows] == [*sets, "all"] and rows[-1].items == 120
 
 
 def test_weights_file_round_trip_keeps_every_prediction(labelled, tmp_path):
@@ -321,6 +353,17 @@ def test_mapdata_learn_cross_validate_prints_each_held_out_set():
         "all",
     ]
     assert lines[-1].split()[1] == str(75 + 84 + 11)
+
+
+def test_mapdata_learn_cross_validates_in_folds_of_files():
+    run = mapdata("learn", "--cross-validate", "--folds", "2", str(SETS[2]), str(SETS[3]), str(SEED_GOLD))
+    assert run.returncode == 0, run.stderr
+    rows = [line.split() for line in run.stdout.splitlines()[1:]]
+    assert [row[0] for row in rows] == ["dev3_briefs.jsonl", "dev4_briefs.jsonl", "seed_briefs.jsonl", "all"]
+    assert rows[-1][1] == str(75 + 84 + 11)
+    for bad in (["--folds", "1", "--cross-validate"], ["--folds", "x", "--cross-validate"], ["--folds", "3"]):
+        run = mapdata("learn", *bad, str(SETS[2]))
+        assert run.returncode == 2 and "--folds" in run.stderr, bad
 
 
 def test_mapdata_learn_names_the_file_and_line_of_a_bad_label(tmp_path):

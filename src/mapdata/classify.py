@@ -652,30 +652,48 @@ class FoldScore:
 _FOLDS: tuple[Mapping[str, Sequence[Example]], LearnParams] | None = None
 
 
-def _fold_logits(name: str) -> np.ndarray:
-    """The logits of set `name` by weights learned from every other set of the out_of_fold call under way."""
+def _fold_logits(held: tuple[str, ...]) -> np.ndarray:
+    """The logits of the sets `held`, one after the other, by weights learned from every other set of the
+    out_of_fold call under way."""
     assert _FOLDS is not None
     sets, params = _FOLDS
-    model = learn([e for other, group in sets.items() if other != name for e in group], params)
-    return model.logits_many([e.features for e in sets[name]])
+    model = learn([e for other, group in sets.items() if other not in held for e in group], params)
+    return model.logits_many([e.features for name in held for e in sets[name]])
+
+
+def fold_groups(names: Sequence[str], folds: int | None = None) -> list[tuple[str, ...]]:
+    """The sets held out together: one fold per set (leave one set out) when `folds` is None or at least the number
+    of sets, else `folds` groups dealt in turn (set i to group i mod folds), so that each group mixes early and late
+    sets and the same names always give the same groups."""
+    if folds is None or folds >= len(names):
+        return [(name,) for name in names]
+    if folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
+    return [tuple(names[i::folds]) for i in range(folds)]
 
 
 def out_of_fold(
-    sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN, workers: int = 1
+    sets: Mapping[str, Sequence[Example]], params: LearnParams = LEARN, workers: int = 1, folds: int | None = None
 ) -> tuple[list[str], np.ndarray]:
-    """Leave one set out: every example's logits from weights learned on the other sets; (set of each row, logits).
-    The folds are independent fits: with `workers` > 1 they run on that many forked processes (the command line's
-    choice; see tagging.pool for why the library's default is one), with the same result."""
+    """Every example's logits from weights learned on the sets outside its fold (fold_groups: by default, leave one
+    set out); (set of each row, logits), in the order of `sets`. The folds are independent fits: with `workers` > 1
+    they run on that many forked processes (the command line's choice; see tagging.pool for why the library's
+    default is one), with the same result."""
     from .tagging.pool import map_batches
 
     global _FOLDS
+    groups = fold_groups(list(sets), folds)
     _FOLDS = (sets, params)
     try:
-        blocks = list(map_batches(_fold_logits, list(sets), workers))
+        blocks = list(map_batches(_fold_logits, groups, workers))
     finally:
         _FOLDS = None
+    by_set: dict[str, np.ndarray] = {}
+    for held, block in zip(groups, blocks):
+        ends = np.cumsum([len(sets[name]) for name in held])[:-1]
+        by_set.update(zip(held, np.split(block, ends)))
     names = [name for name, held in sets.items() for _ in held]
-    return names, (np.vstack(blocks) if blocks else np.zeros((0, len(LABELS))))
+    return names, (np.vstack([by_set[name] for name in sets]) if by_set else np.zeros((0, len(LABELS))))
 
 
 def cross_validate(
@@ -683,11 +701,12 @@ def cross_validate(
     params: LearnParams = LEARN,
     calibrate_on: Callable[[str], bool] | None = None,
     workers: int = 1,
+    folds: int | None = None,
 ) -> list[FoldScore]:
-    """Leave one set out: learn from the others, score on it; the last row pools every set's predictions. Each set's
-    probabilities are calibrated on the other sets' out-of-fold logits (those `calibrate_on` accepts, as
-    `learn_calibrated` does). `workers`: as out_of_fold."""
-    names, z = out_of_fold(sets, params, workers)
+    """Each set scored by weights learned from the sets outside its fold (by default, every other set); the last row
+    pools every set's predictions. Each set's probabilities are calibrated on the other sets' out-of-fold logits
+    (those `calibrate_on` accepts, as `learn_calibrated` does). `workers`, `folds`: as out_of_fold."""
+    names, z = out_of_fold(sets, params, workers, folds)
     examples = [e for group in sets.values() for e in group]
     accepted = _accepted(names, calibrate_on)
     rows = []
@@ -708,16 +727,17 @@ def learn_calibrated(
     params: LearnParams = LEARN,
     calibrate_on: Callable[[str], bool] | None = None,
     workers: int = 1,
+    folds: int | None = None,
 ) -> Classifier:
     """Weights learned from every set, with probabilities calibrated on out-of-fold logits (each set scored by
-    weights learned from the others): what `mapdata learn` writes. With `calibrate_on`, only the sets it accepts
-    (by name) calibrate: the weights of the other languages learn from English too, but their probabilities must
-    mean what they say for the other languages."""
+    weights learned from the others, or from the other `folds`: as out_of_fold): what `mapdata learn` writes. With
+    `calibrate_on`, only the sets it accepts (by name) calibrate: the weights of the other languages learn from English
+    too, but their probabilities must mean what they say for the other languages."""
     examples = [e for group in sets.values() for e in group]
     model = learn(examples, params)
     if len(sets) < 2:
         return model  # no briefs the weights did not see: uncalibrated
-    names, z = out_of_fold(sets, params, workers)
+    names, z = out_of_fold(sets, params, workers, folds)
     model.calibration = _calibration_on(z, examples, _accepted(names, calibrate_on))
     return model
 

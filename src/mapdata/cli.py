@@ -121,7 +121,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
                 f"{'held-out set':<24} {'items':>5}  {'topics F1':>9} {'(rules)':>7}  {'tone acc':>8} {'(rules)':>7}"
                 f"  {'tone ECE':>8}  {'least-sure 20%: tone errors':>27}"
             )
-            for row in cross_validate(sets, calibrate_on=calibrate_on(title), workers=workers):
+            for row in cross_validate(sets, calibrate_on=calibrate_on(title), workers=workers, folds=args.folds):
                 print(
                     f"{row.name:<24} {row.items:>5}  {fmt(row.topic_f1):>9} {fmt(row.lexicon_topic_f1):>7}  "
                     f"{fmt(row.tone_accuracy):>8} {fmt(row.lexicon_tone_accuracy):>7}  {fmt(row.tone_ece):>8}"
@@ -386,6 +386,13 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from err
 
 
+def _folds(value: str) -> int:
+    """A number of cross-validation folds: 2 or more."""
+    if not value.isdigit() or int(value) < 2:
+        raise argparse.ArgumentTypeError(f"the folds must be a whole number of 2 or more, not {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     parser = argparse.ArgumentParser(
@@ -430,6 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--cross-validate",
         action="store_true",
         help="write nothing; score each file with weights learned from the other files, beside the rules alone",
+    )
+    lrn.add_argument(
+        "--folds",
+        type=_folds,
+        metavar="N",
+        help="with --cross-validate: hold the files out in N groups (file i in group i mod N), N fits instead of "
+        "one per file; the default leaves one file out at a time",
     )
     lrn.set_defaults(run=_cmd_learn)
     ing = sub.add_parser("ingest", help="tag feed files and add their items to the database at MAPDATA_DB_URL")
@@ -508,7 +522,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code (0 ok, 1 rows rejected, 2 usage or fatal)."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "folds", None) and not args.cross_validate:
+        parser.error("--folds goes with --cross-validate")
     try:
         return args.run(args)
     except InputError as err:
