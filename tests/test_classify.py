@@ -341,6 +341,24 @@ def test_mapdata_learn_writes_weights_the_tagger_reads(tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_mapdata_learn_to_a_named_file_leaves_the_shipped_weights_alone(tmp_path, monkeypatch, capsys):
+    # `mapdata learn -o FILE` with no files learns the English weights into FILE; it used to write the other
+    # languages' weights over the shipped file as well
+    import mapdata.tagging
+    from mapdata import cli, settings
+
+    languages = tmp_path / "learned_weights_languages.csv"
+    monkeypatch.setattr(settings, "training_sets", lambda english=True: [SETS[2], SETS[3]] if english else [])
+    monkeypatch.setattr(
+        mapdata.tagging, "weights_file", lambda english=True: tmp_path / "shipped.csv" if english else languages
+    )
+    out = tmp_path / "mine.csv"
+    assert cli.main(["learn", "-o", str(out)]) == 0
+    assert "English: learned from 159 briefs" in capsys.readouterr().err
+    assert "sanctions" in Classifier.from_file(out).vocabulary
+    assert not languages.exists() and not (tmp_path / "shipped.csv").exists()
+
+
 def test_mapdata_learn_cross_validate_prints_each_held_out_set():
     run = mapdata("learn", "--cross-validate", str(SETS[2]), str(SETS[3]), str(SEED_GOLD))
     assert run.returncode == 0, run.stderr

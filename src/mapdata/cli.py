@@ -94,6 +94,9 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     if args.gold:
         english = all(settings.is_english_set(Path(f)) for f in args.gold)
         groups = [("the given sets", args.gold, Path(args.output) if args.output else weights_file(english))]
+    elif args.output:
+        # --output names one file: the English weights go there, and the other languages' file is left as it is
+        groups = [("English", settings.training_sets(), Path(args.output))]
     else:
         # Two models (tagging.weights_file): English's learns from the English sets alone, so that English tags stay
         # as they are; the other languages' from every set, so that the lexicon scores' weights, which mean the same
@@ -432,7 +435,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="also learn from the items corrected or confirmed in the database, and keep the weights there "
         "(every tagger of that database then uses them; `mapdata retag` applies them to the stored items)",
     )
-    lrn.add_argument("--output", "-o", help="weights file to write (default: the one the tagger reads)")
+    lrn.add_argument(
+        "--output",
+        "-o",
+        help="weights file to write (default: the one the tagger reads); with no files given, the English weights only",
+    )
     lrn.add_argument(
         "--cross-validate",
         action="store_true",
