@@ -71,8 +71,8 @@ def test_the_other_languages_weights_are_what_mapdata_learn_makes(labelled, rule
 @pytest.mark.slow
 def test_learned_layer_beats_the_rules_on_sets_it_did_not_learn_from(labelled):
     # two processes, as `mapdata learn --cross-validate` runs it (test_folds_on_two_processes_give_what_one_gives);
-    # eight folds of sets rather than one per set, so that CI's time does not grow with every round of briefs
-    # (each set is still scored by weights that never saw it, learned from seven eighths of the others)
+    # eight folds of sets rather than one per set, so that the number of fits stays at eight as rounds of briefs are
+    # added (each set is still scored by weights that never saw it, learned from seven eighths of the others)
     rows = {row.name: row for row in cross_validate(labelled, workers=2, folds=8)}
     pooled = rows["all"]
     assert pooled.items == sum(len(group) for group in labelled.values())
@@ -98,6 +98,8 @@ def test_folds_on_two_processes_give_what_one_gives(labelled):
     names2, z2 = out_of_fold(sets, workers=2)
     assert names == names2 == [n for n in sets for _ in range(60)]
     assert np.array_equal(z, z2) and z.shape == (180, len(LABELS))
+    # folds of several sets: each batch a worker gets holds more than one set
+    assert np.array_equal(out_of_fold(sets, folds=2)[1], out_of_fold(sets, workers=2, folds=2)[1])
 
 
 def test_folds_of_several_sets_score_each_set_by_weights_that_never_saw_it(labelled):
@@ -342,8 +344,7 @@ def test_mapdata_learn_writes_weights_the_tagger_reads(tmp_path):
 
 
 def test_mapdata_learn_to_a_named_file_leaves_the_shipped_weights_alone(tmp_path, monkeypatch, capsys):
-    # `mapdata learn -o FILE` with no files learns the English weights into FILE; it used to write the other
-    # languages' weights over the shipped file as well
+    # `mapdata learn -o FILE` with no files learns the English weights into FILE, and writes no shipped file
     import mapdata.tagging
     from mapdata import cli, settings
 
@@ -379,6 +380,9 @@ def test_mapdata_learn_cross_validates_in_folds_of_files():
     rows = [line.split() for line in run.stdout.splitlines()[1:]]
     assert [row[0] for row in rows] == ["dev3_briefs.jsonl", "dev4_briefs.jsonl", "seed_briefs.jsonl", "all"]
     assert rows[-1][1] == str(75 + 84 + 11)
+    # dev3 and the seed held out together learn from dev4 alone: not what one fold per file gives
+    one_each = mapdata("learn", "--cross-validate", str(SETS[2]), str(SETS[3]), str(SEED_GOLD))
+    assert one_each.returncode == 0 and one_each.stdout != run.stdout
     for bad in (["--folds", "1", "--cross-validate"], ["--folds", "x", "--cross-validate"], ["--folds", "3"]):
         run = mapdata("learn", *bad, str(SETS[2]))
         assert run.returncode == 2 and "--folds" in run.stderr, bad

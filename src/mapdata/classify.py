@@ -509,8 +509,8 @@ def _number(value: float, digits: int) -> str:
 class _Sparse:
     """The examples' features as a sparse matrix, one row per example: a brief has a few dozen of the thousands of
     words and stems. scipy's compressed rows (and a copy by columns for x.T @ g) multiply in C, each row or column
-    summed in a fixed order, some fifteen times faster than numpy's gathers and sums did (`docs/accuracy.md`); scipy is
-    imported here, so that tagging, which never learns, does not pay for it at start-up."""
+    summed in a fixed order: the products are nearly all of a fit's time. scipy is imported here, so that tagging,
+    which never learns, does not load it at start-up."""
 
     def __init__(self, rows: Sequence[tuple[Sequence[int], Sequence[float]]], width: int) -> None:
         from scipy.sparse import csr_array
@@ -665,10 +665,10 @@ def fold_groups(names: Sequence[str], folds: int | None = None) -> list[tuple[st
     """The sets held out together: one fold per set (leave one set out) when `folds` is None or at least the number
     of sets, else `folds` groups dealt in turn (set i to group i mod folds), so that each group mixes early and late
     sets and the same names always give the same groups."""
+    if folds is not None and folds < 2:
+        raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
     if folds is None or folds >= len(names):
         return [(name,) for name in names]
-    if folds < 2:
-        raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
     return [tuple(names[i::folds]) for i in range(folds)]
 
 

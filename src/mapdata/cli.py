@@ -94,7 +94,7 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     if args.gold:
         english = all(settings.is_english_set(Path(f)) for f in args.gold)
         groups = [("the given sets", args.gold, Path(args.output) if args.output else weights_file(english))]
-    elif args.output:
+    elif args.output and not args.cross_validate:
         # --output names one file: the English weights go there, and the other languages' file is left as it is
         groups = [("English", settings.training_sets(), Path(args.output))]
     else:
@@ -102,13 +102,15 @@ def _cmd_learn(args: argparse.Namespace) -> int:
         # as they are; the other languages' from every set, so that the lexicon scores' weights, which mean the same
         # in every language, learn from four times as many briefs as the other languages have
         groups = [
-            ("English", settings.training_sets(), Path(args.output) if args.output else weights_file()),
+            ("English", settings.training_sets(), weights_file()),
             (
                 "other languages",
                 settings.training_sets() + settings.training_sets(english=False),
                 weights_file(english=False),
             ),
         ]
+    if args.folds and not args.cross_validate:
+        raise InputError("--folds goes with --cross-validate")
     if args.cross_validate:
 
         def fmt(value: float | None) -> str:
@@ -144,7 +146,9 @@ def _cmd_learn(args: argparse.Namespace) -> int:
             if title == "other languages":
                 continue  # (never: the English sets are in it)
             raise InputError("no labelled topics or tone in the given files", ", ".join(map(str, files)))
-        model = learn_calibrated(sets, calibrate_on=calibrate_on(title), workers=workers)
+        # with corrections, calibrated as learning.learn_with_corrections does
+        folds = learning.CALIBRATION_FOLDS if engine is not None else None
+        model = learn_calibrated(sets, calibrate_on=calibrate_on(title), workers=workers, folds=folds)
         tmp = out.with_name(out.name + ".tmp")
         model.to_file(tmp)
         os.replace(tmp, out)
@@ -391,9 +395,13 @@ def _day(value: str) -> date:
 
 def _folds(value: str) -> int:
     """A number of cross-validation folds: 2 or more."""
-    if not value.isdigit() or int(value) < 2:
+    try:
+        folds = int(value)
+    except ValueError:
+        folds = 0
+    if folds < 2:
         raise argparse.ArgumentTypeError(f"the folds must be a whole number of 2 or more, not {value!r}")
-    return int(value)
+    return folds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -443,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     lrn.add_argument(
         "--cross-validate",
         action="store_true",
-        help="write nothing; score each file with weights learned from the other files, beside the rules alone",
+        help="write nothing; score each file with weights learned from the other files (or the other folds), beside "
+        "the rules alone",
     )
     lrn.add_argument(
         "--folds",
@@ -529,10 +538,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit code (0 ok, 1 rows rejected, 2 usage or fatal)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "folds", None) and not args.cross_validate:
-        parser.error("--folds goes with --cross-validate")
+    args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except InputError as err:

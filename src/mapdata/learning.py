@@ -68,8 +68,9 @@ def labelled_sets(engine: Engine | None, files: Sequence[str | Path]) -> dict[st
 
 
 # The weights learned with corrections are calibrated on ten folds of sets rather than one fold per set (as `mapdata
-# learn` does for the shipped weights): eleven fits instead of sixty-eight, so that the Data page's button, which runs
-# in the dashboard's one process, takes a minute and a half rather than ten (docs/accuracy.md measures both)
+# learn` does for the shipped weights): ten fits and the final one, not one per set and the final one, so that the Data
+# page's button, which runs in the dashboard's one process, takes a minute and a half rather than ten
+# (docs/accuracy.md measures both)
 CALIBRATION_FOLDS = 10
 
 
