@@ -100,6 +100,8 @@ def test_folds_on_two_processes_give_what_one_gives(labelled):
     assert np.array_equal(z, z2) and z.shape == (180, len(LABELS))
     # folds of several sets: each batch a worker gets holds more than one set
     assert np.array_equal(out_of_fold(sets, folds=2)[1], out_of_fold(sets, workers=2, folds=2)[1])
+    # and the held-out sets' calibrations and scores, also fitted on the workers
+    assert cross_validate(sets, workers=2) == cross_validate(sets)
 
 
 def test_folds_of_several_sets_score_each_set_by_weights_that_never_saw_it(labelled):

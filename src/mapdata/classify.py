@@ -706,20 +706,38 @@ def cross_validate(
     """Each set scored by weights learned from the sets outside its fold (by default, every other set); the last row
     pools every set's predictions. Each set's probabilities are calibrated on the other sets' out-of-fold logits
     (those `calibrate_on` accepts, as `learn_calibrated` does). `workers`, `folds`: as out_of_fold."""
+    from .tagging.pool import map_batches
+
+    global _SCORING
     names, z = out_of_fold(sets, params, workers, folds)
     examples = [e for group in sets.values() for e in group]
-    accepted = _accepted(names, calibrate_on)
+    # each set's calibration is a fit of its own (most of the time once the folds are learned): on the workers too
+    _SCORING = (sets, params, np.array(names), z, examples, _accepted(names, calibrate_on))
+    try:
+        verdicts = list(map_batches(_held_out_verdicts, list(sets), workers))
+    finally:
+        _SCORING = None
     rows = []
     pooled: list[tuple[Example, Prediction]] = []
-    for name in sets:
-        inside = np.array([n == name for n in names])
-        calibration = _calibration_on(z, examples, ~inside & accepted)
-        held = [e for e, n in zip(examples, names) if n == name]
-        predictions = list(zip(held, decide([e.features for e in held], z[inside], params, calibration)))
+    for name, verdict in zip(sets, verdicts):
+        predictions = list(zip(sets[name], verdict))
         pooled.extend(predictions)
         rows.append(_fold(name, predictions))
     rows.append(_fold("all", pooled))
     return rows
+
+
+_SCORING: tuple | None = None
+
+
+def _held_out_verdicts(name: str) -> list[Prediction]:
+    """The verdicts on set `name` of the cross_validate call under way: its out-of-fold logits, with probabilities
+    calibrated on the other sets' out-of-fold logits."""
+    assert _SCORING is not None
+    sets, params, names, z, examples, accepted = _SCORING
+    inside = names == name
+    calibration = _calibration_on(z, examples, ~inside & accepted)
+    return decide([e.features for e in sets[name]], z[inside], params, calibration)
 
 
 def learn_calibrated(
