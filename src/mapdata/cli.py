@@ -83,6 +83,8 @@ def _cmd_learn(args: argparse.Namespace) -> int:
     from .tagging import weights_file
     from .tagging.pool import workers_for  # the folds of the calibration and of --cross-validate: one per core
 
+    if args.folds and not args.cross_validate:
+        raise InputError("--folds goes with --cross-validate")  # before --with-corrections opens the database
     engine = store.open_engine() if args.with_corrections else None
 
     workers = workers_for(None)
@@ -109,8 +111,6 @@ def _cmd_learn(args: argparse.Namespace) -> int:
                 weights_file(english=False),
             ),
         ]
-    if args.folds and not args.cross_validate:
-        raise InputError("--folds goes with --cross-validate")
     if args.cross_validate:
 
         def fmt(value: float | None) -> str:
