@@ -94,3 +94,25 @@ def test_items_stored_before_stories_existed_are_grouped_by_the_next_assign(engi
     assert store.stats(engine).stories == 3  # each its own story until grouped
     assert stories.assign(engine) == 3
     assert store.stats(engine).stories == 1
+
+
+def test_a_feed_larger_than_a_batch_is_grouped_as_the_grouper_groups_it(any_engine):
+    # more lone reports than one list of ids holds (store.BATCH), and copies that join their story one by one
+    words = "Lithuania closed its border crossing with Belarus".split()
+    texts = [" ".join([*words, f"alpha{i}", f"bravo{i}", f"charlie{i}", f"delta{i}", f"echo{i}"]) for i in range(2300)]
+    texts += [f"(Wire) {texts[i]} More follows." for i in range(0, 2300, 23)]
+    ingest_result(any_engine, read_seed_text(["date 2025-11-04", *texts], "wire.txt"))
+    with any_engine.connect() as conn:
+        stored = dict(
+            conn.execute(store.items.select().with_only_columns(store.items.c.text, store.items.c.story)).all()
+        )
+        if conn.dialect.name == "sqlite":  # the grouping's larger page cache is not left to the pooled connection
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+    expected = stories.group([f"i{i}" for i in range(len(texts))], texts, [date(2025, 11, 4)] * len(texts))
+    by_text = {}
+    for text, story in zip(texts, expected, strict=True):
+        by_text.setdefault(text, story)
+    assert len(set(expected)) == 2300 and len(set(stored.values())) == 2300
+    # the same partition: the stored story of each text is its group's first report
+    first_text = {story: text for text, story in reversed(list(by_text.items()))}
+    assert {t: stored[first_text[s]] for t, s in by_text.items()} == {t: stored[t] for t in by_text}

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 import Stemmer
 from rensa import RMinHash, RMinHashLSH
-from sqlalchemy import Engine, bindparam, select, text, update
+from sqlalchemy import Engine, select, text
 
 from . import gazetteer, store
 from .textfold import fold
@@ -211,7 +211,7 @@ def assign(engine: Engine) -> int:
     columns = (items.c.id, items.c.text, items.c.date)
     in_order = (items.c.added_at, items.c.id)
     grouped = 0
-    with store.writing(engine) as conn:
+    with store.writing(engine) as conn, store.page_cache(conn):
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(734220)"))
         days = conn.scalars(select(items.c.date).where(items.c.story.is_(None)).distinct().order_by(items.c.date)).all()
@@ -231,7 +231,7 @@ def assign(engine: Engine) -> int:
                 )
             pending = [r for r in rows_of[day] if r.story is None]
             stories = grouper.add_many([r.id for r in pending], [r.text for r in pending], [r.date for r in pending])
-            _store_stories(conn, pending, stories)
+            store.set_stories(conn, [(r.id, s) for r, s in zip(pending, stories, strict=True)])
             grouped += len(pending)
             horizon = day - timedelta(days=WINDOW_DAYS)
             grouper.forget_before(horizon)
@@ -240,16 +240,3 @@ def assign(engine: Engine) -> int:
         if grouped:
             store.bump(conn)
     return grouped
-
-
-def _store_stories(conn, pending: Sequence, stories: Sequence[str]) -> None:
-    """Write the stories of some pending items: those that joined an earlier story one by one, the others (each a
-    story of its own) by id."""
-    items = store.items
-    joined = [{"item": r.id, "grouped": s} for r, s in zip(pending, stories, strict=True) if s != r.id]
-    if joined:
-        statement = update(items).where(items.c.id == bindparam("item")).values(story=bindparam("grouped"))
-        conn.execute(statement, joined)
-    alone = [r.id for r, s in zip(pending, stories, strict=True) if s == r.id]
-    for start in range(0, len(alone), store.BATCH):  # by id: items another writer adds meanwhile wait their turn
-        conn.execute(update(items).where(items.c.id.in_(alone[start : start + store.BATCH])).values(story=items.c.id))

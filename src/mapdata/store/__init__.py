@@ -1,7 +1,7 @@
 """The database (SQLite or PostgreSQL, through SQLAlchemy): the schema, opening and migrating it, writing tagged
 items, reading them back as frames. Re-tagging and corrections are a service over it (`mapdata.corrections`)."""
 
-from .engine import MIGRATIONS, migrate, open_engine, redact, writing
+from .engine import MIGRATIONS, migrate, open_engine, page_cache, redact, writing
 from .read import (
     Stats,
     StoredItem,
@@ -33,7 +33,18 @@ from .schema import (
     topics,
     users,
 )
-from .write import BATCH, Rows, add_items, add_rows, bump, record_correction, replace_tags, rows_of, save_model
+from .write import (
+    BATCH,
+    Rows,
+    add_items,
+    add_rows,
+    bump,
+    record_correction,
+    replace_tags,
+    rows_of,
+    save_model,
+    set_stories,
+)
 
 __all__ = [
     "BATCH",
@@ -59,6 +70,7 @@ __all__ = [
     "migrate",
     "models",
     "open_engine",
+    "page_cache",
     "record_correction",
     "redact",
     "relations",
@@ -68,6 +80,7 @@ __all__ = [
     "revision",
     "rows_of",
     "save_model",
+    "set_stories",
     "sign_ins",
     "sources",
     "stats",

@@ -54,6 +54,22 @@ def writing(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def page_cache(conn: Connection, mebibytes: int = 64) -> Iterator[None]:
+    """A larger SQLite page cache for one transaction that rewrites rows all over a table (the stories of a whole
+    ingest): with the default 2 MB, pages leave the cache and are written to the WAL again and again. The
+    connection's own size is put back after, as it goes back to the pool. Nothing to do on PostgreSQL."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{int(mebibytes) * 1024}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
 def open_engine(url: str | None = None) -> Engine:
     """An engine on the database (MAPDATA_DB_URL unless given; SQLite gets WAL and a busy timeout), migrated to
     the current schema."""
