@@ -112,6 +112,12 @@ def test_evidence_spans_point_at_the_phrase():
         ("Zelensky convened the Security Council after strikes on Kyiv.", ["UA"], []),
         ("The Security Council officially endorsed the ceasefire plan for Gaza.", ["PS"], ["UN"]),
         ("Iran's Supreme National Security Council resolution approved talks with the US.", ["IR", "US"], []),
+        # found blind in round seventeen: Cornwall's G7 summit, a Russian dissident's surname (Kara is Togo's city), a
+        # Lebanese prime minister's first name (Hassan is India's city)
+        ("G7 leaders pledged vaccine doses at their Cornwall summit.", ["GB"], ["G7"]),
+        ("Russia released Vladimir Kara-Murza in a prisoner exchange at Ankara airport.", ["RU", "TR"], []),
+        ("Lebanese Prime Minister Hassan Diab resigned after the Beirut port explosion.", ["LB"], []),
+        ("Floods cut off villages around Hassan in Karnataka.", ["IN"], []),
         # the shorter phrase keeps the longer one's reading: Donetsk is also a small Russian town
         ("Russian troops hold parts of the Luhansk and Donetsk regions.", ["RU", "UA"], []),
         ("Tapestry abandoned its deal to buy Capri Holdings.", [], []),
