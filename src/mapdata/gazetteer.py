@@ -258,7 +258,7 @@ def _countryinfo_records() -> Iterator[dict]:
 
 
 def _plurals(word: str) -> list[str]:
-    if word.endswith(("s", "sh", "ch", "se", "x", "ese")):
+    if word.endswith(("s", "sh", "ch", "se", "x", "ese", "-")):  # "Franco-", a combining form, has no plural
         return [word]
     return [word, word + "s"]
 

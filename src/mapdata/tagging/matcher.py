@@ -53,6 +53,11 @@ class ActorTagger:
             if start and folded[start - 1].isalnum():
                 continue
             if end < size and folded[end].isalnum():
+                if folded[end - 1] == "-" and folded[end].isupper():
+                    # a combining form, written with its hyphen in data/ ("Franco-" of "a Franco-German plan"): the
+                    # hyphen and a capital after it are what tell it from the surname ("Franco regime", "Franco-era")
+                    hits.append((start, end - 1, *values[index]))
+                    continue
                 # leftmost-longest took "Zaporizhzhia region" out of "Zaporizhzhia regions" and passed over the
                 # shorter phrase that ends where a word does ("Zaporizhzhia"). That one is meant when it names the
                 # same actor; the hit keeps the longer phrase's entry, cut to the shorter's span, so that the
