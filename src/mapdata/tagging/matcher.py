@@ -52,12 +52,13 @@ class ActorTagger:
         for index, start, end in self.automaton.find_matches_as_indexes(folded):
             if start and folded[start - 1].isalnum():
                 continue
-            if end < size and folded[end].isalnum():
-                if folded[end - 1] == "-" and folded[end].isupper():
-                    # a combining form, written with its hyphen in data/ ("Franco-" of "a Franco-German plan"): the
-                    # hyphen and a capital after it are what tell it from the surname ("Franco regime", "Franco-era")
+            if folded[end - 1] == "-":
+                # a combining form, written with its hyphen in data/ ("Franco-" of "a Franco-German plan"): the
+                # hyphen and a capital after it are what tell it from the surname ("Franco regime", "Franco-era")
+                if end < size and folded[end].isupper():
                     hits.append((start, end - 1, *values[index]))
-                    continue
+                continue
+            if end < size and folded[end].isalnum():
                 # leftmost-longest took "Zaporizhzhia region" out of "Zaporizhzhia regions" and passed over the
                 # shorter phrase that ends where a word does ("Zaporizhzhia"). That one is meant when it names the
                 # same actor; the hit keeps the longer phrase's entry, cut to the shorter's span, so that the
