@@ -478,6 +478,11 @@ def test_confidences_are_calibrated_on_briefs_no_weight_was_learned_from():
         # countries' errors on the first 400 were looked at and fixed (Nord Stream, Santander, St Vincent), so that
         # figure (0.998) guards the fix and no longer measures it blind.
         ("blind_later_briefs.jsonl", 600),
+        # the eighteenth round, 800 briefs by eight helpers, written while the weights of round seventeen were learned
+        # and never learned from; scored blind with those weights: topics 0.901, tone 0.886, lead actor 0.994,
+        # countries exact set 0.995 (docs/accuracy.md). Three country errors were fixed after (Tripoli, Sharm
+        # el-Sheikh, Volker Türk), so its exact set no longer measures those blind
+        ("blind_round18_briefs.jsonl", 800),
     ],
 )
 def test_briefs_written_after_the_weights_meet_the_topic_and_tone_targets(name, items):
@@ -488,20 +493,6 @@ def test_briefs_written_after_the_weights_meet_the_topic_and_tone_targets(name, 
     assert scores.items == items
     assert scores.topic_f1 >= 0.90 and scores.tone_accuracy >= 0.88 and scores.lead_accuracy >= 0.92
     assert scores.country_exact >= 0.98
-    assert scores.tone_ece <= 0.10 and scores.unsure_error_share >= 0.40
-
-
-def test_the_newest_blind_round_holds_the_targets_it_met_and_the_topics_it_reached():
-    # the seventeenth round, 800 briefs by eight helpers, written after the weights of 1c733b4 (round fifteen) were
-    # learned and never learned from; scored blind with those weights: topics 0.884, tone 0.890, lead actor 0.995,
-    # countries exact set 0.994; with round sixteen learned from too: topics 0.884, tone 0.884 (docs/accuracy.md).
-    # Issue 15's topic target (0.90) is not met on it: the floor below is what it reached, not the target
-    from mapdata.evaluate import evaluate
-
-    scores, _ = evaluate(Path(__file__).parent / "data" / "blind_round17_briefs.jsonl")
-    assert scores.items == 800
-    assert scores.topic_f1 >= 0.88
-    assert scores.tone_accuracy >= 0.88 and scores.lead_accuracy >= 0.92 and scores.country_exact >= 0.98
     assert scores.tone_ece <= 0.10 and scores.unsure_error_share >= 0.40
 
 
