@@ -118,6 +118,13 @@ def test_evidence_spans_point_at_the_phrase():
         ("Russia released Vladimir Kara-Murza in a prisoner exchange at Ankara airport.", ["RU", "TR"], []),
         ("Lebanese Prime Minister Hassan Diab resigned after the Beirut port explosion.", ["LB"], []),
         ("Floods cut off villages around Hassan in Karnataka.", ["IN"], []),
+        # found blind in round eighteen: Lebanon's Tripoli, Egypt's summit resort, the UN rights chief's surname
+        ("Lebanese troops raided a warehouse in Tripoli, north of Beirut.", ["LB"], []),
+        ("Rival militias clashed in Tripoli overnight, Libya's health ministry said.", ["LY"], []),
+        ("Militias clashed in Tripoli.", ["LY"], []),
+        ("Leaders gathered in Sharm el-Sheikh for the climate summit.", ["EG"], []),
+        ("UN rights chief Volker Türk condemned the executions in Iran.", ["IR"], ["UN"]),
+        ("A Turk was detained in Athens.", ["GR", "TR"], []),
         # a combining form counts with its hyphen and a capital after it, not as the surname it also is
         ("Belgrade rejected a Franco-German plan to normalise relations with Kosovo.", ["DE", "FR", "RS", "XK"], []),
         ("The Russo-Ukrainian war entered its fourth year.", ["RU", "UA"], []),
