@@ -125,6 +125,8 @@ def test_evidence_spans_point_at_the_phrase():
         ("Leaders gathered in Sharm el-Sheikh for the climate summit.", ["EG"], []),
         ("UN rights chief Volker Türk condemned the executions in Iran.", ["IR"], ["UN"]),
         ("A Turk was detained in Athens.", ["GR", "TR"], []),
+        # round nineteen: Ecuador's former president, whose surname alone is a city of Argentina
+        ("President Lenín Moreno moved his government to Guayaquil.", ["EC"], []),
         # a combining form counts with its hyphen and a capital after it, not as the surname it also is
         ("Belgrade rejected a Franco-German plan to normalise relations with Kosovo.", ["DE", "FR", "RS", "XK"], []),
         ("The Russo-Ukrainian war entered its fourth year.", ["RU", "UA"], []),
