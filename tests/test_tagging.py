@@ -118,12 +118,14 @@ def test_evidence_spans_point_at_the_phrase():
         ("Russia released Vladimir Kara-Murza in a prisoner exchange at Ankara airport.", ["RU", "TR"], []),
         ("Lebanese Prime Minister Hassan Diab resigned after the Beirut port explosion.", ["LB"], []),
         ("Floods cut off villages around Hassan in Karnataka.", ["IN"], []),
-        # found blind in round eighteen: Lebanon's Tripoli, Egypt's summit resort, the UN rights chief's surname
+        # found blind in round eighteen: Lebanon's Tripoli, Egypt's summit resort, the UN rights chief's name
         ("Lebanese troops raided a warehouse in Tripoli, north of Beirut.", ["LB"], []),
-        ("Rival militias clashed in Tripoli overnight, Libya's health ministry said.", ["LY"], []),
+        ("Clashes shook Tripoli overnight; Sidon was calm.", ["LB"], []),
         ("Militias clashed in Tripoli.", ["LY"], []),
+        ("Hannibal Gaddafi, held in Lebanon since 2015, was freed and flew home to Tripoli.", ["LB", "LY"], []),
         ("Leaders gathered in Sharm el-Sheikh for the climate summit.", ["EG"], []),
         ("UN rights chief Volker Türk condemned the executions in Iran.", ["IR"], ["UN"]),
+        ("Volker Türk visited Kyiv. Türk said civilians must be spared.", ["UA"], []),
         ("A Turk was detained in Athens.", ["GR", "TR"], []),
         # round nineteen: Ecuador's former president, whose surname alone is a city of Argentina
         ("President Lenín Moreno moved his government to Guayaquil.", ["EC"], []),

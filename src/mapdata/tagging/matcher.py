@@ -97,6 +97,7 @@ class ActorTagger:
         first_names, lookalikes = gaz.first_names, gaz.lookalikes
         definite: list[tuple[int, int, str, str]] = []
         later = []  # cities and look-alikes: decided once the rest of the item is known
+        standing = []  # the hits not read as a person or a name: only these can cue a look-alike's other reading
         for hit in found:
             start, end, key, entry = hit
             if (key in first_names and _is_person(folded, start, end)) or (
@@ -105,6 +106,7 @@ class ActorTagger:
                 continue
             if start > 2 and folded[start - 1] == "-" and _NAME_PREFIX.search(folded, max(0, start - 5), start):
                 continue  # "al-Sabah", "al-Sudani": a family name; "non-NATO ally", "non-EU citizens": not that actor
+            standing.append(hit)
             if entry.candidates or key in lookalikes:
                 later.append(hit)
             elif entry.actor is not None:
@@ -115,7 +117,7 @@ class ActorTagger:
                 start, end, key, entry = hit
                 look = lookalikes.get(key)
                 if look is not None:
-                    actor = look.alternative if self._cued(key, folded, found, hit) else look.default
+                    actor = look.alternative if self._cued(key, folded, standing, hit) else look.default
                 else:
                     actor = next((c for c, _ in entry.candidates if c in named), None)
                     top, population = entry.candidates[0]
@@ -127,7 +129,9 @@ class ActorTagger:
         return [_new_tag((actor, text[start:end], start, end, kind, False)) for start, end, actor, kind in definite]
 
     def _cued(self, key: str, folded: str, found: list[tuple[int, int, str, Entry]], hit: tuple) -> bool:
-        words, places = self._cues[key]
+        words, places, unless = self._cues[key]
+        if unless is not None and unless.search(folded):
+            return False  # the default's own country is named ("Libya" beside Tripoli): the default stands
         if words is not None and words.search(folded):
             return True
         # a place cues only when it names its country alone: "Central" (a Louisiana town, but also a common word)
@@ -144,8 +148,17 @@ def _is_person(folded: str, start: int, end: int) -> bool:
     return folded[:start].rstrip().rsplit(" ", 1)[-1] in TITLES
 
 
-def _cue_pattern(cues: tuple[str, ...]) -> tuple[re.Pattern | None, frozenset[str]]:
-    """One compiled whole-phrase pattern for a look-alike's word cues, and its '@place:XX' countries."""
+def _cue_pattern(cues: tuple[str, ...]) -> tuple[re.Pattern | None, frozenset[str], re.Pattern | None]:
+    """Compiled whole-phrase patterns for a look-alike's word cues and its '!' cues (which keep the default), and its
+    '@place:XX' countries."""
     places = frozenset(c.split(":", 1)[1] for c in cues if c.startswith("@place:"))
-    words = [re.escape(c) for c in cues if not c.startswith("@place:")]
-    return (re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)") if words else None), places
+    words = [c for c in cues if not c.startswith(("@place:", "!"))]
+    unless = [c[1:] for c in cues if c.startswith("!")]
+    return _phrases(words), places, _phrases(unless)
+
+
+def _phrases(phrases: list[str]) -> re.Pattern | None:
+    """One pattern that finds any of `phrases` as a whole phrase (None when there are none)."""
+    if not phrases:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, phrases)) + r")(?!\w)")
