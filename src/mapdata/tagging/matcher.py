@@ -128,7 +128,7 @@ class ActorTagger:
             definite.sort()
         return [_new_tag((actor, text[start:end], start, end, kind, False)) for start, end, actor, kind in definite]
 
-    def _cued(self, key: str, folded: str, found: list[tuple[int, int, str, Entry]], hit: tuple) -> bool:
+    def _cued(self, key: str, folded: str, standing: list[tuple[int, int, str, Entry]], hit: tuple) -> bool:
         words, places, unless = self._cues[key]
         if unless is not None and unless.search(folded):
             return False  # the default's own country is named ("Libya" beside Tripoli): the default stands
@@ -137,7 +137,7 @@ class ActorTagger:
         # a place cues only when it names its country alone: "Central" (a Louisiana town, but also a common word)
         # must not turn "Georgia's Central Election Commission" into the US state; and only a place inside the
         # country, not its capital, which stands for its government ("brokered by Washington and Paris")
-        return any(o is not hit and o[3].actor in places and o[3].kind == "place" and not o[3].weak for o in found)
+        return any(o is not hit and o[3].actor in places and o[3].kind == "place" and not o[3].weak for o in standing)
 
 
 def _is_person(folded: str, start: int, end: int) -> bool:
