@@ -263,6 +263,17 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
         ("Officials in Kyiv said Russia launched 100 drones overnight.", "RU"),
         ("On Monday Russia struck Kyiv with drones, Ukraine's air force said.", "RU"),
         ("In Kyiv Zelensky met Starmer, who pledged more aid from Britain.", "UA"),
+        # an opening quotation is what was said: the speaker named after it acts
+        ("'Minsk is playing with fire,' Polish Foreign Minister Radoslaw Sikorski said of the migrants.", "PL"),
+        ('"Russia will pay for this," President Volodymyr Zelensky of Ukraine said after a strike on Odesa.', "UA"),
+        ("'Kyiv is not alone,' the EU's foreign policy chief said after Russian missiles struck Ukraine.", "EU"),
+        # a source cited first leads when what it reports opens with its own people, not with another actor
+        ("According to Pakistan's army, its troops shot down an Indian drone over Kashmir.", "PK"),
+        ("According to the IAEA, the agency's inspectors were denied access to Iran's Fordow site.", "IAEA"),
+        ("According to Kenyan police, officers detained 12 Ethiopian migrants near Moyale.", "KE"),
+        ("According to state media, North Korea fired two ballistic missiles into the sea.", "KP"),
+        ("According to Taiwan's defence ministry, 45 Chinese aircraft crossed the median line.", "CN"),
+        ("According to the Canadian embassy, a court in the Chinese city of Dandong jailed a Canadian.", "CN"),
     ],
 )
 def test_the_lead_actor_of_lists_and_passive_sentences(text, lead):

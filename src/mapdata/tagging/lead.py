@@ -62,6 +62,18 @@ _OPENING_PHRASE = re.compile(
     re.I,
 )
 _POSSESSIVE = re.compile(r"['’]s?\s+")
+# "'Minsk is playing with fire,' Poland's foreign minister said ...": a sentence that opens with a quotation, then
+# says who spoke, has the speaker for its subject; the actors quoted are what was said. The quotation ends in a
+# comma, "?" or "!" ("Groundless," Beijing said), so a name in quotation marks («Газпром» и ...) is not one.
+_OPENING_QUOTE = re.compile(r"\s*[\"'“‘«][^\n]{1,400}?(?:[,!?…][\"'”’»]|[\"'”’»],)\s+")
+# "According to Pakistan's military, its air force shot down ...": a source, then what it reports. When the report
+# opens with an actor ("According to state media, Russia launched ..."), that actor acts; when it opens with anything
+# else ("its forces", "the bloc", "the death toll", "police"), the source is the one the item is about.
+# ("56 Chinese military aircraft" opens with an actor; "a court in ..." is read as any sentence is.)
+_ACCORDING = re.compile(r"\s*According to\s+[^,;:.!?]{1,80},\s+", re.I)
+_OPENS_WITH_ACTOR = re.compile(
+    r"(?:(?:the|a|an|some|about|around|nearly|almost|over|more\s+than|at\s+least|up\s+to|\d[\d,.]*)\s+)*", re.I
+)
 
 
 def lead_actor(
@@ -73,7 +85,8 @@ def lead_actor(
     english: bool = True,
 ) -> Tag | None:
     """The actor that acts: the first actor of the first sentence not governed by a preposition, unless the
-    sentence opens with people placed by it ("A court in Vilnius sentenced"), else the agent of a passive verb,
+    sentence opens with people placed by it ("A court in Vilnius sentenced"), with a quotation (then its speaker) or
+    with the source it cites ("According to X, its troops ..."), else the agent of a passive verb,
     else the first named (`first_end`: where the first sentence ends, when the caller knows; `not_subject` and
     `articles`: the language's prepositions and articles, English's by default; `english`: also read English's
     placed subjects, opening phrases and passive verbs, which the other languages' tables do not describe)."""
@@ -86,6 +99,24 @@ def lead_actor(
     first = [t for t in after if t.start < end] or after or tags
     if english:
         opening = dateline.end() if dateline else 0
+        quote = _OPENING_QUOTE.match(text, opening)
+        if quote is not None:
+            # the speaker, named in the sentence that goes on after the quotation (it may hold a full stop)
+            stop = end if end > quote.end() else quote.end() + first_sentence_end(text[quote.end() :])
+            first = [t for t in after if quote.end() <= t.start < stop] or first
+            opening = quote.end()
+        source = _ACCORDING.match(text, opening)
+        if source is not None:
+            cited = [t for t in first if t.start < source.end()]
+            reported = [t for t in first if t.start >= source.end()]
+            opens = bool(reported) and (
+                _OPENS_WITH_ACTOR.fullmatch(text, source.end(), reported[0].start) is not None
+                or _PLACED_SUBJECT.match(text, source.end()) is not None  # "a court in ...": read as usual
+            )
+            if cited and not opens:
+                return cited[0]
+            first = reported or first
+            opening = source.end()
         scene = _OPENING_PHRASE.match(text, opening)
         if scene is not None and _sets_the_scene(text, scene, first, not_subject, articles):
             first = [t for t in first if t.start >= scene.end()] or first
