@@ -126,6 +126,13 @@ def test_evidence_spans_point_at_the_phrase():
         ("Leaders gathered in Sharm el-Sheikh for the climate summit.", ["EG"], []),
         ("UN rights chief Volker Türk condemned the executions in Iran.", ["IR"], ["UN"]),
         ("Volker Türk visited Kyiv. Türk said civilians must be spared.", ["UA"], []),
+        # found blind in round twenty: a tennis venue, looted bronzes, a prime minister's surname, a surname city
+        ("Wimbledon barred Russian players from the championships.", ["GB", "RU"], []),
+        ("Berlin returned 20 Benin Bronzes to Abuja.", ["DE", "NG"], []),
+        ("Luis Montenegro won the vote. Montenegro told supporters he would govern.", ["PT"], []),
+        ("Montenegro and Serbia agreed to reopen a border crossing.", ["ME", "RS"], []),
+        ("Colombian President Juan Manuel Santos signed the accord.", ["CO"], []),
+        ("Santos, Brazil's biggest port, shipped record soy exports.", ["BR"], []),
         ("A Turk was detained in Athens.", ["GR", "TR"], []),
         # round nineteen: Ecuador's former president, whose surname alone is a city of Argentina
         ("President Lenín Moreno moved his government to Guayaquil.", ["EC"], []),
