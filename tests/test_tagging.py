@@ -270,6 +270,9 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
         ("Officials in Kyiv said Russia launched 100 drones overnight.", "RU"),
         ("On Monday Russia struck Kyiv with drones, Ukraine's air force said.", "RU"),
         ("In Kyiv Zelensky met Starmer, who pledged more aid from Britain.", "UA"),
+        # an opening clause of time sets the scene, whatever it names: the subject follows its comma
+        ("Two years after Russia invaded Ukraine, the EU adopted a thirteenth sanctions package.", "EU"),
+        ("When Iran seized the tanker, Britain summoned the Iranian ambassador.", "GB"),
         # an opening quotation is what was said: the speaker named after it acts
         ("'Minsk is playing with fire,' Polish Foreign Minister Radoslaw Sikorski said of the migrants.", "PL"),
         ('"Russia will pay for this," President Volodymyr Zelensky of Ukraine said after a strike on Odesa.', "UA"),

@@ -62,6 +62,13 @@ _OPENING_PHRASE = re.compile(
     re.I,
 )
 _POSSESSIVE = re.compile(r"['’]s?\s+")
+# "Ten years after Russia annexed Crimea, the EU said ...", "When Iran seized the tanker, Britain ...": an opening
+# clause of time, up to its comma, is the scene whatever it names; the subject is in the clause after it
+_OPENING_CLAUSE = re.compile(
+    r"\s*(?:(?:[\w-]+\s+){1,2}(?:years?|months?|weeks?|days?|decades?)\s+(?:after|before|since)|after|before|since|"
+    r"when|once|until)\s+(?:[^,.;:!?]|\.(?=[\w,]|\s+[a-z])){1,120},",
+    re.I,
+)
 # "'Minsk is playing with fire,' Poland's foreign minister said ...": a sentence that opens with a quotation, then
 # says who spoke, has the speaker for its subject; the actors quoted are what was said. The quotation ends in a
 # comma, "?" or "!" ("Groundless," Beijing said), so a name in quotation marks («Газпром» и ...) is not one.
@@ -119,6 +126,9 @@ def lead_actor(
             opening = source.end()
         scene = _OPENING_PHRASE.match(text, opening)
         if scene is not None and _sets_the_scene(text, scene, first, not_subject, articles):
+            first = [t for t in first if t.start >= scene.end()] or first
+            opening = scene.end()
+        elif (scene := _OPENING_CLAUSE.match(text, opening)) is not None:
             first = [t for t in first if t.start >= scene.end()] or first
             opening = scene.end()
         lead = first[0]
