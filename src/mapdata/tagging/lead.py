@@ -125,10 +125,9 @@ def lead_actor(
             first = reported or first
             opening = source.end()
         scene = _OPENING_PHRASE.match(text, opening)
-        if scene is not None and _sets_the_scene(text, scene, first, not_subject, articles):
-            first = [t for t in first if t.start >= scene.end()] or first
-            opening = scene.end()
-        elif (scene := _OPENING_CLAUSE.match(text, opening)) is not None:
+        if scene is None or not _sets_the_scene(text, scene, first, not_subject, articles):
+            scene = _OPENING_CLAUSE.match(text, opening)
+        if scene is not None:
             first = [t for t in first if t.start >= scene.end()] or first
             opening = scene.end()
         lead = first[0]
