@@ -133,6 +133,11 @@ def test_evidence_spans_point_at_the_phrase():
         ("Montenegro and Serbia agreed to reopen a border crossing.", ["ME", "RS"], []),
         ("Colombian President Juan Manuel Santos signed the accord.", ["CO"], []),
         ("Santos, Brazil's biggest port, shipped record soy exports.", ["BR"], []),
+        # found blind in round twenty-one: a Malaysian capital, a Saudi summit city, a Russian minister's first name
+        ("Thailand and Cambodia agreed to a ceasefire at talks in Putrajaya.", ["KH", "MY", "TH"], []),
+        ("Gulf leaders signed the AlUla declaration ending the blockade of Qatar.", ["QA", "SA"], []),
+        ("Deputy Defence Minister Yunus-Bek Yevkurov of Russia visited Benghazi.", ["LY", "RU"], []),
+        ("Taiwan was kept out of the World Health Assembly again.", ["TW"], ["WHO"]),
         ("A Turk was detained in Athens.", ["GR", "TR"], []),
         # round nineteen: Ecuador's former president, whose surname alone is a city of Argentina
         ("President Lenín Moreno moved his government to Guayaquil.", ["EC"], []),
