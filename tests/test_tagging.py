@@ -131,6 +131,11 @@ def test_evidence_spans_point_at_the_phrase():
         ("Berlin returned 20 Benin Bronzes to Abuja.", ["DE", "NG"], []),
         ("Luis Montenegro won the vote. Montenegro told supporters he would govern.", ["PT"], []),
         ("Montenegro and Serbia agreed to reopen a border crossing.", ["ME", "RS"], []),
+        (
+            "Prime Minister Luís Montenegro of Portugal visited Podgorica to back Montenegro's EU bid.",
+            ["ME", "PT"],
+            ["EU"],
+        ),
         ("Colombian President Juan Manuel Santos signed the accord.", ["CO"], []),
         ("Santos, Brazil's biggest port, shipped record soy exports.", ["BR"], []),
         # found blind in round twenty-one: a Malaysian capital, a Saudi summit city, a Russian minister's first name
@@ -278,15 +283,28 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
         # an opening clause of time sets the scene, whatever it names: the subject follows its comma
         ("Two years after Russia invaded Ukraine, the EU adopted a thirteenth sanctions package.", "EU"),
         ("When Iran seized the tanker, Britain summoned the Iranian ambassador.", "GB"),
+        # ... but not when the comma ends only a report of who said it, a list, or "once again"
+        ("After midnight Russia struck Kyiv with drones, Ukraine's air force said.", "RU"),
+        ("Since 2014 Russia has occupied Crimea, Ukraine's foreign ministry said.", "RU"),
+        ("Once again Russia vetoed the resolution, the US said.", "RU"),
+        ("When Russia, China and Iran met in Tehran, they pledged cooperation.", "RU"),
+        ("Days after Russia invaded Ukraine, Germany announced a special defence fund.", "DE"),
         # an opening quotation is what was said: the speaker named after it acts
         ("'Minsk is playing with fire,' Polish Foreign Minister Radoslaw Sikorski said of the migrants.", "PL"),
         ('"Russia will pay for this," President Volodymyr Zelensky of Ukraine said after a strike on Odesa.', "UA"),
         ("'Kyiv is not alone,' the EU's foreign policy chief said after Russian missiles struck Ukraine.", "EU"),
+        # a term in quotation marks is no quotation
+        (
+            '"Special military operation" in Ukraine enters a third year as Russia\'s economy strains, analysts say.',
+            "RU",
+        ),
         # a source cited first leads when what it reports opens with its own people, not with another actor
         ("According to Pakistan's army, its troops shot down an Indian drone over Kashmir.", "PK"),
         ("According to the IAEA, the agency's inspectors were denied access to Iran's Fordow site.", "IAEA"),
         ("According to Kenyan police, officers detained 12 Ethiopian migrants near Moyale.", "KE"),
         ("According to state media, North Korea fired two ballistic missiles into the sea.", "KP"),
+        ("According to Ukraine's air force, overnight Russia launched 100 drones.", "RU"),
+        ("According to the UN, more than 2 million Sudanese have fled to Chad.", "SD"),
         ("According to Taiwan's defence ministry, 45 Chinese aircraft crossed the median line.", "CN"),
         ("According to the Canadian embassy, a court in the Chinese city of Dandong jailed a Canadian.", "CN"),
     ],

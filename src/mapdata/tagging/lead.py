@@ -52,34 +52,54 @@ _PLACED_SUBJECT = re.compile(
 )
 # ... unless they only report what another did ("Officials in Kyiv said Russia launched 100 drones")
 _REPORTING = re.compile(r"\s+(?:said|say|says|told|reported|claimed|alleged|believe|believed)\b")
+# An opening phrase or clause runs to its comma; a full stop inside it is an abbreviation's ("U.S.")
+_UP_TO_COMMA = r"(?:[^,.;:!?]|\.(?=[\w,]|\s+[a-z]))"
 # An English sentence that opens with a phrase of place or time, up to its comma ("In the Black Sea port of Odesa,",
 # "After floods in Pakistan's Sindh province displaced 300,000 people,", "Following U.S. sanctions on Rosneft,"): its
 # actors set the scene when its preposition, an "of", a possessive or a list governs each of them; "On Monday Russia
 # struck Kyiv with drones, ..." names its subject inside. "At least 61 migrants" and "About 300" are subjects.
 _OPENING_PHRASE = re.compile(
     r"\s*(In|At|On|After|Before|During|Following|Amid|Inside|Outside|Within|Near|Across)\s+(?!least\b|\d)"
-    r"(?:[^,.;:!?]|\.(?=[\w,]|\s+[a-z])){1,80},",
+    + _UP_TO_COMMA
+    + r"{1,80},",
     re.I,
 )
 _POSSESSIVE = re.compile(r"['’]s?\s+")
+# words of quantity: "two", "more than 2 million", "thousands of"
+_QUANTITY = (
+    r"(?:the|a|an|some|about|around|nearly|almost|just|only|over|under|more|less|fewer|than|at|least|up|to|of|few|"
+    r"several|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"hundred|hundreds|thousand|thousands|million|millions|billion|dozen|dozens|\d[\d,.]*)"
+)
 # "Ten years after Russia annexed Crimea, the EU said ...", "When Iran seized the tanker, Britain ...": an opening
-# clause of time, up to its comma, is the scene whatever it names; the subject is in the clause after it
+# clause of time, up to its comma, is the scene whatever it names; the subject is in the clause after it. Not when
+# what follows the comma only says who reported the whole ("Since 2014 Russia has occupied Crimea, Kyiv said"), nor
+# when the comma is a list's ("When Russia, China and Iran met ...": the clause has two words at least)
 _OPENING_CLAUSE = re.compile(
-    r"\s*(?:(?:[\w-]+\s+){1,2}(?:years?|months?|weeks?|days?|decades?)\s+(?:after|before|since)|after|before|since|"
-    r"when|once|until)\s+(?:[^,.;:!?]|\.(?=[\w,]|\s+[a-z])){1,120},",
+    rf"\s*(?:(?:{_QUANTITY}\s+){{0,3}}(?:minutes?|hours?|days?|weeks?|months?|years?|decades?)\s+(?:after|before|since)"
+    r"|after|before|since|when|once(?!\s+again\b)|until)\s+(?=[^,\s]+\s+[^,]*,)" + _UP_TO_COMMA + r"{1,120},",
     re.I,
 )
+_ATTRIBUTION = re.compile(
+    r"[^,;:]{0,60}?\b(?:said|says|told\s+reporters|reported|reports|claimed|announced)(?:\s+on\s+\w+)?\W*$", re.I
+)
 # "'Minsk is playing with fire,' Poland's foreign minister said ...": a sentence that opens with a quotation, then
-# says who spoke, has the speaker for its subject; the actors quoted are what was said. The quotation ends in a
-# comma, "?" or "!" ("Groundless," Beijing said), so a name in quotation marks («Газпром» и ...) is not one.
-_OPENING_QUOTE = re.compile(r"\s*[\"'“‘«][^\n]{1,400}?(?:[,!?…][\"'”’»]|[\"'”’»],)\s+")
+# says who spoke, has the speaker for its subject; the actors quoted are what was said. The quotation ends at its own
+# closing mark (an apostrophe inside a word, "isn't", is no mark) with a comma, "?" or "!", and a verb of speech follows
+# soon, so that a term in quotation marks ('"Special military operation" in Ukraine ...') is not one.
+_OPENING_QUOTE = re.compile(
+    r"\s*(?:\"[^\"\n]{1,400}?|“[^”\n]{1,400}?|«[^»\n]{1,400}?|['‘](?:[^'‘’\n]|['’](?=\w)){1,400}?)"
+    r"(?:[,!?…][\"”»'’]|[\"”»'’],)\s+"
+    r"(?=[^.!?\n]{0,100}?\b(?:said|says|told|asked|added|wrote|declared|insisted|warned|stated|posted|tweeted)\b)"
+)
 # "According to Pakistan's military, its air force shot down ...": a source, then what it reports. When the report
-# opens with an actor ("According to state media, Russia launched ..."), that actor acts; when it opens with anything
-# else ("its forces", "the bloc", "the death toll", "police"), the source is the one the item is about.
-# ("56 Chinese military aircraft" opens with an actor; "a court in ..." is read as any sentence is.)
+# opens with an actor ("According to state media, Russia launched ...", "overnight, 56 Chinese aircraft ..."), that
+# actor acts; when it opens with anything else ("its forces", "the bloc", "the death toll", "police"), the source is
+# the one the item is about ("a court in ..." is read as any sentence is).
 _ACCORDING = re.compile(r"\s*According to\s+[^,;:.!?]{1,80},\s+", re.I)
 _OPENS_WITH_ACTOR = re.compile(
-    r"(?:(?:the|a|an|some|about|around|nearly|almost|over|more\s+than|at\s+least|up\s+to|\d[\d,.]*)\s+)*", re.I
+    rf"(?:(?:overnight|earlier|later|yesterday|today|early|late|on\s+\w+|last\s+\w+|this\s+\w+),?\s+)?(?:{_QUANTITY}\s+)*",
+    re.I,
 )
 
 
@@ -127,6 +147,8 @@ def lead_actor(
         scene = _OPENING_PHRASE.match(text, opening)
         if scene is None or not _sets_the_scene(text, scene, first, not_subject, articles):
             scene = _OPENING_CLAUSE.match(text, opening)
+            if scene is not None and _ATTRIBUTION.match(text, scene.end(), max(end, scene.end())):
+                scene = None
         if scene is not None:
             first = [t for t in first if t.start >= scene.end()] or first
             opening = scene.end()
