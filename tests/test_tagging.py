@@ -144,6 +144,25 @@ def test_evidence_spans_point_at_the_phrase():
         ("Deputy Defence Minister Yunus-Bek Yevkurov of Russia visited Benghazi.", ["LY", "RU"], []),
         ("Taiwan was kept out of the World Health Assembly again.", ["TW"], ["WHO"]),
         ("A Turk was detained in Athens.", ["GR", "TR"], []),
+        # found blind in round twenty-two: a UN agency named with "UN", bodies of space, the seabed and whaling, a
+        # research station (Concordia is a city of Argentina), a continent no state holds, a surname city (Florida's)
+        ("The UN Food and Agriculture Organization appealed for aid for Kenya.", ["KE"], ["FAO"]),
+        ("The European Space Agency (ESA) suspended its work with Russia's Roscosmos.", ["RU"], ["ESA"]),
+        ("Nauru pressed the International Seabed Authority to allow mining.", ["NR"], ["ISA"]),
+        ("Japan left the International Whaling Commission; the IWC regretted it.", ["JP"], ["IWC"]),
+        ("BIMSTEC leaders met in Bangkok.", ["TH"], ["BIMSTEC"]),
+        ("France evacuated an Italian researcher from the Concordia station.", ["FR", "IT"], []),
+        ("Argentina rejected Chile's claim to waters near Antarctica.", ["AR", "CL"], []),
+        ("Canadian shipbuilder Davie bought Finland's Helsinki Shipyard.", ["CA", "FI"], []),
+        ("Police in Davie, Florida, said.", ["US"], []),
+        # an English brief of names ("von der Leyen") the language model placed in French
+        (
+            "Spanish Prime Minister Pedro Sanchez and European Commission President Ursula von der Leyen pledged 210 "
+            "million euros to Mauritania during a visit to Nouakchott, aiming to curb migrant departures towards "
+            "Spain's Canary Islands.",
+            ["ES", "MR"],
+            ["EU"],
+        ),
         # round nineteen: Ecuador's former president, whose surname alone is a city of Argentina
         ("President Lenín Moreno moved his government to Guayaquil.", ["EC"], []),
         # a combining form counts with its hyphen and a capital after it, not as the surname it also is
