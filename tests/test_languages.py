@@ -95,12 +95,15 @@ def test_a_declared_language_decides_only_what_the_text_cannot(text, declared, e
             "million euros to Mauritania during a visit to Nouakchott, aiming to curb migrant departures.",
             "en",
         ),
-        ("European Commission President Ursula von der Leyen said.", ""),  # French at 0.22, too few words: not known
         ("Sri Lankan president flees to Maldives amid mass protests", "en"),  # unsure, but English the likeliest
-        ("Il governo italiano ha convocato l'ambasciatore russo dopo gli attacchi, ha detto il ministro.", "it"),
+        # a headline of names in another language keeps the model's unsure reading: it has no English words of its
+        # own ("in" is German's too; Slovak's "to", "on" and "a" are not two of English's own)
+        ("Netanjahu trifft Trump und Witkoff in Washington", "de"),
+        ("Meloni a Washington da Trump: dazi, Ucraina e Nato.", "it"),
+        ("Fico v Moskve: to on a Putin dohodli, Pellegrini mlčí", "sk"),
     ],
 )
-def test_a_latin_text_the_model_cannot_place_is_not_put_in_another_language(text, expected):
+def test_an_english_text_the_model_is_unsure_of_is_told_by_its_own_words(text, expected):
     assert language.detect(text) == expected
 
 
@@ -255,8 +258,8 @@ def test_the_store_keeps_the_language_and_exports_and_filters_carry_it(engine, t
         ("Літак ВПС США приземлився на Гуамі, а Грузія засудила навчання.", ["GE", "US"], []),
         # "Mali" is also a form of "mały" (small): a name written alone is its own lemma
         ("ECOWAS potwierdziła wystąpienie Mali, Burkina Faso i Nigru z organizacji.", ["BF", "ML", "NE"], ["ECOWAS"]),
-        # an acronym is itself: "LAS" lemmatised would be the article "las"
-        ("Las tropas de la OTAN llegaron a Letonia; la LAS guardó silencio.", ["LV"], ["LAS", "NATO"]),
+        # an acronym is itself: "CAN" (the Comunidad Andina) lemmatised would be the noun "can"
+        ("Las tropas de la OTAN llegaron a Letonia; la CAN guardó silencio.", ["LV"], ["CAN", "NATO"]),
         # a case form no dictionary holds, found with its ending cut off
         ("ЭКОВАС сняло санкции с Нигера и Гвинеи.", ["GN", "NE"], ["ECOWAS"]),
         # Ukrainian media write росія in lower case

@@ -155,6 +155,12 @@ def test_evidence_spans_point_at_the_phrase():
         ("Argentina rejected Chile's claim to waters near Antarctica.", ["AR", "CL"], []),
         ("Canadian shipbuilder Davie bought Finland's Helsinki Shipyard.", ["CA", "FI"], []),
         ("Police in Davie, Florida, said.", ["US"], []),
+        # a review's cases: an organisation's code is a name only where its aliases list it
+        ("Reeves cut the cash ISA allowance, angering Britain's savers.", ["GB"], []),
+        ("Gray wolves lost protection under the ESA, the US Fish and Wildlife Service said.", ["US"], []),
+        ("IWC Schaffhausen raised its prices in China.", ["CN"], []),
+        ("RUSSIA SAYS IT CAN HIT ANY TARGET IN UKRAINE", ["RU", "UA"], []),
+        ("PIF leaders meeting in Nuku'alofa backed a policing plan funded by Australia.", ["AU", "TO"], ["PIF"]),
         # an English brief of names ("von der Leyen") the language model placed in French
         (
             "Spanish Prime Minister Pedro Sanchez and European Commission President Ursula von der Leyen pledged 210 "

@@ -311,7 +311,9 @@ def build() -> Gazetteer:
         except ValueError as err:
             raise DataFileError(f"{settings.data_file('organisations.csv')}, line {number}: {err}") from err
         gaz.organisations[org.code] = org
-        for alias in [org.code, org.name, *row.get("aliases", "").split("|")]:
+        # the code names it in text only where the aliases list it: "CAN" (the Andean Community) is a word in an
+        # all-caps headline, "PIF" Saudi Arabia's fund, "ISA" a British savings account
+        for alias in [org.name, *row.get("aliases", "").split("|")]:
             if alias.strip():
                 gaz.add(alias, Entry(org.code, "organisation"))
     for _, row in read_csv("non_actors.csv", ("phrase",)):

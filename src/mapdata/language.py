@@ -157,15 +157,25 @@ def detect(text: str, declared: str = "") -> str:
         # language the tagger reads. On the 380 short sentences of tests/data/cyrillic_sentences.jsonl this tells 4
         # Russian ones more, and reads as Russian 2 Bulgarian and Serbian ones that were not known
         return "ru"
-    if probability < SHORT_SURE and language != "en" and not _CYRILLIC.search(head):
-        # a text in Latin letters the model cannot place in another language, however long: an English brief made mostly of names, whose
-        # "von der Leyen" kept it from the shortcut ("Spanish Prime Minister Pedro Sanchez and European Commission
-        # President Ursula von der Leyen pledged ...": French at 0.33), is English by its words; no labelled text in
-        # another language reaches the model below this (tests/test_languages.py)
-        words = set(head.split())
-        english = len(words & _PLAIN["en"]) >= _PLAIN_ENOUGH and words & _OWN["en"]
-        return "en" if english else UNKNOWN
+    if probability < SHORT_SURE and language != "en" and _english_by_its_words(head):
+        # an English brief made mostly of names, whose "von der Leyen" kept it from the shortcut: the model, unsure,
+        # reads the names ("Spanish Prime Minister Pedro Sanchez and European Commission President Ursula von der
+        # Leyen pledged ...": French at 0.33); its own English words say what it is
+        return "en"
     return language if letters >= SHORT or probability >= SHORT_SURE else UNKNOWN
+
+
+def _english_by_its_words(head: str) -> bool:
+    """Whether a text's head has English words enough to overrule an unsure model: three of English's function words,
+    two of them its own, and more of its own than of any other language's (a name's "der" is one; Slovak's "to" and
+    "a" are English words too, but not two of English's own)."""
+    words = set(head.split())
+    own = len(words & _OWN["en"])
+    return (
+        own >= 2
+        and len(words & _PLAIN["en"]) >= _PLAIN_ENOUGH
+        and all(len(words & _OWN[lang]) < own for lang in _OWN if lang != "en")
+    )
 
 
 def _unmarked_cyrillic(head: str) -> bool:
