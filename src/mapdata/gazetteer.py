@@ -312,7 +312,7 @@ def build() -> Gazetteer:
             raise DataFileError(f"{settings.data_file('organisations.csv')}, line {number}: {err}") from err
         gaz.organisations[org.code] = org
         # the code names it in text only where the aliases list it: "CAN" (the Andean Community) is a word in an
-        # all-caps headline, "PIF" Saudi Arabia's fund, "ISA" a British savings account
+        # all-caps headline, "ISA" a British savings account, "ESA" the US Endangered Species Act
         for alias in [org.name, *row.get("aliases", "").split("|")]:
             if alias.strip():
                 gaz.add(alias, Entry(org.code, "organisation"))
