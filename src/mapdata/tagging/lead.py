@@ -36,6 +36,31 @@ _IRREGULAR_PARTICIPLES = frozenset(
     "upheld withdrawn overthrown undertaken overseen forbidden bound found hung read rebuilt overrun".split()
 )
 _AGENT_CHARS = 40  # the agent is named within this many characters after "by" ("by a court near Moscow")
+# A first sentence whose main verb is passive ("An unmanned U.S. Navy drone was shot down over the Strait of Hormuz by
+# Iran's Revolutionary Guards", "Entry bans on 500 Americans were announced on Friday by Russia's foreign ministry"): its
+# agent acts, whatever actors the subject names. The verb is the sentence's main one when a finite "be" (not "to be")
+# opens it and nothing before it opens another clause or reports ("Russia said a drone was shot down by ...")
+_MAIN_PASSIVE = re.compile(
+    r"\b(?:was|were|is|are|(?:has|have|had|will|would|could|can|may|might|must|should)\s+be(?:en)?)\s+"
+    r"(?:[a-z]+ly\s+)?([a-z]+)\b[^.;:,]{0,50}?\bby\s+",
+    re.I,
+)
+# "by Serb gunmen", "by Kurdish militants": a group the demonym does not make the state's
+_ARMED_GROUP = re.compile(
+    r"(?:\s+[\w-]+){0,2}?\s+(?:gunmen|militants?|militias?|militiamen|rebels?|insurgents?|separatists?|jihadists?|"
+    r"extremists?|fighters|guerrillas?|gangs?|gangsters|mobs?|protesters|demonstrators|rioters|hackers|pirates|"
+    r"smugglers|traffickers|settlers|attackers|assailants|nationalists|hooligans|fans)\b",
+    re.I,
+)
+# an actor followed by a verb in the past ("Iran launched"): the subject of an active clause
+_ACTIVE_AFTER = re.compile(r"\s+(?:[a-z]+ed|says|said)\b(?!\s+by\b)")
+_CLAUSE_BEFORE = re.compile(
+    r"[;:]|,\s+and\b|\b(?:that|which|who|whom|whose|where|when|while|whether|if|because|but|though|although|after|before|"
+    r"once|"
+    r"said|say|says|told|tells|reported|reports|announced|claimed|added|warned|stated|believes?|believed|"
+    r"accused|urged|asked|called|wants?|wanted)\b",
+    re.I,
+)
 # People or a body placed by a preposition open the sentence ("A court in Vilnius sentenced", "Judges at the ICC
 # issued", "Authorities in the United Arab Emirates extradited"): the place stands for who acts. Before the noun come a
 # name ("Houthi authorities") and words of a closed list, so that a verb and its object ("Drones attacked troops in
@@ -152,6 +177,9 @@ def lead_actor(
         if scene is not None:
             first = [t for t in first if t.start >= scene.end()] or first
             opening = scene.end()
+        agent = _main_passive_agent(text, first, opening, end)
+        if agent is not None:
+            return agent
         lead = first[0]
         if (
             lead.start > opening
@@ -221,6 +249,30 @@ def _passive_agent(text: str, tags: list[Tag], end: int) -> Tag | None:
             for tag in tags:
                 if match.end() <= tag.start < min(end, match.end() + _AGENT_CHARS):
                     return tag
+    return None
+
+
+def _main_passive_agent(text: str, tags: list[Tag], opening: int, end: int) -> Tag | None:
+    """The agent of the first sentence's main verb when that verb is passive (see _MAIN_PASSIVE), else None: the
+    first actor after its "by", with no preposition between ("by Iran's Revolutionary Guards", not "displaced by the
+    war in Sudan") unless the agent is people placed by one ("by a court in Beijing")."""
+    match = _MAIN_PASSIVE.search(text, opening, end)
+    if match is None or _CLAUSE_BEFORE.search(text, opening, match.start()):
+        return None
+    verb = match.group(1).lower()
+    if not (verb.endswith("ed") or verb in _IRREGULAR_PARTICIPLES):
+        return None
+    if any(_ACTIVE_AFTER.match(text, tag.end) for tag in tags if opening <= tag.start < match.start()):
+        return None  # "Iran launched 300 drones at Israel, though all were intercepted by ...": an active clause first
+    for tag in tags:
+        if match.end() <= tag.start < min(end, match.end() + _AGENT_CHARS):
+            gap = text[match.end() : tag.start].lower().split()
+            placed = _PLACED_SUBJECT.fullmatch(text, match.end(), tag.start)
+            if (NOT_SUBJECT.union(("of", "that", "who", "which")).intersection(gap) and not placed) or (
+                _ARMED_GROUP.match(text, tag.end)
+            ):
+                return None
+            return tag
     return None
 
 
