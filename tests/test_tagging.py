@@ -210,10 +210,24 @@ def test_evidence_spans_point_at_the_phrase():
         ("Bandits kidnapped 40 villagers in Niger State, Nigerian police said.", ["NG"], []),
         ("Floods cut the main road through Niger state.", ["NG"], []),
         ("Niger state television said the junta had arrested a minister in Niamey.", ["NE"], []),
-        # bare "Congo" is the Republic of the Congo unless the item points at the DRC
+        # bare "Congo" is the Democratic Republic, as the wire services write it, unless the item points at the
+        # Republic of the Congo
         ("Congo's president Denis Sassou Nguesso opened a port in Pointe-Noire.", ["CG"], []),
+        ("Zambia and Congo signed an agreement to build electric-vehicle batteries from cobalt.", ["CD", "ZM"], []),
+        ("Congolese officials in Brazzaville denied the report.", ["CG"], []),
         ("Rwanda and the DRC signed a framework for peace in eastern Congo.", ["CD", "RW"], []),
         ("Congolese troops retook a town in North Kivu from the rebels.", ["CD"], []),
+        (
+            "The Democratic Republic of Congo and Rwanda signed a deal to end fighting in eastern Congo.",
+            ["CD", "RW"],
+            [],
+        ),
+        # a city whose name the English word list also holds as a rare word counts alone (data/strong_names.txt)
+        ("Protests erupted in Shanghai on Monday.", ["CN"], []),
+        ("Police in Leeds arrested two men.", ["GB"], []),
+        ("The UN Office on Drugs and Crime said opium cultivation fell in Afghanistan.", ["AF"], ["UNODC"]),
+        ("The Financial Action Task Force added Myanmar to its blacklist.", ["MM"], ["FATF"]),
+        ("Mexico and the US agreed to replace the Merida Initiative.", ["MX", "US"], []),
         # Western Sahara and its towns count for Morocco, which administers them
         ("Polisario fighters shelled a post near Smara in Western Sahara.", ["MA"], []),
         ("Mauritania and Morocco discussed trade through Western Sahara.", ["MA", "MR"], []),
@@ -286,6 +300,21 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
         ("In Islamabad, Iran and Pakistan agreed to return their ambassadors.", "IR"),
         ("Meeting in Minsk, Lukashenko and Putin signed a security treaty.", "BY"),
         ("A Kosovo police officer was killed in an ambush by Serb gunmen.", "XK"),
+        # a sentence whose main verb is passive: its agent acts, whatever actors its subject names ...
+        (
+            "An unmanned U.S. Navy surveillance drone was shot down over the Strait of Hormuz by Iran's Revolutionary "
+            "Guards, who said it had violated Iranian airspace.",
+            "IR",
+        ),
+        ("Entry bans on 500 Americans were announced on Friday by Russia's foreign ministry.", "RU"),
+        (
+            "Held in China since 2019, Australian writer Yang Hengjun was sentenced on Monday by a court in Beijing.",
+            "CN",
+        ),
+        # ... but not a passive inside a clause, after an active verb, or an armed group named by a demonym
+        ("Russia said a drone was shot down by Ukraine's air defences.", "RU"),
+        ("Iran launched 300 drones at Israel, though almost all were intercepted by Israeli air defences.", "IR"),
+        ("A Lebanese soldier was wounded on Sunday by Syrian gunmen near the border.", "LB"),
         # "by" in a clause that is not passive names no agent
         ("More than 11 million people have been displaced by the war in Sudan, the UN said.", "UN"),
         # people or a body placed by the preposition that opens the sentence act there: the place is the actor

@@ -207,6 +207,7 @@ SOURCES = (
     "lookalikes.csv",
     "first_names.txt",
     "weak_names.txt",
+    "strong_names.txt",
 )
 
 
@@ -335,6 +336,7 @@ def build() -> Gazetteer:
         gaz.lookalikes[fold(look.phrase)] = look
     gaz.first_names = frozenset(fold(n) for n in read_lines("first_names.txt"))
     weak = frozenset(fold(n) for n in read_lines("weak_names.txt"))
+    strong = frozenset(fold(n) for n in read_lines("strong_names.txt"))
 
     # Country names, official names and demonyms from the packages.
     for code, country in countries.items():
@@ -385,7 +387,15 @@ def build() -> Gazetteer:
         for country, population in places:
             best.setdefault(country, population)
         candidates = tuple(best.items())
-        gaz.add(name, Entry(candidates[0][0], "place", candidates, weak=name in weak or is_common_word(name)))
+        gaz.add(
+            name,
+            Entry(
+                candidates[0][0],
+                "place",
+                candidates,
+                weak=name in weak or (name not in strong and is_common_word(name)),
+            ),
+        )
     return gaz
 
 
