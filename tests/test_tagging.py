@@ -222,9 +222,21 @@ def test_evidence_spans_point_at_the_phrase():
             ["CD", "RW"],
             [],
         ),
+        ("Republic of Congo's oil minister said Congo would raise crude output.", ["CG"], []),
+        ("Congolese Prime Minister Anatole Collinet Makosso resigned with his government.", ["CG"], []),
+        ("Leaders meeting in Brazzaville discussed the fighting in eastern Congo.", ["CD", "CG"], []),
+        ("The Congo Basin rainforest is losing trees faster than ever.", [], []),
+        # the river is no country; Namibia's Zambezi region is
+        ("Zambia and Zimbabwe agreed to build a hydropower dam on the Zambezi.", ["ZM", "ZW"], []),
+        ("Floods hit Namibia's Zambezi region.", ["NA"], []),
         # a city whose name the English word list also holds as a rare word counts alone (data/strong_names.txt)
         ("Protests erupted in Shanghai on Monday.", ["CN"], []),
         ("Police in Leeds arrested two men.", ["GB"], []),
+        # ... but not one that news gives to a person or a thing as well
+        ("Shares on Bursa Malaysia fell 1.2% on Monday.", ["MY"], []),
+        ("Danish director Lars von Trier said he has Parkinson's disease.", ["DK"], []),
+        ("Samara Weaving stars in the horror film.", [], []),
+        ("Drones struck an oil refinery in Samara overnight.", ["RU"], []),
         ("The UN Office on Drugs and Crime said opium cultivation fell in Afghanistan.", ["AF"], ["UNODC"]),
         ("The Financial Action Task Force added Myanmar to its blacklist.", ["MM"], ["FATF"]),
         ("Mexico and the US agreed to replace the Merida Initiative.", ["MX", "US"], []),
@@ -315,6 +327,16 @@ def test_the_dateline_city_is_where_the_news_was_filed_not_who_acts(text, countr
         ("Russia said a drone was shot down by Ukraine's air defences.", "RU"),
         ("Iran launched 300 drones at Israel, though almost all were intercepted by Israeli air defences.", "IR"),
         ("A Lebanese soldier was wounded on Sunday by Syrian gunmen near the border.", "LB"),
+        ("A Palestinian man was shot dead by an Israeli settler near Ramallah.", "PS"),
+        ("Russia struck Ukraine with 120 drones overnight and 90 were shot down by Ukrainian air defences.", "RU"),
+        ("Moscow insists the Nord Stream pipelines were blown up by the United States.", "RU"),
+        ("Britain froze the assets of three Russian banks, saying they were used by the Kremlin.", "GB"),
+        ("Russia's foreign ministry insisted the dam was blown up by Ukrainian forces.", "RU"),
+        ("Russia pounds Kyiv with drones\nDozens of drones were shot down by Ukrainian air defences.", "RU"),
+        # ... nor an actor named after a preposition or a comma, or a feeling's cause
+        ("A British-flagged ship was hijacked by pirates off Somalia.", "GB"),
+        ("A Polish farmer was killed by a stray missile, Ukrainian officials said.", "PL"),
+        ("Poland is deeply alarmed by Russia's deployment of nuclear weapons in Belarus.", "PL"),
         # "by" in a clause that is not passive names no agent
         ("More than 11 million people have been displaced by the war in Sudan, the UN said.", "UN"),
         # people or a body placed by the preposition that opens the sentence act there: the place is the actor

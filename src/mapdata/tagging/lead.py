@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from itertools import pairwise
 
 from ..models import Tag
 from .sentences import first_sentence_end, sentence_ends
@@ -38,28 +39,57 @@ _IRREGULAR_PARTICIPLES = frozenset(
 _AGENT_CHARS = 40  # the agent is named within this many characters after "by" ("by a court near Moscow")
 # A first sentence whose main verb is passive ("An unmanned U.S. Navy drone was shot down over the Strait of Hormuz by
 # Iran's Revolutionary Guards", "Entry bans on 500 Americans were announced on Friday by Russia's foreign ministry"): its
-# agent acts, whatever actors the subject names. The verb is the sentence's main one when a finite "be" (not "to be")
-# opens it and nothing before it opens another clause or reports ("Russia said a drone was shot down by ...")
+# agent acts, whatever actors the subject names. The verb is the sentence's main one only when what comes before its
+# finite "be" (not "to be") reads as a plain subject: no other verb, no word that opens another clause or reports, no
+# line break (a headline). Where that is in doubt the rule stays silent, and the sentence is read as before.
 _MAIN_PASSIVE = re.compile(
     r"\b(?:was|were|is|are|(?:has|have|had|will|would|could|can|may|might|must|should)\s+be(?:en)?)\s+"
-    r"(?:[a-z]+ly\s+)?([a-z]+)\b[^.;:,]{0,50}?\bby\s+",
+    r"(?:(?:being|also)\s+)?(?:[a-z]+ly\s+)?([a-z]+)\b[^.;:,\n]{0,50}?\bby\s+",
     re.I,
 )
-# "by Serb gunmen", "by Kurdish militants": a group the demonym does not make the state's
-_ARMED_GROUP = re.compile(
-    r"(?:\s+[\w-]+){0,2}?\s+(?:gunmen|militants?|militias?|militiamen|rebels?|insurgents?|separatists?|jihadists?|"
-    r"extremists?|fighters|guerrillas?|gangs?|gangsters|mobs?|protesters|demonstrators|rioters|hackers|pirates|"
-    r"smugglers|traffickers|settlers|attackers|assailants|nationalists|hooligans|fans)\b",
-    re.I,
-)
-# an actor followed by a verb in the past ("Iran launched"): the subject of an active clause
-_ACTIVE_AFTER = re.compile(r"\s+(?:[a-z]+ed|says|said)\b(?!\s+by\b)")
+# what a plain subject never holds: a word that opens another clause, joins two, reports or believes, or an auxiliary
 _CLAUSE_BEFORE = re.compile(
-    r"[;:]|,\s+and\b|\b(?:that|which|who|whom|whose|where|when|while|whether|if|because|but|though|although|after|before|"
-    r"once|"
-    r"said|say|says|told|tells|reported|reports|announced|claimed|added|warned|stated|believes?|believed|"
-    r"accused|urged|asked|called|wants?|wanted)\b",
+    r"[;:\n]|,\s+and\b|\b(?:that|which|who|whom|whose|where|when|while|whether|if|because|but|though|although|after|"
+    r"before|as|once|saying|adding|has|have|had|will|would|can|could|may|might|must|should|shall|do|does|did|says?|"
+    r"said|told|tells|know|knows|knew|thinks?|thought|fears?|feared|wants?|wanted|den(?:y|ies|ied)|"
+    r"(?:report|claim|add|warn|ask|call|insist|suspect|maintain|confirm|expect)(?:s|ed)?|"
+    r"(?:announc|believ|accus|urg|alleg|conclud|acknowledg|argu|hop|estimat)(?:e|es|ed))\b",
     re.I,
+)
+# "and" joins two actors of the subject ("deliveries to Poland and Bulgaria were halted by ..."), or two clauses
+_AND = re.compile(r"\band\b", re.I)
+_JOINED = re.compile(r"\s*,?\s*and\s+(?:(?:the|a|an)\s+)?", re.I)
+# a verb right after an actor, or after its possessive and a noun or two ("Iran launched", "Russia sent", "Poland
+# suspects", "Russia's foreign ministry insisted", "German investigators concluded"): an active clause comes first
+_VERB_AFTER = re.compile(
+    r"(?:['’]s)?(?:\s+[a-z][\w-]*){0,2}?\s+(?:[a-z]+ed|struck|hit|held|made|took|gave|shot|saw|brought|sent|sold|built|"
+    r"caught|won|led|set|cut|put|shut|kept|paid|met|laid|spent|broke|chose|drove|froze|hid|spoke|stole|swore|threw|"
+    r"drew|grew|showed|blew|flew|began|ran|sank|fought|bought|sought|dealt|left|swept|upheld|withdrew|overthrew|found|"
+    r"seized|pounds|hits|warns|sends|strikes|launches|urges|vows|pledges|signs|rejects|accuses|slams|blames|bans|"
+    r"orders|says|tells|seeks|plans|moves|agrees|calls|denies|fears|insists|suspects|maintains|thinks|believes)\b"
+)
+# participles of a feeling or of company, whose "by" names no one acting on the subject ("Poland is alarmed by Russia's
+# deployment", "Zelenskiy was joined by European leaders")
+_NO_AGENT = frozenset(
+    "concerned alarmed worried angered outraged shocked stunned disappointed irked troubled dismayed frustrated "
+    "pleased encouraged surprised bound joined accompanied followed flanked surrounded inspired affected".split()
+)
+# what may not stand between "by" and its agent: a preposition ("by pirates off Somalia") or a comma ("by a stray
+# missile, Ukrainian officials said")
+_PREPOSITIONS = NOT_SUBJECT | frozenset("of off along under amid beyond around through that who which".split())
+# the agent named by a demonym is a person or a group, not its state ("by Serb gunmen", "by an Israeli settler", "by a
+# Mexican drug cartel"); nor is a country whose name only says where a weapon was made ("by U.S.-made missiles")
+_NOT_THE_STATE = re.compile(
+    r"(?:\s+[\w-]+){0,2}?\s+(?:gunm[ae]n|militants?|militias?|militiam[ae]n|rebels?|insurgents?|separatists?|"
+    r"jihadists?|extremists?|fighters?|guerrillas?|gangs?|gangsters?|mobs?|protesters?|demonstrators?|rioters?|"
+    r"hackers?|pirates?|smugglers?|traffickers?|settlers?|attackers?|assailants?|nationalists?|hooligans?|fans?|m[ae]n|"
+    r"wom[ae]n|youths?|tourists?|cartels?|farmers?|drivers?|students?|nationals?|citizens?|businessm[ae]n|tycoons?|"
+    r"oligarchs?|billionaires?|companies|company|firms?|clubs?|teams?|players?)\b",
+    re.I,
+)
+_MADE_IN = re.compile(
+    r"-(?:made|designed|built|supplied|developed|manufactured|produced|flagged|owned|registered|based|backed|linked|"
+    r"sponsored|funded|trained|aligned|allied)\b"
 )
 # People or a body placed by a preposition open the sentence ("A court in Vilnius sentenced", "Judges at the ICC
 # issued", "Authorities in the United Arab Emirates extradited"): the place stands for who acts. Before the noun come a
@@ -254,23 +284,31 @@ def _passive_agent(text: str, tags: list[Tag], end: int) -> Tag | None:
 
 def _main_passive_agent(text: str, tags: list[Tag], opening: int, end: int) -> Tag | None:
     """The agent of the first sentence's main verb when that verb is passive (see _MAIN_PASSIVE), else None: the
-    first actor after its "by", with no preposition between ("by Iran's Revolutionary Guards", not "displaced by the
-    war in Sudan") unless the agent is people placed by one ("by a court in Beijing")."""
+    first actor after its "by", before any comma or preposition ("by Iran's Revolutionary Guards", not "displaced by
+    the war in Sudan") unless the agent is people placed by one ("by a court in Beijing")."""
     match = _MAIN_PASSIVE.search(text, opening, end)
-    if match is None or _CLAUSE_BEFORE.search(text, opening, match.start()):
+    if match is None or match.group(1).lower() in _NO_AGENT or _CLAUSE_BEFORE.search(text, opening, match.start()):
         return None
     verb = match.group(1).lower()
     if not (verb.endswith("ed") or verb in _IRREGULAR_PARTICIPLES):
         return None
-    if any(_ACTIVE_AFTER.match(text, tag.end) for tag in tags if opening <= tag.start < match.start()):
+    before = [tag for tag in tags if opening <= tag.start < match.start()]
+    if any(_VERB_AFTER.match(text, tag.end, match.start()) for tag in before):
         return None  # "Iran launched 300 drones at Israel, though all were intercepted by ...": an active clause first
+    for found in _AND.finditer(text, opening, match.start()):
+        # an "and" between two of the subject's actors joins them; any other may join two clauses
+        if not any(
+            _JOINED.fullmatch(text, a.end, b.start) and a.end <= found.start() < b.start for a, b in pairwise(before)
+        ):
+            return None
     for tag in tags:
         if match.end() <= tag.start < min(end, match.end() + _AGENT_CHARS):
-            gap = text[match.end() : tag.start].lower().split()
+            gap = text[match.end() : tag.start]
             placed = _PLACED_SUBJECT.fullmatch(text, match.end(), tag.start)
-            if (NOT_SUBJECT.union(("of", "that", "who", "which")).intersection(gap) and not placed) or (
-                _ARMED_GROUP.match(text, tag.end)
-            ):
+            plain = "," not in gap and not _PREPOSITIONS.intersection(gap.lower().split())
+            if not (plain or placed) or _MADE_IN.match(text, tag.end):
+                return None
+            if tag.kind == "demonym" and _NOT_THE_STATE.match(text, tag.end):
                 return None
             return tag
     return None

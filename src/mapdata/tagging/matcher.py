@@ -17,7 +17,7 @@ TITLES = frozenset({"Mr", "Mr.", "Mrs", "Mrs.", "Ms", "Ms.", "Dr", "Dr.", "Miss"
 # A capitalised word after a first name that still makes a place ("Jordan Valley", "Chad Basin").
 PLACE_WORDS = frozenset(
     "Valley River Basin Lake Sea Gulf Strait Coast Border Street Avenue Square Road County Province Region State "
-    "Republic Kingdom Government Ministry Army Navy Air Force Forces Police Parliament Embassy Capital City".split()
+    "Republic Kingdom Government Ministry Army Navy Air Force Forces Police Parliament Embassy Capital City Oblast Krai".split()
 )
 _NAME_PREFIX = re.compile(r"(?<![A-Za-z])(?:[Aa]l|[Ee]l|[Nn]on|NON)-\Z")
 _WORD = re.compile(r"[\w.'’-]+")
@@ -129,11 +129,16 @@ class ActorTagger:
         return [_new_tag((actor, text[start:end], start, end, kind, False)) for start, end, actor, kind in definite]
 
     def _cued(self, key: str, folded: str, standing: list[tuple[int, int, str, Entry]], hit: tuple) -> bool:
-        words, places, unless = self._cues[key]
+        words, places, unless, actors = self._cues[key]
         if unless is not None and unless.search(folded):
             return False  # the default's own country is named ("Libya" beside Tripoli): the default stands
         if words is not None and words.search(folded):
             return True
+        if actors and any(
+            o is not hit and o[3].actor in actors and o[2] not in self.gaz.lookalikes and not o[3].candidates
+            for o in standing
+        ):
+            return True  # any name of the other country ("Republic of Congo", Brazzaville, Sassou Nguesso)
         # a place cues only when it names its country alone: "Central" (a Louisiana town, but also a common word)
         # must not turn "Georgia's Central Election Commission" into the US state; and only a place inside the
         # country, not its capital, which stands for its government ("brokered by Washington and Paris")
@@ -148,13 +153,16 @@ def _is_person(folded: str, start: int, end: int) -> bool:
     return folded[:start].rstrip().rsplit(" ", 1)[-1] in TITLES
 
 
-def _cue_pattern(cues: tuple[str, ...]) -> tuple[re.Pattern | None, frozenset[str], re.Pattern | None]:
-    """Compiled whole-phrase patterns for a look-alike's word cues and its '!' cues (which keep the default), and its
-    '@place:XX' countries."""
+def _cue_pattern(
+    cues: tuple[str, ...],
+) -> tuple[re.Pattern | None, frozenset[str], re.Pattern | None, frozenset[str]]:
+    """Compiled whole-phrase patterns for a look-alike's word cues and its '!' cues (which keep the default), its
+    '@place:XX' countries and its '@actor:XX' ones."""
     places = frozenset(c.split(":", 1)[1] for c in cues if c.startswith("@place:"))
-    words = [c for c in cues if not c.startswith(("@place:", "!"))]
+    actors = frozenset(c.split(":", 1)[1] for c in cues if c.startswith("@actor:"))
+    words = [c for c in cues if not c.startswith(("@place:", "@actor:", "!"))]
     unless = [c[1:] for c in cues if c.startswith("!")]
-    return _phrases(words), places, _phrases(unless)
+    return _phrases(words), places, _phrases(unless), actors
 
 
 def _phrases(phrases: list[str]) -> re.Pattern | None:
