@@ -232,6 +232,9 @@ def test_evidence_spans_point_at_the_phrase():
         # a city whose name the English word list also holds as a rare word counts alone (data/strong_names.txt)
         ("Protests erupted in Shanghai on Monday.", ["CN"], []),
         ("Police in Leeds arrested two men.", ["GB"], []),
+        ("Israeli strikes hit Tyre on Monday.", ["IL", "LB"], []),
+        ("Gunmen killed 20 people in villages near Jos.", ["NG"], []),
+        ("Jos Buttler scored a century at Lord's.", [], []),
         # ... but not one that news gives to a person or a thing as well
         ("Shares on Bursa Malaysia fell 1.2% on Monday.", ["MY"], []),
         ("Danish director Lars von Trier said he has Parkinson's disease.", ["DK"], []),
