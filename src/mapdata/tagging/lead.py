@@ -274,12 +274,22 @@ def _listed_after(text: str, earlier: Tag, tag: Tag) -> bool:
 def _passive_agent(text: str, tags: list[Tag], end: int) -> Tag | None:
     """The first actor named just after "by" in a passive verb of the first sentence ("was extended by Belarus")."""
     for match in _PASSIVE.finditer(text, 0, end):
-        verb = match.group(1).lower()
-        if verb.endswith("ed") or verb in _IRREGULAR_PARTICIPLES:
-            for tag in tags:
-                if match.end() <= tag.start < min(end, match.end() + _AGENT_CHARS):
-                    return tag
+        if _participle(match.group(1)):
+            agent = _named_after_by(tags, match.end(), end)
+            if agent is not None:
+                return agent
     return None
+
+
+def _participle(verb: str) -> bool:
+    """Whether a passive's verb is a past participle ("extended", "shot"), not "is about" or "were all"."""
+    verb = verb.lower()
+    return verb.endswith("ed") or verb in _IRREGULAR_PARTICIPLES
+
+
+def _named_after_by(tags: list[Tag], by_end: int, end: int) -> Tag | None:
+    """The first actor named within _AGENT_CHARS after a passive's "by" (ending at `by_end`) and before `end`."""
+    return next((tag for tag in tags if by_end <= tag.start < min(end, by_end + _AGENT_CHARS)), None)
 
 
 def _main_passive_agent(text: str, tags: list[Tag], opening: int, end: int) -> Tag | None:
@@ -287,10 +297,12 @@ def _main_passive_agent(text: str, tags: list[Tag], opening: int, end: int) -> T
     first actor after its "by", before any comma or preposition ("by Iran's Revolutionary Guards", not "displaced by
     the war in Sudan") unless the agent is people placed by one ("by a court in Beijing")."""
     match = _MAIN_PASSIVE.search(text, opening, end)
-    if match is None or match.group(1).lower() in _NO_AGENT or _CLAUSE_BEFORE.search(text, opening, match.start()):
-        return None
-    verb = match.group(1).lower()
-    if not (verb.endswith("ed") or verb in _IRREGULAR_PARTICIPLES):
+    if (
+        match is None
+        or not _participle(match.group(1))
+        or match.group(1).lower() in _NO_AGENT
+        or _CLAUSE_BEFORE.search(text, opening, match.start())
+    ):
         return None
     before = [tag for tag in tags if opening <= tag.start < match.start()]
     if any(_VERB_AFTER.match(text, tag.end, match.start()) for tag in before):
@@ -301,17 +313,17 @@ def _main_passive_agent(text: str, tags: list[Tag], opening: int, end: int) -> T
             _JOINED.fullmatch(text, a.end, b.start) and a.end <= found.start() < b.start for a, b in pairwise(before)
         ):
             return None
-    for tag in tags:
-        if match.end() <= tag.start < min(end, match.end() + _AGENT_CHARS):
-            gap = text[match.end() : tag.start]
-            placed = _PLACED_SUBJECT.fullmatch(text, match.end(), tag.start)
-            plain = "," not in gap and not _PREPOSITIONS.intersection(gap.lower().split())
-            if not (plain or placed) or _MADE_IN.match(text, tag.end):
-                return None
-            if tag.kind == "demonym" and _NOT_THE_STATE.match(text, tag.end):
-                return None
-            return tag
-    return None
+    tag = _named_after_by(tags, match.end(), end)
+    if tag is None:
+        return None
+    gap = text[match.end() : tag.start]
+    placed = _PLACED_SUBJECT.fullmatch(text, match.end(), tag.start)
+    plain = "," not in gap and not _PREPOSITIONS.intersection(gap.lower().split())
+    if not (plain or placed) or _MADE_IN.match(text, tag.end):
+        return None
+    if tag.kind == "demonym" and _NOT_THE_STATE.match(text, tag.end):
+        return None
+    return tag
 
 
 def related_keys(text: str, tags: list[Tag], lead: Tag | None, ends: list[int] | None = None) -> tuple[str, ...] | None:
