@@ -119,3 +119,39 @@ def _partition(text_story_pairs) -> set[frozenset[str]]:
     for text, story in text_story_pairs:
         groups.setdefault(story, set()).add(text)
     return {frozenset(group) for group in groups.values()}
+
+
+def test_grouping_on_two_processes_gives_the_stories_one_process_gives(any_engine, monkeypatch):
+    # reports over six days, and some of the first day's re-published every day after: each copy joins the story
+    # through the day before's copy (a report only reaches the days around it), across whatever day the work is
+    # split at
+    def report(day: int, i: int) -> list[str]:
+        return [
+            "Lithuania",
+            "closed",
+            "border",
+            *(f"{word}{day}x{i}" for word in ("alpha", "bravo", "charlie", "delta")),
+        ]
+
+    lines = []
+    for day in range(6):
+        lines.append(f"date 2025-11-{day + 1:02d}")
+        lines += [" ".join(report(day, i)) for i in range(40)]
+        if day:
+            lines += [f"(Wire) {' '.join(report(0, i)[:-1])}" for i in range(0, 40, 3)]
+    ingest_result(any_engine, read_seed_text(lines, "wire.txt"))
+
+    def stories_after(workers: int) -> dict[str, str]:
+        with store.writing(any_engine) as conn:
+            conn.execute(store.items.update().values(story=None))
+        assert stories.assign(any_engine, workers) == len(lines) - 6
+        with any_engine.connect() as conn:
+            return dict(
+                conn.execute(store.items.select().with_only_columns(store.items.c.id, store.items.c.story)).all()
+            )
+
+    alone = stories_after(1)
+    monkeypatch.setattr(stories, "PARALLEL_FROM", 10)
+    split = stories_after(2)
+    assert split == alone
+    assert len(set(alone.values())) == 240  # each copy joined the story of the report it copies

@@ -132,10 +132,10 @@ def test_a_failure_after_a_file_breaks_off_does_not_hide_it_nor_stop_the_next_fi
     write_feed(good, 10, start=5000)
     failures = iter([RuntimeError("database is locked")])
 
-    def assign(engine):  # the first grouping fails, the next ones run
+    def assign(engine, workers=1):  # the first grouping fails, the next ones run
         if (failure := next(failures, None)) is not None:
             raise failure
-        return real_assign(engine)
+        return real_assign(engine, workers)
 
     real_assign = stories.assign
     monkeypatch.setattr(stories, "assign", assign)

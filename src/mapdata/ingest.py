@@ -128,7 +128,7 @@ def ingest_batches(
         # those of a whole file are (the error is the caller's to report, and stays the one raised: a failure to
         # settle is told with it, and the next ingest groups what this one could not)
         try:
-            _settle(engine, result.new - added, source, account, dry_run)
+            _settle(engine, result.new - added, source, account, dry_run, workers)
         except Exception as settling:  # whatever it was, the file's own error must reach the user
             err.reason += (
                 f" (and the items stored before it could not be recorded and grouped into stories: {settling})"
@@ -136,16 +136,17 @@ def ingest_batches(
         raise
     finally:
         _WORKER_TAGGER = None
-    _settle(engine, result.new - added, source, account, dry_run)
+    _settle(engine, result.new - added, source, account, dry_run, workers)
     return result
 
 
-def _settle(engine: Engine, new: int, source: str, account: str, dry_run: bool) -> None:
-    """After storing `new` items of a source: record them as the account's change and group them into stories."""
+def _settle(engine: Engine, new: int, source: str, account: str, dry_run: bool, workers: int = 1) -> None:
+    """After storing `new` items of a source: record them as the account's change and group them into stories (on
+    up to two processes when `workers` allows)."""
     if new and not dry_run:
         with store.writing(engine) as conn:
             accounts.record(conn, account or accounts.cli_account(), "ingest", f"{source}: {new} new", new)
-        stories.assign(engine)
+        stories.assign(engine, workers)
 
 
 def _rejection(source: str, item: Item, reason: str) -> Rejection:

@@ -19,13 +19,14 @@ The parameters were chosen on the `dev` half of `tests/data/stories.jsonl`; see 
 from __future__ import annotations
 
 import gc
+import multiprocessing
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 
 import Stemmer
 from rensa import RMinHash, RMinHashLSH
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 
 from . import gazetteer, store
 from .textfold import fold
@@ -125,6 +126,12 @@ def other_places(mine: dict[str, str] | None, theirs: dict[str, str] | None) -> 
     return False
 
 
+def _signature(stems: frozenset[str]) -> RMinHash:
+    minhash = RMinHash(NUM_PERM, SEED)
+    minhash.update(list(stems))
+    return minhash
+
+
 class Grouper:
     """An index of reports already grouped, to which new reports are added one at a time in time order. Each day's
     reports are kept apart (an LSH index and their word sets), so that days out of reach can be dropped."""
@@ -144,13 +151,14 @@ class Grouper:
         days: Sequence[date],
         stories: Sequence[str | None] | None = None,
     ) -> list[str]:
-        """Add several reports in the given (time) order, with their stories where known; returns their stories.
-        The signatures are made in one call, which is most of the saving over `add` at 100,000 items."""
+        """Add several reports in the given (time) order, with their stories where known; returns their stories."""
         collecting = gc.isenabled()
         gc.disable()  # the cycle collector would walk the growing index over and over, a fifth of the time
         try:
             reports = [read(clean(t)) for t in texts]
-            minhashes = RMinHash.from_token_sets([list(r[0]) for r in reports], num_perm=NUM_PERM, seed=SEED)
+            # one at a time: rensa's batch call (from_token_sets) runs on a Rust thread pool, which a forked process
+            # inherits without its threads and then waits for forever (assign forks); it saved 16 ms in 50,000
+            minhashes = [_signature(stems) for stems, _ in reports]
             known = stories if stories is not None else [None] * len(reports)
             return [
                 self._add(i, m, stems, named, d.toordinal(), s)
@@ -202,41 +210,128 @@ def group(ids: Sequence[str], texts: Sequence[str], days: Sequence[date]) -> lis
     return Grouper().add_many(ids, texts, days)
 
 
-def assign(engine: Engine) -> int:
+#: from this many items to group, `assign` may take its later days to a second process (the command line's ingest)
+PARALLEL_FROM = 20_000
+
+# the engine a forked process groups the later days on (set by assign before it forks: a fork shares it for free)
+_FORKED: tuple[Engine, list[date]] | None = None
+
+
+def assign(engine: Engine, workers: int = 1) -> int:
     """Group the stored items that have no story yet with each other and with the stored items of nearby dates;
     returns how many were grouped. Day by day, holding only the days within reach (memory does not grow with the
     store). One transaction, so an interrupted run leaves them all to the next one; on PostgreSQL a lock keeps two
-    watchers from grouping at once (each would not see the other's items)."""
+    watchers from grouping at once (each would not see the other's items).
+
+    With `workers` above 1 (the command line: forking a process that runs threads, as the dashboard's server does,
+    is unsafe) and at least PARALLEL_FROM items to group, the later half of the days is grouped on a forked process
+    at the same time as the earlier half here, with the same stories as one process gives: a report only joins
+    reports dated before it or on the days around it, so the second process starts from the last days of the first
+    half as they stand, and the stories those reports get here are put in where it named the reports."""
     items = store.items
-    columns = (items.c.id, items.c.text, items.c.date)
-    in_order = (items.c.added_at, items.c.id)
     grouped = 0
     with store.writing(engine) as conn, store.page_cache(conn):
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(734220)"))
-        days = conn.scalars(select(items.c.date).where(items.c.story.is_(None)).distinct().order_by(items.c.date)).all()
-        grouper = Grouper()
-        rows_of: dict[date, list] = {}  # the days within reach: every stored item, in the order it was added
-        for day in days:
-            for near in (day + timedelta(days=k) for k in range(-WINDOW_DAYS, WINDOW_DAYS + 1)):
-                if near in rows_of:
-                    continue
-                # one read per day, by the date index; its grouped items go in first, as the grouping saw them
-                rows = rows_of[near] = conn.execute(
-                    select(*columns, items.c.story).where(items.c.date == near).order_by(*in_order)
-                ).all()
-                done = [r for r in rows if r.story is not None]
-                grouper.add_many(
-                    [r.id for r in done], [r.text for r in done], [r.date for r in done], [r.story for r in done]
-                )
-            pending = [r for r in rows_of[day] if r.story is None]
-            stories = grouper.add_many([r.id for r in pending], [r.text for r in pending], [r.date for r in pending])
-            store.set_stories(conn, [(r.id, s) for r, s in zip(pending, stories, strict=True)])
-            grouped += len(pending)
-            horizon = day - timedelta(days=WINDOW_DAYS)
-            grouper.forget_before(horizon)
-            for old in [d for d in rows_of if d < horizon]:
-                del rows_of[old]
+        counts = conn.execute(
+            select(items.c.date, func.count())
+            .where(items.c.story.is_(None))
+            .group_by(items.c.date)
+            .order_by(items.c.date)
+        ).all()
+        days = [day for day, _ in counts]
+        later: list[date] = []
+        if workers > 1 and sum(n for _, n in counts) >= PARALLEL_FROM and len(days) > 1 and _forkable(engine):
+            half, running = sum(n for _, n in counts) / 2, 0
+            for k, (_, n) in enumerate(counts):
+                running += n
+                if running >= half:
+                    days, later = days[: k + 1], days[k + 1 :]
+                    break
+        if not later:
+            for _, pairs in _grouped(conn, days):
+                store.set_stories(conn, pairs)
+                grouped += len(pairs)
+        else:
+            global _FORKED
+            _FORKED = engine, later
+            try:
+                with multiprocessing.get_context("fork").Pool(1) as pool:
+                    second = pool.apply_async(_group_later)
+                    edge = later[0] - timedelta(days=WINDOW_DAYS)  # the first half's days the second one reads
+                    given: dict[str, str] = {}  # the stories of the first half's reports on those days
+                    for day, pairs in _grouped(conn, days):
+                        store.set_stories(conn, pairs)
+                        grouped += len(pairs)
+                        if day >= edge:
+                            given.update(pairs)
+                    rest, named = second.get()
+            finally:
+                _FORKED = None
+            # the second process gave the first half's reports on its edge their own id as their story
+            resolved = [(item_id, given.get(story, story) if story in named else story) for item_id, story in rest]
+            for start in range(0, len(resolved), store.BATCH):
+                store.set_stories(conn, resolved[start : start + store.BATCH])
+            grouped += len(resolved)
         if grouped:
             store.bump(conn)
     return grouped
+
+
+def _forkable(engine: Engine) -> bool:
+    """Whether a forked process can open the same database: not an in-memory SQLite one, and fork is there."""
+    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
+        return False
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _group_later() -> tuple[list[tuple[str, str]], set[str]]:
+    """In the forked process: the stories of the later days' items, and the ids of the earlier reports that stood in
+    for their stories (see assign)."""
+    assert _FORKED is not None
+    engine, days = _FORKED
+    engine.dispose(close=False)  # the parent's pooled connections are its own: this process opens its own
+    named: set[str] = set()
+    with engine.connect() as conn:
+        pairs = [pair for _, day_pairs in _grouped(conn, days, named) for pair in day_pairs]
+    return pairs, named
+
+
+def _grouped(
+    conn, days: Sequence[date], stand_ins: set[str] | None = None
+) -> Iterator[tuple[date, list[tuple[str, str]]]]:
+    """Each of `days` in turn (in date order) with the (item id, story) pairs of its ungrouped items. With
+    `stand_ins`, the reports of the days just before the first that have no story yet are read first as reports
+    whose story is their own id, and those ids are added to `stand_ins` (the earlier process gives their stories)."""
+    items = store.items
+    columns = (items.c.id, items.c.text, items.c.date, items.c.story)
+    in_order = (items.c.added_at, items.c.id)
+    grouper = Grouper()
+    rows_of: dict[date, list] = {}  # the days within reach: every stored item, in the order it was added
+
+    def read_day(near: date) -> list:
+        # one read per day, by the date index; its grouped items go in first, as the grouping saw them
+        rows = rows_of[near] = conn.execute(select(*columns).where(items.c.date == near).order_by(*in_order)).all()
+        done = [r for r in rows if r.story is not None]
+        grouper.add_many([r.id for r in done], [r.text for r in done], [r.date for r in done], [r.story for r in done])
+        return rows
+
+    if stand_ins is not None and days:
+        for near in (days[0] - timedelta(days=k) for k in range(WINDOW_DAYS, 0, -1)):
+            waiting = [r for r in read_day(near) if r.story is None]
+            # the order the one-process grouping adds them in: the day's grouped reports first, then these
+            grouper.add_many(
+                [r.id for r in waiting], [r.text for r in waiting], [r.date for r in waiting], [r.id for r in waiting]
+            )
+            stand_ins.update(r.id for r in waiting)
+    for day in days:
+        for near in (day + timedelta(days=k) for k in range(-WINDOW_DAYS, WINDOW_DAYS + 1)):
+            if near not in rows_of:
+                read_day(near)
+        pending = [r for r in rows_of[day] if r.story is None]
+        found = grouper.add_many([r.id for r in pending], [r.text for r in pending], [r.date for r in pending])
+        yield day, [(r.id, s) for r, s in zip(pending, found, strict=True)]
+        horizon = day - timedelta(days=WINDOW_DAYS)
+        grouper.forget_before(horizon)
+        for old in [d for d in rows_of if d < horizon]:
+            del rows_of[old]
