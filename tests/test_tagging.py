@@ -243,6 +243,17 @@ def test_evidence_spans_point_at_the_phrase():
         ("The UN Office on Drugs and Crime said opium cultivation fell in Afghanistan.", ["AF"], ["UNODC"]),
         ("The Financial Action Task Force added Myanmar to its blacklist.", ["MM"], ["FATF"]),
         ("Mexico and the US agreed to replace the Merida Initiative.", ["MX", "US"], []),
+        # round twenty-four's misses: bodies without a row, a valley three countries share, a palace, a surname
+        ("CERN suspended Russia's observer status.", ["RU"], ["CERN"]),
+        ("The CITES convention told governments to suspend wildlife trade with Mexico.", ["MX"], ["CITES"]),
+        ("Tourist arrivals recovered, the UN World Tourism Organization (UNWTO) said.", [], ["UNWTO"]),
+        ("China and the US pledged to cut methane at the UN climate talks in Glasgow.", ["CN", "GB", "US"], ["UN"]),
+        ("The UN Framework Convention on Climate Change published the pledges.", [], ["UNFCCC"]),
+        ("Kyrgyzstan and Tajikistan settled their border in the Fergana Valley.", ["KG", "TJ"], []),
+        ("Protesters marched in Fergana, in eastern Uzbekistan.", ["UZ"], []),
+        ("Maduro received the U.S. envoy at the Miraflores palace in Caracas.", ["US", "VE"], []),
+        ("Nicaragua withdrew its approval of Hugo Rodriguez as U.S. ambassador.", ["NI", "US"], []),
+        ("China sanctioned British academic Jo Smith Finley of Newcastle University.", ["CN", "GB"], []),
         # Western Sahara and its towns count for Morocco, which administers them
         ("Polisario fighters shelled a post near Smara in Western Sahara.", ["MA"], []),
         ("Mauritania and Morocco discussed trade through Western Sahara.", ["MA", "MR"], []),
