@@ -498,20 +498,20 @@ def test_briefs_written_after_the_weights_meet_the_topic_and_tone_targets(name, 
 
 
 def test_the_newest_round_on_new_themes_holds_what_it_reached_blind():
-    # the twenty-third round, 800 briefs by eight helpers on themes no round had taken (cities and regions abroad,
-    # labour and migrant work, media and information, critical minerals, international organisations acting, the
-    # actor named late, organised crime, a 2022-24 digest), written while round twenty-two was moved into the learned
-    # sets and never learned from. Scored blind with the weights learned with round twenty-two: topics 0.874,
-    # tone 0.901, ECE 0.019 (docs/accuracy.md). Held here at what it reached, so that a change that loses
-    # ground on unseen themes fails. Its country and lead misses (0.984 and 0.926 blind: a passive main verb's agent,
-    # bare "Congo") were fixed after, so those two no longer measure blind (0.995 and 0.969 since)
+    # the twenty-fourth round, 800 briefs by eight helpers on themes no round had taken (climate and disasters,
+    # hostages and detainees, students and science, tourism, ceremony and protocol, grids and pipelines, parliaments
+    # abroad, a 2025-26 digest), written while round twenty-three was moved into the learned sets and never learned
+    # from. Scored blind with the weights learned with round twenty-three: topics 0.862, tone 0.889, ECE 0.016
+    # (docs/accuracy.md). Held here at what it reached, so that a change that loses ground on unseen themes fails.
+    # Its country and lead misses (0.994 and 0.990 blind: bodies without a row, the UN's climate talks, a valley, a
+    # palace, a surname) were fixed after, so those two no longer measure blind (0.999 and 0.994 since)
     from mapdata.evaluate import evaluate
 
-    scores, _ = evaluate(Path(__file__).parent / "data" / "blind_round23_briefs.jsonl")
+    scores, _ = evaluate(Path(__file__).parent / "data" / "blind_round24_briefs.jsonl")
     assert scores.items == 800
-    assert scores.topic_f1 >= 0.87 and scores.tone_accuracy >= 0.90
-    assert scores.lead_accuracy >= 0.96 and scores.country_exact >= 0.99
-    assert scores.tone_ece <= 0.10 and scores.unsure_error_share >= 0.65
+    assert scores.topic_f1 >= 0.86 and scores.tone_accuracy >= 0.88
+    assert scores.lead_accuracy >= 0.98 and scores.country_exact >= 0.99
+    assert scores.tone_ece <= 0.10 and scores.unsure_error_share >= 0.55
 
 
 def test_the_sparse_features_multiply_as_the_dense_matrix_would():
