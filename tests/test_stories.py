@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import itertools
 import json
-from datetime import date
+import os
+import random
+import signal
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
 
 from mapdata import export, store, stories
+from mapdata.errors import StoreError
 from mapdata.feeds import read_seed_text
 from mapdata.filters import Filters
 from mapdata.ingest import ingest_result
@@ -121,6 +127,31 @@ def _partition(text_story_pairs) -> set[frozenset[str]]:
     return {frozenset(group) for group in groups.values()}
 
 
+def _split_grouping(monkeypatch) -> list:
+    """Let `assign` split from ten items, and keep each cut it makes (so a test knows two processes ran)."""
+    cuts = []
+    halves = stories._halves
+
+    def spy(counts):
+        cuts.append(halves(counts))
+        return cuts[-1]
+
+    monkeypatch.setattr(stories, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(stories, "_halves", spy)
+    return cuts
+
+
+def _stories_of(engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(store.items.select().with_only_columns(store.items.c.id, store.items.c.story)).all())
+
+
+def _ungroup(engine, ids=None) -> None:
+    with store.writing(engine) as conn:
+        chosen = store.items.update() if ids is None else store.items.update().where(store.items.c.id.in_(ids))
+        conn.execute(chosen.values(story=None))
+
+
 def test_grouping_on_two_processes_gives_the_stories_one_process_gives(any_engine, monkeypatch):
     # reports over six days, and some of the first day's re-published every day after: each copy joins the story
     # through the day before's copy (a report only reaches the days around it), across whatever day the work is
@@ -140,18 +171,80 @@ def test_grouping_on_two_processes_gives_the_stories_one_process_gives(any_engin
         if day:
             lines += [f"(Wire) {' '.join(report(0, i)[:-1])}" for i in range(0, 40, 3)]
     ingest_result(any_engine, read_seed_text(lines, "wire.txt"))
-
-    def stories_after(workers: int) -> dict[str, str]:
-        with store.writing(any_engine) as conn:
-            conn.execute(store.items.update().values(story=None))
-        assert stories.assign(any_engine, workers) == len(lines) - 6
-        with any_engine.connect() as conn:
-            return dict(
-                conn.execute(store.items.select().with_only_columns(store.items.c.id, store.items.c.story)).all()
-            )
-
-    alone = stories_after(1)
-    monkeypatch.setattr(stories, "PARALLEL_FROM", 10)
-    split = stories_after(2)
-    assert split == alone
+    _ungroup(any_engine)
+    assert stories.assign(any_engine, 1) == len(lines) - 6
+    alone = _stories_of(any_engine)
+    cuts = _split_grouping(monkeypatch)
+    _ungroup(any_engine)
+    assert stories.assign(any_engine, 2) == len(lines) - 6
+    assert cuts and cuts[0][1]  # the later days went to the second process
+    assert _stories_of(any_engine) == alone
     assert len(set(alone.values())) == 240  # each copy joined the story of the report it copies
+
+
+@pytest.mark.parametrize("seed", [4, 19, 23])
+def test_two_processes_agree_with_one_on_ties_and_on_items_grouped_before(tmp_path, monkeypatch, seed):
+    # reports of a few words from a small vocabulary, so that many are tied as candidates (the later one wins a
+    # tie, so the order in which each day's reports were indexed decides); a first batch grouped, then a second one
+    # around and between its days, some added out of order, with days missing. With seeds 4 and 19, indexing a
+    # day's ungrouped reports before its grouped ones gives other stories.
+    rng = random.Random(seed)
+    vocabulary = [f"w{c}" for c in "abcdefghijkl"]
+    days = sorted(rng.sample(range(12), rng.randint(3, 9)))
+    start, added = datetime(2025, 12, 1, tzinfo=UTC), itertools.count(1)
+
+    def batch(prefix: str) -> list[dict]:
+        rows = []
+        for day in days:
+            texts = [" ".join(rng.sample(vocabulary, rng.randint(3, 6))) for _ in range(rng.randint(0, 15))]
+            for text in texts:
+                k = next(added)
+                when = start + timedelta(seconds=k if rng.random() < 0.8 else -k)
+                rows.append(
+                    {
+                        "id": f"{prefix}{k}",
+                        "date": date(2025, 11, 1) + timedelta(days=day),
+                        "text": text,
+                        "tone": "neutral",
+                        "added_at": when,
+                        "source": "s",
+                    }
+                )
+        rng.shuffle(rows)
+        return rows
+
+    engine = store.open_engine(f"sqlite:///{tmp_path / 'stories.sqlite'}")
+    with store.writing(engine) as conn:
+        conn.execute(store.items.insert(), batch("a"))
+    stories.assign(engine, 1)
+    second = batch("b")
+    with store.writing(engine) as conn:
+        conn.execute(store.items.insert(), second)
+    stories.assign(engine, 1)
+    alone = _stories_of(engine)
+    cuts = _split_grouping(monkeypatch)
+    _ungroup(engine, [r["id"] for r in second])
+    assert stories.assign(engine, 2) == len(second)
+    assert cuts and cuts[0][1]
+    assert _stories_of(engine) == alone
+    engine.dispose()
+
+
+def test_a_second_process_that_dies_fails_the_grouping_instead_of_hanging(engine, monkeypatch):
+    texts = [f"Lithuania closed its border crossing alpha{i} bravo{i}" for i in range(30)]
+    ingest_result(engine, read_seed_text(["date 2025-11-01", *texts[:15], "date 2025-11-02", *texts[15:]], "w.txt"))
+    _ungroup(engine)
+    _split_grouping(monkeypatch)
+    grouped = stories._grouped
+
+    def killed(conn, days, before=None):
+        if before is not None:  # in the second process
+            os.kill(os.getpid(), signal.SIGKILL)
+        return grouped(conn, days, before)
+
+    monkeypatch.setattr(stories, "_grouped", killed)
+    with pytest.raises(StoreError, match="second process ended"):
+        stories.assign(engine, 2)
+    assert set(_stories_of(engine).values()) == {None}  # nothing half-written
+    monkeypatch.setattr(stories, "_grouped", grouped)
+    assert stories.assign(engine, 2) == 30  # and the database is free for the next one

@@ -22,13 +22,17 @@ import gc
 import multiprocessing
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date, timedelta
+from itertools import accumulate
 
 import Stemmer
 from rensa import RMinHash, RMinHashLSH
 from sqlalchemy import Engine, func, select, text
 
 from . import gazetteer, store
+from .errors import StoreError
 from .textfold import fold
 
 NUM_PERM = 80  # signature length
@@ -213,8 +217,10 @@ def group(ids: Sequence[str], texts: Sequence[str], days: Sequence[date]) -> lis
 #: from this many items to group, `assign` may take its later days to a second process (the command line's ingest)
 PARALLEL_FROM = 20_000
 
-# the engine a forked process groups the later days on (set by assign before it forks: a fork shares it for free)
-_FORKED: tuple[Engine, list[date]] | None = None
+Rows = list  # a day's stored items (id, text, date, story), in the order they were added
+# what a forked process groups (set by assign before it forks, so the fork shares it for free): the engine, the
+# later days, and the stored items of the days just before them, as this process read them
+_FORKED: tuple[Engine, list[date], dict[date, Rows]] | None = None
 
 
 def assign(engine: Engine, workers: int = 1) -> int:
@@ -225,9 +231,11 @@ def assign(engine: Engine, workers: int = 1) -> int:
 
     With `workers` above 1 (the command line: forking a process that runs threads, as the dashboard's server does,
     is unsafe) and at least PARALLEL_FROM items to group, the later half of the days is grouped on a forked process
-    at the same time as the earlier half here, with the same stories as one process gives: a report only joins
-    reports dated before it or on the days around it, so the second process starts from the last days of the first
-    half as they stand, and the stories those reports get here are put in where it named the reports."""
+    at the same time as the earlier half here, with the same stories as one process gives. A report joins only
+    reports of the days around it, and of the later days only those grouped before this run, so the second process
+    needs of the first half only the reports of the WINDOW_DAYS days before its own: it reads them as this process
+    did before forking, each ungrouped one standing for its own story, and the stories they get here are then put in
+    where it named them."""
     items = store.items
     grouped = 0
     with store.writing(engine) as conn, store.page_cache(conn):
@@ -239,43 +247,56 @@ def assign(engine: Engine, workers: int = 1) -> int:
             .group_by(items.c.date)
             .order_by(items.c.date)
         ).all()
-        days = [day for day, _ in counts]
-        later: list[date] = []
-        if workers > 1 and sum(n for _, n in counts) >= PARALLEL_FROM and len(days) > 1 and _forkable(engine):
-            half, running = sum(n for _, n in counts) / 2, 0
-            for k, (_, n) in enumerate(counts):
-                running += n
-                if running >= half:
-                    days, later = days[: k + 1], days[k + 1 :]
-                    break
+        days, later = _halves(counts) if workers > 1 and _forkable(engine) else ([d for d, _ in counts], [])
         if not later:
             for _, pairs in _grouped(conn, days):
                 store.set_stories(conn, pairs)
                 grouped += len(pairs)
         else:
+            # read before the fork: on PostgreSQL another writer may add items to these days meanwhile, and the
+            # second process must not name a report that this one does not group
+            before = {d: _day_rows(conn, d) for d in (later[0] - timedelta(days=k) for k in range(WINDOW_DAYS, 0, -1))}
+            stand_ins = {r.id for rows in before.values() for r in rows if r.story is None}
+            given: dict[str, str] = {}  # the stories the stand-ins get here
             global _FORKED
-            _FORKED = engine, later
+            _FORKED = engine, later, before
             try:
-                with multiprocessing.get_context("fork").Pool(1) as pool:
-                    second = pool.apply_async(_group_later)
-                    edge = later[0] - timedelta(days=WINDOW_DAYS)  # the first half's days the second one reads
-                    given: dict[str, str] = {}  # the stories of the first half's reports on those days
-                    for day, pairs in _grouped(conn, days):
+                # an executor, not a Pool: a worker that dies (killed, out of memory) raises here instead of leaving
+                # this transaction, and its write lock, waiting for ever
+                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+                    second = pool.submit(_group_later)
+                    for _, pairs in _grouped(conn, days):
                         store.set_stories(conn, pairs)
                         grouped += len(pairs)
-                        if day >= edge:
-                            given.update(pairs)
-                    rest, named = second.get()
+                        given.update((i, s) for i, s in pairs if i in stand_ins)
+                    try:
+                        rest = second.result()
+                    except BrokenProcessPool as err:
+                        raise StoreError(
+                            "grouping the stories failed: its second process ended before it was done (killed, or "
+                            "out of memory?); the items are stored and the next ingest or poll groups them"
+                        ) from err
             finally:
                 _FORKED = None
-            # the second process gave the first half's reports on its edge their own id as their story
-            resolved = [(item_id, given.get(story, story) if story in named else story) for item_id, story in rest]
+            # a stand-in this process did not group (added to a day it had nothing to group on) starts its story
+            rest += [(i, i) for i in stand_ins - given.keys()]
+            resolved = [(i, given.get(s, s)) for i, s in rest]
             for start in range(0, len(resolved), store.BATCH):
                 store.set_stories(conn, resolved[start : start + store.BATCH])
             grouped += len(resolved)
         if grouped:
             store.bump(conn)
     return grouped
+
+
+def _halves(counts: Sequence[tuple[date, int]]) -> tuple[list[date], list[date]]:
+    """The days with items to group (and how many each) cut where half the items are behind, when there are at
+    least PARALLEL_FROM and two days; else all the days and none."""
+    total, days = sum(n for _, n in counts), [d for d, _ in counts]
+    if total < PARALLEL_FROM or len(days) < 2:
+        return days, []
+    cut = next(k for k, behind in enumerate(accumulate(n for _, n in counts)) if behind >= total / 2)
+    return days[: cut + 1], days[cut + 1 :]
 
 
 def _forkable(engine: Engine) -> bool:
@@ -285,49 +306,50 @@ def _forkable(engine: Engine) -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _group_later() -> tuple[list[tuple[str, str]], set[str]]:
-    """In the forked process: the stories of the later days' items, and the ids of the earlier reports that stood in
-    for their stories (see assign)."""
+def _group_later() -> list[tuple[str, str]]:
+    """In the forked process: the stories of the later days' items (see assign)."""
     assert _FORKED is not None
-    engine, days = _FORKED
+    engine, days, before = _FORKED
     engine.dispose(close=False)  # the parent's pooled connections are its own: this process opens its own
-    named: set[str] = set()
     with engine.connect() as conn:
-        pairs = [pair for _, day_pairs in _grouped(conn, days, named) for pair in day_pairs]
-    return pairs, named
+        return [pair for _, day_pairs in _grouped(conn, days, before) for pair in day_pairs]
+
+
+def _day_rows(conn, day: date) -> Rows:
+    items = store.items
+    return conn.execute(
+        select(items.c.id, items.c.text, items.c.date, items.c.story)
+        .where(items.c.date == day)
+        .order_by(items.c.added_at, items.c.id)
+    ).all()
 
 
 def _grouped(
-    conn, days: Sequence[date], stand_ins: set[str] | None = None
+    conn, days: Sequence[date], before: dict[date, Rows] | None = None
 ) -> Iterator[tuple[date, list[tuple[str, str]]]]:
-    """Each of `days` in turn (in date order) with the (item id, story) pairs of its ungrouped items. With
-    `stand_ins`, the reports of the days just before the first that have no story yet are read first as reports
-    whose story is their own id, and those ids are added to `stand_ins` (the earlier process gives their stories)."""
-    items = store.items
-    columns = (items.c.id, items.c.text, items.c.date, items.c.story)
-    in_order = (items.c.added_at, items.c.id)
+    """Each of `days` in turn (in date order) with the (item id, story) pairs of its ungrouped items. `before`: the
+    stored items of the days just before the first, read by the caller, whose ungrouped reports stand for their own
+    stories (the earlier half of a split grouping gives them theirs)."""
     grouper = Grouper()
-    rows_of: dict[date, list] = {}  # the days within reach: every stored item, in the order it was added
+    rows_of: dict[date, Rows] = {}  # the days within reach: every stored item, in the order it was added
 
-    def read_day(near: date) -> list:
-        # one read per day, by the date index; its grouped items go in first, as the grouping saw them
-        rows = rows_of[near] = conn.execute(select(*columns).where(items.c.date == near).order_by(*in_order)).all()
+    def add_day(near: date, rows: Rows) -> None:
+        # its grouped items go in first, as the grouping saw them
+        rows_of[near] = rows
         done = [r for r in rows if r.story is not None]
         grouper.add_many([r.id for r in done], [r.text for r in done], [r.date for r in done], [r.story for r in done])
-        return rows
 
-    if stand_ins is not None and days:
-        for near in (days[0] - timedelta(days=k) for k in range(WINDOW_DAYS, 0, -1)):
-            waiting = [r for r in read_day(near) if r.story is None]
-            # the order the one-process grouping adds them in: the day's grouped reports first, then these
-            grouper.add_many(
-                [r.id for r in waiting], [r.text for r in waiting], [r.date for r in waiting], [r.id for r in waiting]
-            )
-            stand_ins.update(r.id for r in waiting)
+    for near, rows in sorted((before or {}).items()):
+        add_day(near, rows)
+        waiting = [r for r in rows if r.story is None]
+        # then its ungrouped ones, as the one-process grouping adds them when it groups that day
+        grouper.add_many(
+            [r.id for r in waiting], [r.text for r in waiting], [r.date for r in waiting], [r.id for r in waiting]
+        )
     for day in days:
         for near in (day + timedelta(days=k) for k in range(-WINDOW_DAYS, WINDOW_DAYS + 1)):
             if near not in rows_of:
-                read_day(near)
+                add_day(near, _day_rows(conn, near))  # one read per day, by the date index
         pending = [r for r in rows_of[day] if r.story is None]
         found = grouper.add_many([r.id for r in pending], [r.text for r in pending], [r.date for r in pending])
         yield day, [(r.id, s) for r, s in zip(pending, found, strict=True)]
