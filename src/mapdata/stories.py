@@ -280,10 +280,8 @@ def assign(engine: Engine, workers: int = 1) -> int:
                 _FORKED = None
             # a stand-in this process did not group (added to a day it had nothing to group on) starts its story
             rest += [(i, i) for i in stand_ins - given.keys()]
-            resolved = [(i, given.get(s, s)) for i, s in rest]
-            for start in range(0, len(resolved), store.BATCH):
-                store.set_stories(conn, resolved[start : start + store.BATCH])
-            grouped += len(resolved)
+            store.set_stories(conn, [(i, given.get(s, s)) for i, s in rest])
+            grouped += len(rest)
         if grouped:
             store.bump(conn)
     return grouped
