@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -36,6 +37,21 @@ def own_cache_folders(tmp_path_factory: pytest.TempPathFactory):
         os.environ.pop("MAPDATA_SNAPSHOT_DIR", None)
     else:
         os.environ["MAPDATA_SNAPSHOT_DIR"] = before
+
+
+@pytest.fixture
+def no_hang():
+    """A test of forked processes that would wait for ever fails instead: SIGALRM interrupts the wait (for a dead
+    worker's batch, or a second process that hangs)."""
+
+    def stuck(*_):
+        raise TimeoutError("still waiting after 120 s: a forked process's work was waited for")
+
+    previous = signal.signal(signal.SIGALRM, stuck)
+    signal.alarm(120)
+    yield
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

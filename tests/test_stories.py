@@ -152,7 +152,7 @@ def _ungroup(engine, ids=None) -> None:
         conn.execute(chosen.values(story=None))
 
 
-def test_grouping_on_two_processes_gives_the_stories_one_process_gives(any_engine, monkeypatch):
+def test_grouping_on_two_processes_gives_the_stories_one_process_gives(any_engine, monkeypatch, no_hang):
     # reports over six days, and some of the first day's re-published every day after: each copy joins the story
     # through the day before's copy (a report only reaches the days around it), across whatever day the work is
     # split at
@@ -183,7 +183,7 @@ def test_grouping_on_two_processes_gives_the_stories_one_process_gives(any_engin
 
 
 @pytest.mark.parametrize("seed", [4, 19, 23])
-def test_two_processes_agree_with_one_on_ties_and_on_items_grouped_before(tmp_path, monkeypatch, seed):
+def test_two_processes_agree_with_one_on_ties_and_on_items_grouped_before(tmp_path, monkeypatch, seed, no_hang):
     # reports of a few words from a small vocabulary, so that many are tied as candidates (the later one wins a
     # tie, so the order in which each day's reports were indexed decides); a first batch grouped, then a second one
     # around and between its days, some added out of order, with days missing. With seeds 4 and 19, indexing a
@@ -230,7 +230,7 @@ def test_two_processes_agree_with_one_on_ties_and_on_items_grouped_before(tmp_pa
     engine.dispose()
 
 
-def test_a_second_process_that_dies_fails_the_grouping_instead_of_hanging(engine, monkeypatch):
+def test_a_second_process_that_dies_fails_the_grouping_instead_of_hanging(engine, monkeypatch, no_hang):
     texts = [f"Lithuania closed its border crossing alpha{i} bravo{i}" for i in range(30)]
     ingest_result(engine, read_seed_text(["date 2025-11-01", *texts[:15], "date 2025-11-02", *texts[15:]], "w.txt"))
     _ungroup(engine)

@@ -5,14 +5,19 @@ the whole file (an id given twice) still hold across batches."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import time
 import tracemalloc
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select
 
-from mapdata import accounts, store, stories
+from mapdata import accounts, cli, ingest, store, stories
+from mapdata.errors import WorkerError
 from mapdata.feeds import Lines, Rejection, iter_batches, iter_source, parsed, read_json_lines
 from mapdata.ingest import ingest_paths, ingest_result
+from mapdata.tagging import pool
 from support import SEED, mapdata
 
 TEXTS = [line.split(" ", 2)[2] if line.startswith("date ") else line for line in SEED.read_text().splitlines() if line]
@@ -170,6 +175,78 @@ def test_what_was_rejected_before_a_file_breaks_off_is_still_reported(engine, tm
     out = mapdata("tag", "--workers", "2", str(feed))
     assert out.returncode == 2  # the file could not be read to its end
     assert "line 2100" in out.stderr and "line 2601" in out.stderr
+
+
+def _killed_on_batch_three(batch: list[int]) -> list[int]:
+    if batch == [3]:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
+    return batch
+
+
+def test_a_worker_that_dies_ends_the_batches_with_an_error_instead_of_a_wait(no_hang):
+    given = []
+    with pytest.raises(WorkerError, match="worker process ended before its work was done"):
+        for done in pool.map_batches(_killed_on_batch_three, [[i] for i in range(10)], workers=2):
+            given.append(done)
+    # the batches finished before are given, in order (one in flight beside the dead one fails with it)
+    assert given == [[i] for i in range(len(given))] and len(given) <= 3
+    # and the next call starts afresh
+    assert list(pool.map_batches(_killed_on_batch_three, [[0], [1], [2]], workers=2)) == [[0], [1], [2]]
+
+
+# what the workers run is sent to them by name: the stand-ins that die are this module's own functions
+_TAG_IN_WORKER, _TAG_JSON_LINES = ingest._tag_in_worker, cli._tag_json_lines
+
+
+_DB_URL = ""  # the database of the ingest below, which its dying worker watches
+
+
+def _ingest_killed_at_the_second_batch(batch, source, undated):
+    rows, rejected = _TAG_IN_WORKER(batch, source, undated)
+    if any(row[0][0] == "r2000" for row in rows):
+        # the first batch, tagged on the other worker, is stored before this one dies: a dead worker fails the
+        # batches still in flight with it, and this test is about what was stored before
+        watch = create_engine(_DB_URL)  # connections of its own: the parent's are not a forked process's to use
+        deadline = time.monotonic() + 60
+        while store.count_items(watch) < store.BATCH and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return rows, rejected
+
+
+def _tag_killed_at_the_third_batch(batch, lang=None):
+    rejections, out = _TAG_JSON_LINES(batch, lang)
+    if b'"id":"r2000"' in out:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return rejections, out
+
+
+def test_ingest_stops_on_a_dead_worker_keeps_what_it_stored_and_says_so(engine, tmp_path, monkeypatch, no_hang):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 2500)
+    monkeypatch.setattr(ingest, "_tag_in_worker", _ingest_killed_at_the_second_batch)
+    monkeypatch.setitem(globals(), "_DB_URL", engine.url.render_as_string(hide_password=False))
+    with pytest.raises(WorkerError, match=r"feed\.jsonl: a worker process ended .*2,000 new items of it were stored"):
+        ingest_paths(engine, [feed], workers=2, account="analyst")
+    assert store.count_items(engine) == store.BATCH  # the whole first batch, nothing of the second
+    (change,) = accounts.latest_changes(engine)
+    assert (change.account, change.items) == ("analyst", store.BATCH)
+    with engine.connect() as conn:  # grouped into stories, as a whole file's items are
+        assert conn.scalar(select(func.count()).where(store.items.c.story.is_(None))) == 0
+    monkeypatch.setattr(ingest, "_tag_in_worker", _TAG_IN_WORKER)
+    again = ingest_paths(engine, [feed], workers=2)
+    assert (again.new, again.present, again.rejected) == (500, 2000, [])
+
+
+def test_tag_reports_a_dead_worker_and_exits_as_failed(tmp_path, monkeypatch, capsysbinary, no_hang):
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 2500)  # batches of pool.BATCH (1,000): the third one dies
+    monkeypatch.setattr(cli, "_tag_json_lines", _tag_killed_at_the_third_batch)
+    assert cli.main(["tag", "--workers", "2", str(feed)]) == cli.EXIT_FATAL
+    out, err = capsysbinary.readouterr()
+    assert b"error: a worker process ended before its work was done" in err
+    ids = [json.loads(line)["id"] for line in out.splitlines()]
+    assert ids == [f"r{i}" for i in range(len(ids))] and len(ids) <= 2000  # whole batches, in order
 
 
 def test_reading_a_large_file_holds_one_record_at_a_time(tmp_path):

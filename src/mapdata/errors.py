@@ -24,3 +24,7 @@ class DataFileError(MapdataError, ValueError):
 
 class StoreError(MapdataError, RuntimeError):
     """The database could not be opened or written."""
+
+
+class WorkerError(MapdataError, RuntimeError):
+    """A worker process of the command line's tagging or learning ended before its work was done."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from . import accounts, settings, store, stories
-from .errors import InputError
+from .errors import InputError, WorkerError
 from .feeds import Lines, Read, ReadResult, Rejection, finished, iter_batches, parsed
 from .learning import tagger_for
 from .models import Item
@@ -123,16 +123,18 @@ def ingest_batches(
             done += len(tagged) + len(rejected)  # a rejected item is done too: the bar still reaches its end
             if progress:
                 progress(done, max(total, done))
-    except InputError as err:
-        # the file broke off: the batches stored before it are the account's and are grouped into stories, as
-        # those of a whole file are (the error is the caller's to report, and stays the one raised: a failure to
-        # settle is told with it, and the next ingest groups what this one could not)
+    except (InputError, WorkerError) as err:
+        # the file broke off, or a worker died: the batches stored before it are the account's and are grouped into
+        # stories, as those of a whole file are (the error is the caller's to report, and stays the one raised: a
+        # failure to settle is told with it, and the next ingest groups what this one could not)
         try:
             _settle(engine, result.new - added, source, account, dry_run, workers)
         except Exception as settling:  # whatever it was, the file's own error must reach the user
-            err.reason += (
-                f" (and the items stored before it could not be recorded and grouped into stories: {settling})"
-            )
+            note = f" (and the items stored before it could not be recorded and grouped into stories: {settling})"
+            if isinstance(err, InputError):
+                err.reason += note
+            else:
+                err.args = (f"{err}{note}",)
         raise
     finally:
         _WORKER_TAGGER = None
@@ -207,7 +209,8 @@ def ingest_paths(
     """Ingest several files or feed URLs, recording each as `account`'s (the command line's user if empty); a file
     is read as it streams. One that cannot be read at all is reported as one rejection; one that breaks off (bytes
     that are not UTF-8 at line 50,000) keeps the whole batches stored before, reports every record rejected before
-    the error, and says so. Items without a date get `undated` when given."""
+    the error, and says so. A worker process that dies stops the run with a WorkerError that says what was stored
+    (grouped into stories as a whole file's items are). Items without a date get `undated` when given."""
     result = IngestResult()
     for path in paths:
         before = result.new
@@ -228,6 +231,11 @@ def ingest_paths(
             kept = result.new - before
             note = f" ({kept:,} items before it were stored; fix the file and ingest it again)" if kept else ""
             result.rejected.append(Rejection(err.source, err.line, err.reason + note))
+        except WorkerError as err:  # not the file's fault, and likely to happen again at once: the run stops here
+            kept = result.new - before
+            raise WorkerError(
+                f"{path}: {err}; {kept:,} new items of it were stored before, ingest it again to add the rest"
+            ) from err
     return result
 
 

@@ -4,6 +4,10 @@ parent built, and come back in order.
 Only the command line uses workers (`mapdata tag`, `mapdata ingest`): forking a process that runs threads (the
 dashboard's server) is unsafe, so the library's default is one process. Fork also means the workers start with the
 tagger already built (building it takes half a second) and pay nothing to receive it.
+
+The workers run under an executor, not a `multiprocessing.Pool`: a worker that dies (killed, out of memory) loses
+its batch, which a Pool never reports, so `mapdata tag`, `ingest` and `learn` waited for it for ever; the executor
+fails every pending batch at once, and map_batches says what happened (WorkerError).
 """
 
 from __future__ import annotations
@@ -13,8 +17,11 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from ..errors import WorkerError
 from ..feeds.base import runs
 from ..models import Item
 
@@ -48,7 +55,8 @@ def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) ->
     a single batch). `work` must be a module-level function; it runs in a copy of this process, so what this process
     built before the call (the default tagger) is there. At most two batches per worker are in flight: memory does
     not grow with the input. When reading the input fails part way, every batch read before is finished and given
-    first, then the error is raised."""
+    first, then the error is raised. When a worker dies, the batches before its are given, then WorkerError is
+    raised."""
     it = iter(items)
     first = next(it, None)
     if first is None:
@@ -65,8 +73,9 @@ def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) ->
     if second is None:
         yield work(first)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        pending: deque = deque(pool.apply_async(work, (batch,)) for batch in (first, second))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        pending: deque[Future] = deque(pool.submit(work, batch) for batch in (first, second))
         failure: Exception | None = None
         reading = True
         while pending:
@@ -77,9 +86,19 @@ def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) ->
                     failure, reading = err, False
                     continue
                 if batch is not None:
-                    pending.append(pool.apply_async(work, (batch,)))
+                    pending.append(pool.submit(work, batch))
                     continue
                 reading = False  # nothing more to read
-            yield pending.popleft().get()
+            try:
+                done = pending.popleft().result()
+            except BrokenProcessPool as err:
+                raise WorkerError(
+                    "a worker process ended before its work was done (killed, or out of memory?)"
+                ) from err
+            yield done
         if failure is not None:
             raise failure
+    finally:
+        # stopped early (an error, or the reader of the results went away): the batches not begun are dropped, and
+        # the few in flight are waited for, so no worker outlives the call
+        pool.shutdown(wait=True, cancel_futures=True)
