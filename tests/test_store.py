@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import date
 
@@ -10,6 +11,7 @@ from sqlalchemy import select, text
 
 from mapdata import store
 from mapdata.corrections import add_correction, retag
+from mapdata.errors import StoreError
 from mapdata.ingest import ensure_sample, ingest_paths
 from support import SEED
 
@@ -316,3 +318,64 @@ def test_a_restored_backup_never_reads_the_snapshot_of_discarded_data(tmp_path):
     actors = set(snapshot.load(engine, url, where=folder).tags["actor"])
     engine.dispose()
     assert "JP" in actors and "CL" not in actors
+
+
+def _index_sql(path: str) -> dict[str, str]:
+    with sqlite3.connect(path) as conn:
+        return dict(conn.execute("select name, sql from sqlite_master where type = 'index' and sql is not null"))
+
+
+def _feed(path, n: int, start: int = 0) -> None:
+    texts = [line for line in SEED.read_text().splitlines() if line and not line.startswith("date ")]
+    rows = [
+        {"id": f"f{i}", "date": f"2025-11-0{1 + i % 3}", "text": f"{texts[i % len(texts)]} ({i})"}
+        for i in range(start, start + n)
+    ]
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+
+
+def test_a_load_into_an_empty_store_builds_the_secondary_indexes_after_its_rows(engine, db_url, tmp_path):
+    path = db_url.removeprefix("sqlite:///")
+    schema = _index_sql(path)
+    deferred = {index.name for index in store.DEFERRABLE_INDEXES}
+    assert deferred and deferred < schema.keys() and "ix_items_date" not in deferred
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, 2 * store.BATCH + 10)
+    during = []
+    result = ingest_paths(engine, [feed], progress=lambda done, total: during.append(set(_index_sql(path))))
+    assert result.new == 2 * store.BATCH + 10 and len(during) == 3
+    # while the rows went in, the deferred indexes were absent, the date's (the story grouping reads by it) there
+    assert all(not names & deferred and "ix_items_date" in names for names in during)
+    assert _index_sql(path) == schema  # and built again after, exactly as the schema has them
+    # a store that holds data keeps its indexes through the next load
+    _feed(feed, 50, start=10_000)
+    during.clear()
+    ingest_paths(engine, [feed], progress=lambda done, total: during.append(set(_index_sql(path))))
+    assert during and all(names == schema.keys() for names in during)
+
+
+def test_the_indexes_come_back_when_a_load_fails_and_when_its_process_was_killed(engine, db_url, tmp_path, monkeypatch):
+    path = db_url.removeprefix("sqlite:///")
+    schema = _index_sql(path)
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, 2 * store.BATCH)
+    add_rows, calls = store.add_rows, []
+
+    def fails_second(engine, rows, **kw):
+        calls.append(1)
+        if len(calls) == 2:
+            raise StoreError("disk full")
+        return add_rows(engine, rows, **kw)
+
+    monkeypatch.setattr(store, "add_rows", fails_second)
+    with pytest.raises(StoreError, match="disk full"):
+        ingest_paths(engine, [feed])
+    assert store.count_items(engine) == store.BATCH
+    assert _index_sql(path) == schema
+    # a load killed before it could build them: the next process to open the store builds them
+    with sqlite3.connect(path) as conn:
+        for index in store.DEFERRABLE_INDEXES:
+            conn.execute(f"drop index {index.name}")
+    assert not _index_sql(path).keys() & {index.name for index in store.DEFERRABLE_INDEXES}
+    store.open_engine(db_url).dispose()
+    assert _index_sql(path) == schema

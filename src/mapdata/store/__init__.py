@@ -20,6 +20,7 @@ from .read import (
     stored_texts,
 )
 from .schema import (
+    DEFERRABLE_INDEXES,
     changes,
     corrections,
     items,
@@ -39,6 +40,7 @@ from .write import (
     add_items,
     add_rows,
     bump,
+    deferred_indexes,
     record_correction,
     replace_tags,
     rows_of,
@@ -48,6 +50,7 @@ from .write import (
 
 __all__ = [
     "BATCH",
+    "DEFERRABLE_INDEXES",
     "MIGRATIONS",
     "Rows",
     "Stats",
@@ -61,6 +64,7 @@ __all__ = [
     "corrections_of",
     "count_items",
     "data_version",
+    "deferred_indexes",
     "item_batches",
     "items",
     "latest_model",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError, S
 
 from .. import settings
 from ..errors import StoreError
+from .schema import DEFERRABLE_INDEXES
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 WRITE = "mapdata_write"  # execution option marking a write transaction (see writing())
@@ -87,6 +88,19 @@ def open_engine(url: str | None = None) -> Engine:
     return engine
 
 
+def _restore_deferred_indexes(conn: Connection) -> None:
+    """Build the secondary indexes that a bulk load deferred (write.deferred_indexes) and did not build again because
+    its process was killed: the store works without them, slowly. After the upgrade, whose revision defines them."""
+    present = {
+        index["name"]
+        for table in ("items", "tags", "topics", "relations")
+        for index in inspect(conn).get_indexes(table)
+    }
+    for index in DEFERRABLE_INDEXES:
+        if index.name not in present:
+            index.create(conn)
+
+
 def redact(url: str) -> str:
     """The URL without its password, for messages."""
     head, at, tail = url.rpartition("@")
@@ -130,6 +144,8 @@ def migrate(engine: Engine, attempts: int = 8) -> None:
                 if "items" in names and "alembic_version" not in names:
                     command.stamp(config, "0001")  # a database made before migrations existed
                 command.upgrade(config, "head")
+                if conn.dialect.name == "sqlite":
+                    _restore_deferred_indexes(conn)
             return
         except (OperationalError, ProgrammingError, IntegrityError):
             # e.g. PostgreSQL creating the same database objects at once outside the lock; a lock wait that

@@ -164,3 +164,14 @@ ITEM_COLUMNS = (
 TAG_COLUMNS = ("item_id", "actor", "kind", "phrase", "start", "end", "manual")
 TOPIC_COLUMNS = ("item_id", "topic", "confidence")
 RELATION_COLUMNS = ("item_id", "source", "target")
+
+
+# The secondary indexes a bulk load into an empty store builds after its rows rather than row by row
+# (write.deferred_indexes); every index of the four item tables but the items' date, by which the story grouping of
+# that same load reads a day's items.
+DEFERRABLE_INDEXES = tuple(
+    index
+    for table in (items, tags, topics, relations)
+    for index in sorted(table.indexes, key=lambda index: index.name)
+    if index.name != "ix_items_date"
+)

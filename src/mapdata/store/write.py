@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, Table, delete, select, update
@@ -12,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from ..models import Correction, TaggedItem
 from .engine import pause, retryable, writing
 from .schema import (
+    DEFERRABLE_INDEXES,
     ITEM_COLUMNS,
     RELATION_COLUMNS,
     TAG_COLUMNS,
@@ -61,6 +63,32 @@ def _rows(tagged: TaggedItem, now: datetime | None) -> Rows:
     topic_rows = [(item.id, t, topic_p.get(t)) for t in tagged.topics]
     relation_rows = [(item.id, s, t) for s, t in dict.fromkeys(tagged.relations())]
     return row, tag_rows, topic_rows, relation_rows
+
+
+@contextmanager
+def deferred_indexes(engine: Engine) -> Iterator[bool]:
+    """A bulk load into an empty SQLite store without its secondary indexes, which are built once it is done; yields
+    whether they were deferred. Inserting 772,000 rows (100,000 items with their tags, topics and relations) into the
+    indexes as they came cost the parent 2 s of its storing; building them after, from sorted rows, takes 0.6 s.
+
+    Only into an empty store, where nothing reads them yet: a store that holds data keeps its indexes (the emptiness
+    is checked and the indexes dropped in one write transaction, which no other writer can add rows into). They are
+    built again however the load ends; if its process is killed first, the next `open_engine` builds them (as would
+    any process that opens the store meanwhile: the load is then slower, never wrong)."""
+    deferred = False
+    if engine.dialect.name == "sqlite":
+        with writing(engine) as conn:
+            if conn.scalar(select(items.c.id).limit(1)) is None:
+                for index in DEFERRABLE_INDEXES:
+                    index.drop(conn, checkfirst=True)
+                deferred = True
+    try:
+        yield deferred
+    finally:
+        if deferred:
+            with writing(engine) as conn:
+                for index in DEFERRABLE_INDEXES:
+                    index.create(conn, checkfirst=True)
 
 
 def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
