@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -102,9 +104,27 @@ def test_dry_run_stores_nothing(any_engine):
 
 
 def test_schema_is_versioned_by_alembic(any_engine):
+    from alembic.script import ScriptDirectory
+
+    # the revision a store at the newest schema is opened by without Alembic is Alembic's own head
+    assert store.engine.HEAD == ScriptDirectory(str(store.MIGRATIONS)).get_current_head() == "0007"
     with any_engine.connect() as conn:
         assert conn.execute(text("select version_num from alembic_version")).scalar() == "0007"
     store.migrate(any_engine)  # a second run is a no-op
+
+
+def test_a_store_at_the_newest_schema_opens_without_importing_alembic(engine, db_url):
+    opened = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; from mapdata import store; store.open_engine({db_url!r}); print('alembic' in sys.modules)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert opened.stdout.strip() == "False", opened.stderr[-2000:]
 
 
 def test_stats_count_in_the_database(any_engine):
