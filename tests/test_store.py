@@ -399,3 +399,28 @@ def test_the_indexes_come_back_when_a_load_fails_and_when_its_process_was_killed
     assert not _index_sql(path).keys() & {index.name for index in store.DEFERRABLE_INDEXES}
     store.open_engine(db_url).dispose()
     assert _index_sql(path) == schema
+
+
+def test_a_failed_load_tells_its_own_error_when_the_indexes_cannot_be_built_either(db_url, tmp_path, monkeypatch):
+    from mapdata.store import write
+
+    path = db_url.removeprefix("sqlite:///")
+    engine = store.open_engine(db_url)
+    schema = _index_sql(path)
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, 10)
+
+    def locked(engine):
+        raise StoreError("database is locked")
+
+    def full(engine, rows, **kw):
+        raise StoreError("disk full")
+
+    monkeypatch.setattr(write, "_build_indexes", locked)
+    monkeypatch.setattr(store, "add_rows", full)
+    with pytest.raises(StoreError, match="disk full"):
+        ingest_paths(engine, [feed])
+    assert not _index_sql(path).keys() & {index.name for index in store.DEFERRABLE_INDEXES}
+    engine.dispose()
+    store.open_engine(db_url).dispose()  # the next start builds them
+    assert _index_sql(path) == schema

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, Table, delete, select, update
@@ -65,7 +65,7 @@ def _rows(tagged: TaggedItem, now: datetime | None) -> Rows:
     return row, tag_rows, topic_rows, relation_rows
 
 
-@contextmanager
+@contextlib.contextmanager
 def deferred_indexes(engine: Engine) -> Iterator[bool]:
     """A bulk load into an empty SQLite store without its secondary indexes, which are built once it is done; yields
     whether they were deferred. Inserting 772,000 rows (100,000 items with their tags, topics and relations) into the
@@ -84,11 +84,21 @@ def deferred_indexes(engine: Engine) -> Iterator[bool]:
                 deferred = True
     try:
         yield deferred
-    finally:
+    except BaseException:
         if deferred:
-            with writing(engine) as conn:
-                for index in DEFERRABLE_INDEXES:
-                    index.create(conn, checkfirst=True)
+            # the load's own error is the one to tell: if the indexes cannot be built now either (the store is
+            # locked, the disk full), the next open_engine builds them
+            with contextlib.suppress(Exception):
+                _build_indexes(engine)
+        raise
+    if deferred:
+        _build_indexes(engine)
+
+
+def _build_indexes(engine: Engine) -> None:
+    with writing(engine) as conn:
+        for index in DEFERRABLE_INDEXES:
+            index.create(conn, checkfirst=True)
 
 
 def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
