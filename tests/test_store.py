@@ -424,3 +424,23 @@ def test_a_failed_load_tells_its_own_error_when_the_indexes_cannot_be_built_eith
     engine.dispose()
     store.open_engine(db_url).dispose()  # the next start builds them
     assert _index_sql(path) == schema
+
+
+def test_a_good_load_gives_its_summary_when_its_indexes_cannot_be_built(db_url, tmp_path, monkeypatch):
+    from mapdata.store import write
+
+    path = db_url.removeprefix("sqlite:///")
+    engine = store.open_engine(db_url)
+    schema = _index_sql(path)
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, 10)
+
+    def locked(engine):
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(write, "_build_indexes", locked)
+    assert ingest_paths(engine, [feed]).new == 10  # stored, and said so
+    assert not _index_sql(path).keys() & {index.name for index in store.DEFERRABLE_INDEXES}
+    engine.dispose()
+    store.open_engine(db_url).dispose()
+    assert _index_sql(path) == schema

@@ -4,6 +4,7 @@ the whole file (an id given twice) still hold across batches."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -181,6 +182,50 @@ def _killed_on_batch_three(batch: list[int]) -> list[int]:
     if batch == [3]:
         os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's out-of-memory killer does
     return batch
+
+
+def _killed_on_batch_three_noting_its_pid(batch: list[int], note: str) -> list[int]:
+    if batch == [3]:
+        with open(note, "w") as handle:
+            handle.write(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return batch
+
+
+def _stuck_on_batch_one(batch: list[int]) -> list[int]:
+    if batch == [1]:
+        time.sleep(3600)  # a batch that takes long (a fold of learn takes minutes)
+    return batch
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as stat:  # dead but not yet reaped by the executor
+        return stat.read().split(") ")[1].startswith("Z")
+
+
+def test_a_worker_that_dies_while_batches_are_still_being_sent_is_told_the_same_way(tmp_path, no_hang):
+    # a slower reader of the results: the worker is dead before the next batch is sent, which the executor refuses
+    note = tmp_path / "pid"
+    work = functools.partial(_killed_on_batch_three_noting_its_pid, note=str(note))
+    given = []
+    with pytest.raises(WorkerError, match="worker process ended before its work was done"):
+        for done in pool.map_batches(work, [[i] for i in range(40)], workers=2):
+            given.append(done)
+            deadline = time.monotonic() + 60
+            while not (note.exists() and note.read_text() and _gone(int(note.read_text()))):
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+    assert given == [[i] for i in range(len(given))] and len(given) <= 3
+
+
+def test_a_reader_that_stops_early_does_not_wait_for_the_batches_in_flight(no_hang):
+    batches = pool.map_batches(_stuck_on_batch_one, [[i] for i in range(8)], workers=2)
+    assert next(batches) == [0]
+    batches.close()  # as `mapdata tag | head` does: the worker stuck on [1] is stopped, not waited for an hour
 
 
 def test_a_worker_that_dies_ends_the_batches_with_an_error_instead_of_a_wait(no_hang):

@@ -84,21 +84,26 @@ def deferred_indexes(engine: Engine) -> Iterator[bool]:
                 deferred = True
     try:
         yield deferred
-    except BaseException:
+    finally:
         if deferred:
-            # the load's own error is the one to tell: if the indexes cannot be built now either (the store is
-            # locked, the disk full), the next open_engine builds them
+            # never an error of its own: after a failed load, the load's error is the one to tell; after a good one,
+            # the items are stored and the summary is due. If the indexes cannot be built now (the store locked for
+            # long, the disk full), the next open_engine builds them
             with contextlib.suppress(Exception):
                 _build_indexes(engine)
-        raise
-    if deferred:
-        _build_indexes(engine)
 
 
-def _build_indexes(engine: Engine) -> None:
-    with writing(engine) as conn:
-        for index in DEFERRABLE_INDEXES:
-            index.create(conn, checkfirst=True)
+def _build_indexes(engine: Engine, attempts: int = 5) -> None:
+    for attempt in range(attempts):
+        try:
+            with writing(engine) as conn:
+                for index in DEFERRABLE_INDEXES:
+                    index.create(conn, checkfirst=True)
+            return
+        except DBAPIError as err:
+            if attempt == attempts - 1 or not retryable(err):
+                raise
+            pause(attempt)
 
 
 def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:

@@ -74,6 +74,7 @@ def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) ->
         yield work(first)
         return
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    finished = False
     try:
         pending: deque[Future] = deque(pool.submit(work, batch) for batch in (first, second))
         failure: Exception | None = None
@@ -82,23 +83,45 @@ def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) ->
             if reading and len(pending) < 2 * workers:
                 try:
                     batch = next(it, None)
-                except Exception as err:  # finish what was read, then raise
-                    failure, reading = err, False
+                    if batch is not None:
+                        pending.append(pool.submit(work, batch))
+                        continue
+                except BrokenProcessPool as err:  # a worker died: what finished before it is still given
+                    failure, reading = _died(err), False
                     continue
-                if batch is not None:
-                    pending.append(pool.submit(work, batch))
+                except Exception as err:  # reading failed: finish what was read, then raise
+                    failure, reading = err, False
                     continue
                 reading = False  # nothing more to read
             try:
                 done = pending.popleft().result()
             except BrokenProcessPool as err:
-                raise WorkerError(
-                    "a worker process ended before its work was done (killed, or out of memory?)"
-                ) from err
+                raise _died(err) from err
             yield done
+        finished = True
         if failure is not None:
             raise failure
     finally:
-        # stopped early (an error, or the reader of the results went away): the batches not begun are dropped, and
-        # the few in flight are waited for, so no worker outlives the call
+        if not finished:
+            # stopped early (a worker's error, Ctrl-C, or the reader of the results went away): a batch a worker
+            # has begun is stopped too, as a Pool stopped it, rather than waited for (a fold of `learn` takes minutes)
+            _stop_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _died(err: BrokenProcessPool) -> WorkerError:
+    failure = WorkerError(
+        "a worker process ended before its work was done (killed, out of memory, or unable to send its result back?)"
+    )
+    failure.__cause__ = err
+    return failure
+
+
+def _stop_workers(pool: ProcessPoolExecutor) -> None:
+    """Kill the executor's worker processes (Python 3.14 has a method for it; before, its table of them)."""
+    terminate = getattr(pool, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
