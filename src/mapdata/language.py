@@ -61,6 +61,8 @@ _OWN = {lang: frozenset(words.split()) for lang, words in _OWN_WORDS.items()}
 _PLAIN = {lang: _OWN[lang] | frozenset(_SHARED_WORDS[lang].split()) for lang in _SHARED_WORDS}
 _NOT_PLAIN = {lang: frozenset().union(*(w for other, w in _OWN.items() if other != lang)) for lang in _PLAIN}
 _PLAIN_ENOUGH = 3
+# punctuation that sticks to a word ("said.", "talks,"): a second look at a text's words without it
+_STUCK = ',.;:!?"()[]{}«»“”„'
 #: what the shortcut reads of a text: two sentences of a brief, and first its opening words for English
 PLAIN_CHARS = 200
 ENGLISH_CHARS = 100
@@ -112,7 +114,9 @@ def plainly(text: str) -> str:
     (by its function words or its letters), or UNKNOWN when the model must tell."""
     # English first, on a text's first words only: it is most of what mapdata reads, and reading more costs it
     words = set(text[:ENGLISH_CHARS].lower().split())
-    if len(words & _PLAIN["en"]) >= _PLAIN_ENOUGH and words & _OWN["en"] and not words & _NOT_PLAIN["en"]:
+    # and once more without the punctuation stuck to its words: a headline has few function words ("... talks, officials
+    # in GRU said.")
+    if _plain(words, "en") or _plain({word.strip(_STUCK) for word in words}, "en"):
         return "en"
     head = text[:PLAIN_CHARS].lower()
     # a text that begins in Cyrillic and writes many letters outside ASCII (each two bytes in UTF-8) is Cyrillic
@@ -123,10 +127,15 @@ def plainly(text: str) -> str:
         russian, ukrainian = bool(letters & _RUSSIAN), bool(letters & _UKRAINIAN)
         return "ru" if russian and not ukrainian else "uk" if ukrainian and not russian else UNKNOWN
     words = set(head.split())
-    for lang, plain in _PLAIN.items():
-        if len(words & plain) >= _PLAIN_ENOUGH and words & _OWN[lang] and not words & _NOT_PLAIN[lang]:
+    for lang in _PLAIN:
+        if _plain(words, lang):
             return lang
     return UNKNOWN
+
+
+def _plain(words: set[str], lang: str) -> bool:
+    """Whether a text's words are plainly `lang`'s: enough of its function words, one its own, none another's own."""
+    return len(words & _PLAIN[lang]) >= _PLAIN_ENOUGH and bool(words & _OWN[lang]) and not words & _NOT_PLAIN[lang]
 
 
 def detect(text: str, declared: str = "") -> str:
