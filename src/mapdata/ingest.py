@@ -213,49 +213,33 @@ def ingest_paths(
     the error, and says so. A worker process that dies stops the run with a WorkerError that says what was stored
     (grouped into stories as a whole file's items are). Items without a date get `undated` when given."""
     result = IngestResult()
-    with contextlib.ExitStack() as stack:
-        if not dry_run:  # into an empty store, the indexes are built once the files are in (store.deferred_indexes)
-            stack.enter_context(store.deferred_indexes(engine))
+    # into an empty store, the indexes are built once the files are in (store.deferred_indexes)
+    with contextlib.nullcontext() if dry_run else store.deferred_indexes(engine):
         for path in paths:
-            _ingest_path(engine, path, result, tagger, dry_run, progress, undated, account, workers)
+            before = result.new
+            try:
+                ingest_batches(
+                    engine,
+                    iter_batches(path, store.BATCH),
+                    str(path),
+                    tagger,
+                    result,
+                    dry_run=dry_run,
+                    progress=progress,
+                    undated=undated,
+                    account=account,
+                    workers=workers,
+                )
+            except InputError as err:
+                kept = result.new - before
+                note = f" ({kept:,} items before it were stored; fix the file and ingest it again)" if kept else ""
+                result.rejected.append(Rejection(err.source, err.line, err.reason + note))
+            except WorkerError as err:  # not the file's fault, and likely to happen again at once: the run stops here
+                kept = result.new - before
+                raise WorkerError(
+                    f"{path}: {err}; {kept:,} new items of it were stored before, ingest it again to add the rest"
+                ) from err
     return result
-
-
-def _ingest_path(
-    engine: Engine,
-    path: str | Path,
-    result: IngestResult,
-    tagger: Tagger | None,
-    dry_run: bool,
-    progress: Progress | None,
-    undated: date | None,
-    account: str,
-    workers: int,
-) -> None:
-    """One file or URL of ingest_paths, its totals added to `result`."""
-    before = result.new
-    try:
-        ingest_batches(
-            engine,
-            iter_batches(path, store.BATCH),
-            str(path),
-            tagger,
-            result,
-            dry_run=dry_run,
-            progress=progress,
-            undated=undated,
-            account=account,
-            workers=workers,
-        )
-    except InputError as err:
-        kept = result.new - before
-        note = f" ({kept:,} items before it were stored; fix the file and ingest it again)" if kept else ""
-        result.rejected.append(Rejection(err.source, err.line, err.reason + note))
-    except WorkerError as err:  # not the file's fault, and likely to happen again at once: the run stops here
-        kept = result.new - before
-        raise WorkerError(
-            f"{path}: {err}; {kept:,} new items of it were stored before, ingest it again to add the rest"
-        ) from err
 
 
 SAMPLE_FEED = "sample_news_2025-11-01.txt"  # in the data folder: the seed feed, the dashboard's default data

@@ -112,10 +112,9 @@ def _upgrade(conn: Connection, names: set[str]) -> None:
 def _restore_deferred_indexes(conn: Connection) -> None:
     """Build the secondary indexes that a bulk load deferred (write.deferred_indexes) and did not build again because
     its process was killed: the store works without them, slowly. After the upgrade, whose revision defines them."""
+    inspector = inspect(conn)
     present = {
-        index["name"]
-        for table in ("items", "tags", "topics", "relations")
-        for index in inspect(conn).get_indexes(table)
+        index["name"] for table in ("items", "tags", "topics", "relations") for index in inspector.get_indexes(table)
     }
     for index in DEFERRABLE_INDEXES:
         if index.name not in present:

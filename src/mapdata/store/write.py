@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import Engine, Table, delete, select, update
 from sqlalchemy.exc import DBAPIError
@@ -27,6 +28,7 @@ from .schema import (
     topics,
 )
 
+T = TypeVar("T")
 BATCH = 2000  # items per transaction of an ingest; an interrupted ingest leaves whole batches
 
 
@@ -93,17 +95,26 @@ def deferred_indexes(engine: Engine) -> Iterator[bool]:
                 _build_indexes(engine)
 
 
-def _build_indexes(engine: Engine, attempts: int = 5) -> None:
+def _build_indexes(engine: Engine) -> None:
+    def build() -> None:
+        with writing(engine) as conn:
+            for index in DEFERRABLE_INDEXES:
+                index.create(conn, checkfirst=True)
+
+    _retried(build, attempts=5)
+
+
+def _retried(run: Callable[[], T], attempts: int) -> T:
+    """`run()`, run again after a short randomized pause while it fails only because another transaction ran at the
+    same time (engine.retryable), at most `attempts` times."""
     for attempt in range(attempts):
         try:
-            with writing(engine) as conn:
-                for index in DEFERRABLE_INDEXES:
-                    index.create(conn, checkfirst=True)
-            return
+            return run()
         except DBAPIError as err:
             if attempt == attempts - 1 or not retryable(err):
                 raise
             pause(attempt)
+    raise AssertionError("unreachable")
 
 
 def _insert(conn, table: Table, columns: Sequence[str], rows: list[tuple]) -> None:
@@ -195,21 +206,18 @@ def _add_batch(engine: Engine, batch: Sequence[Rows], dry_run: bool = False, att
     Rows are written in id order, so two writers of the same ids wait for each other rather than deadlock."""
     unique = sorted({t[0][0]: t for t in batch}.values(), key=lambda t: t[0][0])
     repeated = len(batch) - len(unique)
-    for attempt in range(attempts):
-        try:
-            with engine.connect() if dry_run else writing(engine) as conn:  # a dry run writes nothing: no lock
-                existing = set(conn.scalars(select(items.c.id).where(items.c.id.in_([t[0][0] for t in unique]))))
-                fresh = [t for t in unique if t[0][0] not in existing]
-                if fresh and not dry_run:
-                    now = datetime.now(UTC)
-                    stamped = [((*r[0][:ADDED_AT], now, *r[0][ADDED_AT + 1 :]), *r[1:]) for r in fresh]
-                    _write_rows(conn, stamped)
-            return len(fresh), len(existing) + repeated
-        except DBAPIError as err:
-            if attempt == attempts - 1 or not retryable(err):
-                raise
-            pause(attempt)
-    raise AssertionError("unreachable")
+
+    def add() -> tuple[int, int]:
+        with engine.connect() if dry_run else writing(engine) as conn:  # a dry run writes nothing: no lock
+            existing = set(conn.scalars(select(items.c.id).where(items.c.id.in_([t[0][0] for t in unique]))))
+            fresh = [t for t in unique if t[0][0] not in existing]
+            if fresh and not dry_run:
+                now = datetime.now(UTC)
+                stamped = [((*r[0][:ADDED_AT], now, *r[0][ADDED_AT + 1 :]), *r[1:]) for r in fresh]
+                _write_rows(conn, stamped)
+        return len(fresh), len(existing) + repeated
+
+    return _retried(add, attempts)
 
 
 def replace_tags(conn, tagged: TaggedItem) -> None:
