@@ -9,6 +9,7 @@ do). Every write to the data (an ingest, an upload, a correction, a re-tag) is r
 
 from __future__ import annotations
 
+import functools
 import getpass
 import time
 from dataclasses import dataclass
@@ -28,8 +29,14 @@ MAX_DELAY = 8.0
 MIN_PASSWORD = 10  # characters
 
 _hasher = PasswordHasher()
-# a hash to verify unknown names against, so that they take as long as known ones
-_NOBODY = _hasher.hash("no account has this password")
+
+
+@functools.cache
+def _nobody() -> str:
+    """A hash to verify unknown names against, so that they take as long as known ones. Made at the first sign-in,
+    not at import: hashing takes a tenth of a second, which every command that records its account (ingest, tag
+    corrections, the dashboard's start) paid."""
+    return _hasher.hash("no account has this password")
 
 
 class AccountError(MapdataError):
@@ -87,6 +94,7 @@ def sign_in(engine: Engine, name: str, password: str, *, sleep=time.sleep) -> st
     """The account's name when the password is its own; else AccountError, after a pause that doubles with each
     wrong password for that name; a name with too many wrong passwords in a row is refused for a while."""
     name = name.strip()
+    nobody = _nobody()  # before anything is looked up: a first sign-in takes as long whatever its name
     now = datetime.now(UTC)
     with store.writing(engine) as conn:
         row = conn.execute(select(store.sign_ins).where(store.sign_ins.c.name == name)).one_or_none()
@@ -95,7 +103,7 @@ def sign_in(engine: Engine, name: str, password: str, *, sleep=time.sleep) -> st
             minutes = max(1, round((_aware(row.locked_until) - now).total_seconds() / 60))
             raise AccountError(f"too many wrong passwords for this name: try again in {minutes} minutes")
         stored = conn.scalar(select(store.users.c.password_hash).where(store.users.c.name == name))
-        if _verify(stored or _NOBODY, password) and stored:
+        if _verify(stored or nobody, password) and stored:
             conn.execute(delete(store.sign_ins).where(store.sign_ins.c.name == name))
             return name
         failures = (row.failures if row is not None else 0) + 1
