@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import date
 
 import pytest
@@ -258,8 +259,6 @@ def test_a_retag_and_a_correction_at_once_both_finish(any_db_url):
     """A correction of an item that a running re-tag has yet to reach: each writer takes the revision row only
     at the end of its transaction, so neither holds it while waiting for the other (PostgreSQL once reported a
     deadlock here; on SQLite the correction simply waits for the re-tag's batch)."""
-    import threading
-
     from mapdata.models import Correction
     from mapdata.tagging import default_tagger
 
@@ -372,6 +371,50 @@ def test_a_load_into_an_empty_store_builds_the_secondary_indexes_after_its_rows(
     during.clear()
     ingest_paths(engine, [feed], progress=lambda done, total: during.append(set(_index_sql(path))))
     assert during and all(names == schema.keys() for names in during)
+
+
+def test_a_deferral_inside_another_leaves_the_indexes_to_the_outer_one(engine, db_url):
+    path = db_url.removeprefix("sqlite:///")
+    schema = _index_sql(path)
+    deferred = {index.name for index in store.DEFERRABLE_INDEXES}
+    with store.deferred_indexes(engine) as outer:
+        assert outer
+        with store.deferred_indexes(engine) as inner:
+            assert not inner  # the store is empty, but the outer one holds them
+        assert not _index_sql(path).keys() & deferred  # the inner one's end built nothing
+    assert _index_sql(path) == schema
+
+
+def test_the_command_line_builds_a_first_loads_indexes_while_it_writes_the_snapshot(db_url, tmp_path, monkeypatch):
+    from mapdata import cli, snapshot
+    from mapdata.store import write
+
+    path = db_url.removeprefix("sqlite:///")
+    store.open_engine(db_url).dispose()
+    schema = _index_sql(path)
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, 30)
+    monkeypatch.setenv("MAPDATA_DB_URL", db_url)
+    monkeypatch.setenv("MAPDATA_SNAPSHOT_DIR", str(tmp_path / "snapshots"))
+    snapshot_read, seen = threading.Event(), []
+    build, prepare = write._build_indexes, snapshot.prepare
+
+    def build_after_the_snapshot_read(engine):
+        # the build waits for the snapshot's read to be over: done one after the other, it never would be
+        seen.append(snapshot_read.wait(timeout=20))
+        build(engine)
+
+    def prepare_and_tell(engine, url, where=None):
+        made = prepare(engine, url, where)
+        snapshot_read.set()
+        return made
+
+    monkeypatch.setattr(write, "_build_indexes", build_after_the_snapshot_read)
+    monkeypatch.setattr(snapshot, "prepare", prepare_and_tell)
+    assert cli.main(["ingest", "--workers", "1", str(feed)]) == cli.EXIT_OK
+    assert seen == [True]  # built once, and alongside the snapshot
+    assert _index_sql(path) == schema
+    assert list((tmp_path / "snapshots").glob("frames-*.pickle"))
 
 
 def test_the_indexes_come_back_when_a_load_fails_and_when_its_process_was_killed(engine, db_url, tmp_path, monkeypatch):

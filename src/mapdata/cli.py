@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import gc
 import json
@@ -172,33 +173,37 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     tagger = tagger_for(engine)  # built before the workers fork: they share it
     languages.load_all()
     gc.freeze()  # as in `tag`: the tagger's tables are never garbage
-    result = ingest_paths(
-        engine,
-        args.files,
-        tagger,
-        dry_run=args.dry_run,
-        progress=show,
-        undated=args.date,
-        workers=pool.workers_for(args.workers),
-    )
-    if show:
-        print(file=sys.stderr)
-    for rejection in result.rejected:
-        print(f"rejected: {rejection}", file=sys.stderr)
-    if any(r.reason == NO_DATE for r in result.rejected):
-        print("hint: give the items that carry no date one with --date YYYY-MM-DD", file=sys.stderr)
-    print(("dry run, nothing stored: would add " if args.dry_run else "") + result.summary())
-    if result.new and not args.dry_run and not args.no_snapshot:
-        from . import snapshot
-
-        start = time.perf_counter()
-        made = snapshot.prepare(engine, settings.database_url())
-        print(
-            f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)"
-            if made
-            else f"map snapshot not written: {snapshot.folder()} is not writable (the dashboard reads the database)",
-            file=sys.stderr,
+    # the indexes a first load defers are built while the snapshot reads the rows (store.deferred_indexes)
+    with contextlib.nullcontext() if args.dry_run else store.deferred_indexes(engine) as indexes:
+        result = ingest_paths(
+            engine,
+            args.files,
+            tagger,
+            dry_run=args.dry_run,
+            progress=show,
+            undated=args.date,
+            workers=pool.workers_for(args.workers),
         )
+        if show:
+            print(file=sys.stderr)
+        for rejection in result.rejected:
+            print(f"rejected: {rejection}", file=sys.stderr)
+        if any(r.reason == NO_DATE for r in result.rejected):
+            print("hint: give the items that carry no date one with --date YYYY-MM-DD", file=sys.stderr)
+        print(("dry run, nothing stored: would add " if args.dry_run else "") + result.summary(), flush=True)
+        if result.new and not args.dry_run and not args.no_snapshot:
+            from . import snapshot
+
+            start = time.perf_counter()
+            if indexes:
+                indexes.build_meanwhile()
+            made = snapshot.prepare(engine, settings.database_url())
+            print(
+                f"map snapshot ready for the dashboard ({time.perf_counter() - start:.1f} s)"
+                if made
+                else f"map snapshot not written: {snapshot.folder()} is not writable (the dashboard reads the database)",
+                file=sys.stderr,
+            )
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
