@@ -385,6 +385,32 @@ def test_a_deferral_inside_another_leaves_the_indexes_to_the_outer_one(engine, d
     assert _index_sql(path) == schema
 
 
+def test_a_load_rebuilds_indexes_it_finds_missing_with_no_deferral_around_it(engine, db_url, tmp_path):
+    # a load killed after dropping them, seen by a process whose engine was open before (the dashboard): its own next
+    # load into the still empty store builds them
+    path = db_url.removeprefix("sqlite:///")
+    schema = _index_sql(path)
+    with sqlite3.connect(path) as conn:
+        for index in store.DEFERRABLE_INDEXES:
+            conn.execute(f"drop index {index.name}")
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, 10)
+    assert ingest_paths(engine, [feed]).new == 10
+    assert _index_sql(path) == schema
+
+
+def test_an_in_memory_store_builds_its_indexes_in_its_own_thread():
+    # each thread of an in-memory engine has a database of its own: a build on another thread would index nothing
+    engine = store.open_engine("sqlite://")
+    with store.deferred_indexes(engine) as indexes:
+        assert indexes
+        indexes.build_meanwhile()
+        with engine.connect() as conn:
+            names = {row[0] for row in conn.exec_driver_sql("select name from sqlite_master where type = 'index'")}
+        assert {index.name for index in store.DEFERRABLE_INDEXES} <= names
+    engine.dispose()
+
+
 def test_the_command_line_builds_a_first_loads_indexes_while_it_writes_the_snapshot(db_url, tmp_path, monkeypatch):
     from mapdata import cli, snapshot
     from mapdata.store import write

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import Engine, Table, delete, inspect, select, update
+from sqlalchemy import Engine, Table, delete, select, update
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import QueuePool
 
 from ..models import Correction, TaggedItem
 from .engine import pause, retryable, writing
@@ -68,6 +70,10 @@ def _rows(tagged: TaggedItem, now: datetime | None) -> Rows:
     return row, tag_rows, topic_rows, relation_rows
 
 
+# the engines whose indexes a deferral of this thread holds (deferred_indexes inside another leaves them to it)
+_DEFERRING: contextvars.ContextVar[tuple[Engine, ...]] = contextvars.ContextVar("mapdata_deferring", default=())
+
+
 class DeferredIndexes:
     """What `deferred_indexes` yields: true when the indexes were left out, and a way to have them built while the
     caller goes on reading (the command line's ingest writes the dashboard's snapshot meanwhile)."""
@@ -83,11 +89,17 @@ class DeferredIndexes:
     def build_meanwhile(self) -> None:
         """Start building the indexes on a thread, if they were deferred; the `with` block's end waits for it.
         SQLite builds them in C, without Python's lock, and a build changes no row: a read meanwhile (in its own
-        transaction, which WAL keeps apart from the build's) sees the same data, on the other core. Saves the
-        0.6 s the build takes at 100,000 items."""
-        if self.deferred and self._builder is None:
-            self._builder = threading.Thread(target=self._build, name="mapdata-indexes")
-            self._builder.start()
+        transaction, which WAL keeps apart from the build's) sees the same data, on the other core. The build
+        takes 0.6 s at 100,000 items. Only on a file: an in-memory database is one per thread (its engine's pool
+        gives each thread its own), so there the indexes are built at once, here."""
+        if not self.deferred or self._builder is not None:
+            return
+        if not isinstance(self.engine.pool, QueuePool):
+            self._build()
+            self.deferred = False  # built: nothing left for the end of the block
+            return
+        self._builder = threading.Thread(target=self._build, name="mapdata-indexes")
+        self._builder.start()
 
     def _build(self) -> None:
         # never an error of its own: after a failed load, the load's error is the one to tell; after a good one,
@@ -116,25 +128,22 @@ def deferred_indexes(engine: Engine) -> Iterator[DeferredIndexes]:
     Only into an empty store, where nothing reads them yet: a store that holds data keeps its indexes (the emptiness
     is checked and the indexes dropped in one write transaction, which no other writer can add rows into). They are
     built again however the load ends; if its process is killed first, the next `open_engine` builds them (as would
-    any process that opens the store meanwhile: the load is then slower, never wrong). Inside another deferral (an
-    empty store without them), it leaves them to that one."""
+    any process that opens the store meanwhile: the load is then slower, never wrong). Inside another deferral of the
+    same engine (in this thread), it leaves them to that one."""
     deferred = False
-    if engine.dialect.name == "sqlite":
+    if engine.dialect.name == "sqlite" and not any(outer is engine for outer in _DEFERRING.get()):
         with writing(engine) as conn:
-            inspector = inspect(conn)
-            present = {
-                index["name"]
-                for table in (items, tags, topics, relations)
-                for index in inspector.get_indexes(table.name)
-            }
-            if conn.scalar(select(items.c.id).limit(1)) is None and present & {i.name for i in DEFERRABLE_INDEXES}:
+            if conn.scalar(select(items.c.id).limit(1)) is None:
                 for index in DEFERRABLE_INDEXES:
                     index.drop(conn, checkfirst=True)
                 deferred = True
+    token = _DEFERRING.set((*_DEFERRING.get(), engine)) if deferred else None
     indexes = DeferredIndexes(engine, deferred)
     try:
         yield indexes
     finally:
+        if token is not None:
+            _DEFERRING.reset(token)
         indexes.finish()
 
 
