@@ -28,8 +28,9 @@ def test_load_writes_a_snapshot_and_reads_it_back(engine, db_url, tmp_path):
     same(snapshot.load(engine, db_url, where=folder), first)
 
 
-def test_the_tables_hold_the_items_own_id_strings_and_so_does_the_snapshot(engine, db_url, tmp_path):
-    # one string per item, not one per tag, topic and relation row: less memory, and a snapshot written faster
+def test_equal_strings_are_one_object_in_the_frames_and_in_the_snapshot(engine, db_url, tmp_path):
+    # one string per item, not one per tag, topic and relation row, and one per distinct phrase, source and lead
+    # actor: less memory, and a snapshot written faster
     ingest_paths(engine, [SEED])
     folder = tmp_path / "cache"
     for frames in (
@@ -40,6 +41,9 @@ def test_the_tables_hold_the_items_own_id_strings_and_so_does_the_snapshot(engin
         for table in (frames.tags, frames.topics, frames.relations):
             assert len(table) and all(id(value) in own for value in table["item_id"])
             assert list(table["item_id"]) == list(frames.items["id"].to_numpy()[table["pos"].to_numpy()])
+        assert all(id(value) in own for value in frames.items["story"])  # each story is named by its first item
+        for column in (frames.tags["phrase"], frames.items["source"], frames.items["lead_actor"].dropna()):
+            assert len(column) > len(set(column)) == len({id(value) for value in column})
 
 
 def test_a_write_to_the_database_makes_the_snapshot_stale(engine, db_url, tmp_path):
