@@ -66,7 +66,7 @@ JS_MARK_OLD = f"""() => {{
 }}"""
 JS_CAPTION = """() => {
   const main = document.querySelector('[data-testid="stMain"]') || document.body;
-  const found = (main.innerText || '').match(/Showing [\\d,]+ of [\\d,]+ items/);
+  const found = (main.innerText || '').match(/Showing [\\d,]+ of [\\d,]+ (?:items|stories)/);
   return found ? found[0] : null;
 }"""
 JS_UPDATED = f"""([before, oldCount]) => {{
@@ -769,6 +769,8 @@ def measure_n(n: int, args, workdir: Path, pg_server: str | None) -> Result:
         view = Filters(**FILTERS["topic military"]).apply(frames)
         result.values["view_items"] = len(view.items)
         log(f"N={n:,}: our map ({len(view.items):,} items in the military view)")
+        # warm-up, as the dashboard's start does: the first map of a process reads the basemap and the place tables
+        guarded(result, "our_map", lambda: our_map(view))
         store_value(
             result,
             "our_map",
