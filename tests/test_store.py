@@ -373,6 +373,25 @@ def test_a_load_into_an_empty_store_builds_the_secondary_indexes_after_its_rows(
     assert during and all(names == schema.keys() for names in during)
 
 
+def test_a_read_feed_ingested_into_an_empty_store_defers_its_indexes_too(engine, db_url, tmp_path):
+    # the dashboard's upload and the watcher store a read feed (ingest_result), not a streamed file
+    from mapdata import feeds
+    from mapdata.ingest import ingest_result
+
+    path = db_url.removeprefix("sqlite:///")
+    schema = _index_sql(path)
+    deferred = {index.name for index in store.DEFERRABLE_INDEXES}
+    feed = tmp_path / "feed.jsonl"
+    _feed(feed, store.BATCH + 10)
+    during = []
+    with feed.open(encoding="utf-8") as handle:
+        read = feeds.read_json_lines(handle, str(feed))
+    result = ingest_result(engine, read, progress=lambda done, total: during.append(set(_index_sql(path))))
+    assert result.new == store.BATCH + 10 and len(during) == 2
+    assert all(not names & deferred for names in during)
+    assert _index_sql(path) == schema
+
+
 def test_a_deferral_inside_another_leaves_the_indexes_to_the_outer_one(engine, db_url):
     path = db_url.removeprefix("sqlite:///")
     schema = _index_sql(path)

@@ -72,19 +72,20 @@ def ingest_result(
 ) -> IngestResult:
     """Tag and store what one feed yielded, recording the write as `account`'s; items without a date get `undated`
     when it is given, else they are rejected with their file and line (never given today's date behind the user's
-    back)."""
-    return ingest_batches(
-        engine,
-        pool.batches(chain(read.rejected, read.items), store.BATCH),
-        read.source,
-        tagger,
-        result,
-        dry_run=dry_run,
-        progress=progress,
-        undated=undated,
-        account=account,
-        total=len(read.items) + len(read.rejected),
-    )
+    back). Into an empty store, the indexes are built once the items are in (store.deferred_indexes)."""
+    with contextlib.nullcontext() if dry_run else store.deferred_indexes(engine):
+        return ingest_batches(
+            engine,
+            pool.batches(chain(read.rejected, read.items), store.BATCH),
+            read.source,
+            tagger,
+            result,
+            dry_run=dry_run,
+            progress=progress,
+            undated=undated,
+            account=account,
+            total=len(read.items) + len(read.rejected),
+        )
 
 
 def ingest_batches(
