@@ -117,6 +117,31 @@ def test_date_range_filter_from_url_leaves_nothing_outside(app, tmp_path):
     assert at.sidebar.date_input(key="dates").value == (date(2025, 11, 2), date(2025, 11, 5))
 
 
+def test_the_caption_counts_stories_once_and_the_bench_reads_it(app, tmp_path):
+    import re
+
+    from mapdata import store
+    from mapdata.ingest import ensure_sample, ingest_paths
+
+    # bench/run.py times a filter change by this caption: a pattern that no longer finds it waits out its timeout
+    bench = (ROOT / "bench" / "run.py").read_text(encoding="utf-8")
+    pattern = re.search(r"match\(/(.+?)/\)", bench.split("JS_CAPTION = ", 1)[1]).group(1).replace("\\\\", "\\")
+    engine = store.open_engine()
+    ensure_sample(engine)
+    at = app.run()
+    assert re.search(pattern, caption_text(at)).group(0) == "Showing 11 of 11 items"
+    # a second report of the first story (the same text from another source): 12 reports, 11 stories
+    first = next(line for line in (ROOT / "data" / "sample_news_2025-11-01.txt").read_text().splitlines() if line)
+    feed = tmp_path / "again.jsonl"
+    again = {"id": "again-1", "date": "2025-11-01", "text": first.removeprefix("date 2025-11-01 "), "source": "wire"}
+    feed.write_text(json.dumps(again) + "\n", encoding="utf-8")
+    ingest_paths(engine, [feed])
+    at = app.run()
+    assert not at.exception
+    assert "Showing 11 of 11 stories (12 reports; a story's reports count once)" in caption_text(at)
+    assert re.search(pattern, caption_text(at)).group(0) == "Showing 11 of 11 stories"
+
+
 def test_click_on_a_marker_lists_its_items(app):
     at = click(app.run(), "BY")
     assert not at.exception
