@@ -320,3 +320,30 @@ def test_time_steps_count_each_drawn_actor_and_line_per_period(engine, tmp_path)
     assert steps["periods"] == ["2025-01-06", "2025-03-03", "2025-06-02"]
     assert steps["actors"] == {"PL": [[0, 1], [1, 2]], "CL": [[2, 1]]}
     assert steps["pairs"] == {("BY", "PL"): [[0, 1], [1, 2]]}
+
+
+def test_the_basemap_and_the_cities_are_converted_once_then_read_from_the_cache_folder(tmp_path, monkeypatch):
+    from mapdata import basemap
+
+    def converted_again(*args, **kwargs):
+        raise AssertionError("converted again instead of read from the cache folder")
+
+    monkeypatch.setenv("MAPDATA_CACHE_DIR", str(tmp_path / "cache"))
+    basemap._file.cache_clear()
+    basemap._cities.cache_clear()
+    try:
+        fine, cities = basemap._file("fine"), basemap._cities()
+        kept = sorted(path.name.rsplit("-", 1)[0] for path in (tmp_path / "cache").glob("*.pickle"))
+        assert kept == ["basemap-fine", "cities"]
+        # a new process (here: the in-memory caches cleared) reads them back, the same, without converting anything
+        basemap._file.cache_clear()
+        basemap._cities.cache_clear()
+        monkeypatch.setattr(basemap, "serialize_as_geojson", converted_again)
+        monkeypatch.setattr(basemap, "_read_cities", converted_again)
+        again = basemap._file("fine")
+        assert [(o.key, o.code, o.name) for o in again] == [(o.key, o.code, o.name) for o in fine]
+        assert all(a.geometry.equals_exact(b.geometry, 0) for a, b in zip(again, fine, strict=True))
+        assert basemap._cities() == cities and len(cities) > 20_000
+    finally:
+        basemap._file.cache_clear()
+        basemap._cities.cache_clear()

