@@ -8,6 +8,8 @@ import functools
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 import tracemalloc
 
@@ -205,6 +207,43 @@ def _gone(pid: int) -> bool:
         return True
     with open(f"/proc/{pid}/stat") as stat:  # dead but not yet reaped by the executor
         return stat.read().split(") ")[1].startswith("Z")
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in os.listdir("/proc"):
+        if stat.isdigit():
+            try:
+                with open(f"/proc/{stat}/stat") as handle:
+                    fields = handle.read().split(") ")[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(stat))
+    return found
+
+
+def test_workers_end_when_their_parent_is_killed(tmp_path):
+    # SIGKILL (or the out-of-memory killer) gives the parent no chance to stop them: they must see it go themselves
+    feed = tmp_path / "feed.jsonl"
+    write_feed(feed, 100_000)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mapdata.cli", "tag", "--workers", "2", str(feed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while len(workers := _children(proc.pid)) < 2:
+            assert time.monotonic() < deadline and proc.poll() is None, "the workers never started"
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while not all(_gone(worker) for worker in workers):
+        assert time.monotonic() < deadline, f"workers {workers} outlived their parent"
+        time.sleep(0.05)
 
 
 def test_a_worker_that_dies_while_batches_are_still_being_sent_is_told_the_same_way(tmp_path, no_hang):

@@ -22,7 +22,6 @@ import gc
 import multiprocessing
 import re
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date, timedelta
 from itertools import accumulate
@@ -33,6 +32,7 @@ from sqlalchemy import Engine, func, select, text
 
 from . import gazetteer, store
 from .errors import StoreError
+from .tagging.pool import forked_executor
 from .textfold import fold
 
 NUM_PERM = 80  # signature length
@@ -263,7 +263,7 @@ def assign(engine: Engine, workers: int = 1) -> int:
             try:
                 # an executor, not a Pool: a worker that dies (killed, out of memory) raises here instead of leaving
                 # this transaction, and its write lock, waiting for ever
-                with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+                with forked_executor(1) as pool:
                     second = pool.submit(_group_later)
                     for _, pairs in _grouped(conn, days):
                         store.set_stories(conn, pairs)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -26,6 +28,7 @@ from ..feeds.base import runs
 from ..models import Item
 
 BATCH = 1000  # items per task: large enough that sending a batch costs little next to tagging it
+PARENT_CHECK = 0.5  # seconds between a worker's looks at whether its parent is still there
 T = TypeVar("T")
 B = TypeVar("B")  # a batch: a list of items, or what a worker turns into one (feeds.iter_batches)
 
@@ -43,6 +46,30 @@ def workers_for(requested: int | None) -> int:
     if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return max(1, requested if requested is not None else cores())
+
+
+def forked_executor(workers: int) -> ProcessPoolExecutor:
+    """An executor of `workers` forked processes that end when this process ends, however it ends. Killed by SIGKILL
+    or the out-of-memory killer, a parent left its workers behind for ever, each holding its copy of the tagger
+    (270 MB at ingest) and waiting for work: a forked child holds both ends of the executor's pipes, so it never
+    reads their end."""
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_end_with_parent,
+        initargs=(os.getpid(),),
+    )
+
+
+def _end_with_parent(parent: int) -> None:
+    """In a worker: a thread that ends the process once its parent is gone (it is then another process's child)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="mapdata-parent-watch", daemon=True).start()
 
 
 def batches(items: Iterable[Item], size: int = BATCH) -> Iterator[list[Item]]:
@@ -73,7 +100,7 @@ def map_batches(work: Callable[[B], T], items: Iterable[B], workers: int = 1) ->
     if second is None:
         yield work(first)
         return
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = forked_executor(workers)
     finished = False
     try:
         pending: deque[Future] = deque(pool.submit(work, batch) for batch in (first, second))
