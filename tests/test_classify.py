@@ -18,6 +18,7 @@ from mapdata.classify import (
     Classifier,
     Example,
     Features,
+    _item_terms,
     cross_validate,
     fold_groups,
     learn,
@@ -264,6 +265,20 @@ def test_a_forgetful_row_cache_scores_as_a_fresh_one(labelled):
     items = [e.features for e in labelled["holdout_briefs.jsonl"]]
     assert np.array_equal(np.vstack([forgetful.logits_many([f]) for f in items]), fresh.logits_many(items))
     assert 0 < len(forgetful._rows.rows) <= 40 + max(len(f.words.split()) * 3 for f in items)
+
+
+def test_the_row_cache_keeps_words_not_pairs(labelled):
+    # an article's pairs of words are mostly new: kept, they would fill the cache past its bound and crowd out the
+    # words, whose stems are worth remembering; a pair has no stem, so it is read from the vocabulary itself
+    model = Classifier.from_file(weights_file())
+    items = [e.features for e in labelled["holdout_briefs.jsonl"]]
+    scores = model.logits_many(items)
+    kept = model._rows.rows
+    assert kept and not any(b"." in word for word in kept)
+    known_pairs = [p for f in items for p in _item_terms(f) if b"." in p and p in model._rows.index]
+    assert known_pairs  # the pairs still count: a fresh model scoring item by item gives the same
+    fresh = Classifier.from_file(weights_file())
+    assert np.array_equal(np.vstack([fresh.logits_many([f]) for f in items]), scores)
 
 
 def test_predictions_keep_the_taxonomy_shape(labelled):

@@ -134,10 +134,14 @@ def _kept(words: list[bytes]) -> list[bytes]:
 def _terms(text: str) -> set[bytes]:
     """What the learned layer looks up of a folded, lower-cased text: its distinct words (see _words) and each pair
     of neighbouring kept words (see _kept: b"peace.talks")."""
+    words, pairs = _words_and_pairs(text)
+    return words | pairs
+
+
+def _words_and_pairs(text: str) -> tuple[set[bytes], set[bytes]]:
+    """A text's distinct words and its distinct pairs of neighbouring kept words (see _terms)."""
     words = _words(text)
-    terms = set(words)
-    terms.update(map(_PAIR_BYTE.join, pairwise(_kept(words))))
-    return terms
+    return set(words), set(map(_PAIR_BYTE.join, pairwise(_kept(words))))
 
 
 def _frame_pairs(frame: str) -> set[bytes]:
@@ -167,10 +171,16 @@ def _find(words: list[bytes], word: bytes, start: int) -> int:
 
 def _item_terms(features: Features) -> set[bytes]:
     """Every distinct term the learned layer looks up for an item: its words and pairs (_terms), its frame's pairs."""
-    terms = _terms(features.words)
+    words, pairs = _item_words_and_pairs(features)
+    return words | pairs
+
+
+def _item_words_and_pairs(features: Features) -> tuple[set[bytes], set[bytes]]:
+    """An item's terms (see _item_terms) as its distinct words, and its distinct pairs and frame pairs."""
+    words, pairs = _words_and_pairs(features.words)
     if features.frame:
-        terms |= _frame_pairs(features.frame)
-    return terms
+        pairs |= _frame_pairs(features.frame)
+    return words, pairs
 
 
 def _stem_key(word: bytes) -> bytes | None:
@@ -199,7 +209,8 @@ def _rows_of(word: bytes, index: Mapping[bytes, int]) -> tuple[int, ...]:
 class _RowCache:
     """Each word met's row in a Classifier's summed weights (the first of its `_rows_of`, whose row holds the word's
     and its stem's weights added; 0 if nothing is known of it): a plain dict read in C for a whole item at once, the
-    stemmer run once a word."""
+    stemmer run once a word. A pair has no stem, so its row is the vocabulary's own: pairs are looked up there and
+    never kept here (most of an article's pairs are new, and kept they would crowd out the words)."""
 
     LIMIT = 500_000  # words remembered at most: a long-running dashboard meets an unbounded vocabulary
 
@@ -207,18 +218,21 @@ class _RowCache:
         self.index = index
         self.rows: dict[bytes, int] = {}
 
-    def of(self, terms: set[bytes]) -> list[int]:
-        """The rows of an item's distinct terms that anything is known of, in ascending order."""
+    def of(self, words: set[bytes], pairs: set[bytes] = frozenset()) -> list[int]:
+        """The rows of an item's distinct words and pairs that anything is known of, in ascending order."""
         rows = self.rows
-        new = terms.difference(rows)
+        new = words.difference(rows)
         if new:
             if len(rows) + len(new) > self.LIMIT:
                 rows.clear()
-                new = terms
+                new = words
             for word in new:
                 found = _rows_of(word, self.index)
                 rows[word] = found[0] if found else 0
-        return sorted(filter(None, map(rows.__getitem__, terms)))
+        found = list(filter(None, map(rows.__getitem__, words)))
+        found += filter(None, map(self.index.get, pairs))
+        found.sort()
+        return found
 
 
 def _dense_rows(features: Features, rows: list[int], values: list[float]) -> int:
@@ -369,7 +383,7 @@ class Classifier:
             dense_at.extend(range(at, at + _dense_rows(features, rows, dense_values)))
             # summed in a fixed order (ascending rows): a set's order changes with each process's hash seed, and a
             # near tie between two tones must not flip between the ingest and a later re-tag
-            rows += of(_item_terms(features))
+            rows += of(*_item_words_and_pairs(features))
         if not items:
             return np.zeros((0, len(LABELS)))
         gathered = self._weights[rows]
