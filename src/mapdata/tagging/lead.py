@@ -296,6 +296,10 @@ def _main_passive_agent(text: str, tags: list[Tag], opening: int, end: int) -> T
     """The agent of the first sentence's main verb when that verb is passive (see _MAIN_PASSIVE), else None: the
     first actor after its "by", before any comma or preposition ("by Iran's Revolutionary Guards", not "displaced by
     the war in Sudan") unless the agent is people placed by one ("by a court in Beijing")."""
+    # the pattern is slow to search (it tries its alternation at every word) and most sentences hold no "by": only
+    # [bB] and [yY] match b and y under re.I, and only they lower-case to them, so this skips no match
+    if "by" not in text[opening:end].lower():
+        return None
     match = _MAIN_PASSIVE.search(text, opening, end)
     if (
         match is None
