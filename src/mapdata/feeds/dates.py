@@ -30,33 +30,33 @@ def parse_date(value: object, *, today: date | None = None) -> date | None:
 
 
 def _parse_day(text: str) -> date:
-    shown = repr(text[:40])
     iso = ISO_DAY.match(text)
     if iso:
+        year, month, day_of_month = iso.groups()
         try:
-            day = date(*(int(part) for part in iso.groups()))
+            day = date(int(year), int(month), int(day_of_month))
         except ValueError as err:
-            raise ValueError(f"impossible date {shown} ({err})") from None
+            raise ValueError(f"impossible date {text[:40]!r} ({err})") from None
         if len(text) == 10:
             return day
         try:
             stamp = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise UnknownDateForm(f"not a date: {shown}") from None
+            raise UnknownDateForm(f"not a date: {text[:40]!r}") from None
         try:
             return _utc_day(stamp)
         except OverflowError:  # 0001-01-01T00:00+01:00 is a day before the calendar starts
-            raise ValueError(f"impossible date {shown} (out of range in UTC)") from None
+            raise ValueError(f"impossible date {text[:40]!r} (out of range in UTC)") from None
     parts = parsedate_tz(text)
     if parts is not None:
         written = _RFC822_YEAR.search(text)
         if written and len(written.group(1)) > 2 and int(written.group(1)) != parts[0]:
             # email.utils reads years below 100 as 19xx/20xx, so "01 Jan 0001" would become 2001
-            raise ValueError(f"impossible date {shown} (year {written.group(1)})")
+            raise ValueError(f"impossible date {text[:40]!r} (year {written.group(1)})")
         try:
             return _utc_day(parsedate_to_datetime(text))
         except (TypeError, ValueError, IndexError, OverflowError) as err:
-            raise ValueError(f"impossible date {shown} ({err})") from None
+            raise ValueError(f"impossible date {text[:40]!r} ({err})") from None
     for fmt in _DAY_FORMATS:
         try:
             return datetime.strptime(text, fmt).date()
@@ -64,8 +64,8 @@ def _parse_day(text: str) -> date:
             message = str(err)
             if "does not match format" in message or "unconverted data" in message:
                 continue
-            raise ValueError(f"impossible date {shown} ({message})") from None
-    raise UnknownDateForm(f"not a date: {shown}")
+            raise ValueError(f"impossible date {text[:40]!r} ({message})") from None
+    raise UnknownDateForm(f"not a date: {text[:40]!r}")
 
 
 def check_range(day: date, today: date | None = None) -> date:

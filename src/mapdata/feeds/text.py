@@ -31,7 +31,14 @@ def _check_string(value: str, what: str) -> str:
 def record_field(fields: dict[str, object], *names: str, limit: int | None = None) -> str:
     """An optional text field of a record (the first of `names` given: a string or a number), checked like the
     text; ValueError if unusable. An id longer than `limit` is refused, a longer source name is cut."""
-    value = next((fields[n] for n in names if fields.get(n) not in (None, "")), "")
+    value: object = ""
+    for name in names:
+        found = fields.get(name)
+        if found is not None and found != "":
+            value = found
+            break
+    else:
+        return ""  # most records give few of the optional fields
     what = names[0]
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise ValueError(f"{what} is not a string ({type(value).__name__})")
