@@ -149,11 +149,13 @@ class Lexicon:
         actors: int,
         params: ScoreParams = PARAMS,
         lead_end: int | None = None,
+        negations: list[tuple[int, int, str]] | None = None,
     ) -> tuple[dict[str, float], dict[str, float]]:
         """Summed weight of every topic, and of cooperation, conflict and neutral cues, before any threshold
-        (`lead_end`: where the first sentence ends, when the caller knows)."""
+        (`lead_end`: where the first sentence ends, and `negations`: the hits' negation_spans, when the caller
+        knows)."""
         low = text.lower()
-        negations = negation_spans(hits)
+        negations = negation_spans(hits) if negations is None else negations
         absences = [(s, e) for s, e, kind in negations if kind == "absence"]
         backgrounds = [e for s, e, c in hits if c.category == "context"]
         # a toll ("killed", "deaths") is humanitarian only beside civilians, refugees, aid or a disaster
@@ -181,7 +183,7 @@ class Lexicon:
                     tone["neutral"] += weight * params.neutral_scale
                     continue
                 into = background if backgrounds and _in_clause(low, backgrounds, start) else tone
-                negation = _negation(low, negations, start, params.negation_window)
+                negation = _negation(low, negations, start, params.negation_window) if negations else None
                 if negation == "hedge":
                     into[cue.label] += weight * params.hedged_weight
                 elif negation == "absence":

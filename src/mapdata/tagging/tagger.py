@@ -83,8 +83,9 @@ class Tagger:
         """What the learned layer reads of an item (`pack` and `tokens`: its language's tables and its words, for a
         language other than English; `tags` and `lead`: the actors named in it and the lead actor, for its frame)."""
         params = languages.params_of(pack.lang) if pack is not None else PARAMS
-        topic_scores, tone_scores = Lexicon.tally(text, hits, actors, params, lead_end=first_end)
-        absences = [(s, e) for s, e, kind in negation_spans(hits) if kind == "absence"]
+        negations = negation_spans(hits)
+        topic_scores, tone_scores = Lexicon.tally(text, hits, actors, params, first_end, negations)
+        absences = [(s, e) for s, e, kind in negations if kind == "absence"]
         absent = bool(absences) and not tone_scores.get("cooperation") and not tone_scores.get("conflict")
         if pack is None:
             words = words_text(text, absences, low=low)
