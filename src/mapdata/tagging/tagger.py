@@ -27,9 +27,11 @@ def weights_file(english: bool = True):
 
 def involved(tags: list[Tag]) -> tuple[list[str], list[str]]:
     """The sorted country codes and organisation codes that a list of tags names."""
-    countries = sorted({t.actor for t in tags if t.kind != "organisation"})
-    organisations = sorted({t.actor for t in tags if t.kind == "organisation"})
-    return countries, organisations
+    countries: set[str] = set()
+    organisations: set[str] = set()
+    for tag in tags:  # one pass: this runs for every item
+        (organisations if tag.kind == "organisation" else countries).add(tag.actor)
+    return sorted(countries), sorted(organisations)
 
 
 class Tagger:
