@@ -84,6 +84,9 @@ def test_stored_items_are_grouped_and_views_count_stories(any_engine):
     # the story's first report represents it, and carries every report's link
     first = counted.items[counted.items["reports"] == 3].iloc[0]
     assert first["text"] in REPORTS and len(first["links"]) == 3
+    # every report of the story holds the one tuple of its links: a tuple each grew with the square of a story's size
+    of_story = frames.items[frames.items["reports"] == 3]["links"]
+    assert len(of_story) == 3 and len({id(links) for links in of_story}) == 1
     rows = list(export.jsonl_records(Filters(every_report=True).apply(frames)))
     assert len({r["story"] for r in rows}) == 3
 
