@@ -6,6 +6,7 @@ import pandas as pd
 
 from mapdata import snapshot, store
 from mapdata.ingest import ingest_paths
+from mapdata.store import read
 from support import SEED
 
 
@@ -44,6 +45,17 @@ def test_equal_strings_are_one_object_in_the_frames_and_in_the_snapshot(engine, 
         assert all(id(value) in own for value in frames.items["story"])  # each story is named by its first item
         for column in (frames.tags["phrase"], frames.items["source"], frames.items["lead_actor"].dropna()):
             assert len(column) > len(set(column)) == len({id(value) for value in column})
+
+
+def test_reading_in_small_chunks_gives_the_same_frames(engine, monkeypatch):
+    # the rows are read a chunk at a time, so that a million items never exist as a million rows of Python objects
+    # at once: where the chunks end changes nothing
+    ingest_paths(engine, [SEED])
+    whole = store.load_frames(engine)
+    monkeypatch.setattr(read, "_FETCH", 3)
+    chunked = store.load_frames(engine)
+    same(whole, chunked)
+    assert len(chunked.tags) > 3 * 3
 
 
 def test_a_write_to_the_database_makes_the_snapshot_stale(engine, db_url, tmp_path):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from operator import itemgetter
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, Table, func, select
 
@@ -40,20 +42,33 @@ def stored_texts(engine: Engine, ids: Sequence[str]) -> dict[str, tuple[str, dat
         return {row.id: (row.text, row.date, row.origin) for row in conn.execute(query)}
 
 
-def _read(conn, query, columns: list[str]) -> pd.DataFrame:
+_FETCH = 20_000  # rows turned into Python objects at a time
+
+
+def _read(conn, query, columns: list[str], shared: dict[str, dict] | None = None) -> pd.DataFrame:
     """Rows of a query as a DataFrame, fetched through the driver's cursor (SQLAlchemy's row objects cost
-    seconds at 300,000 rows)."""
+    seconds at 300,000 rows), a chunk at a time. A driver makes a string per value, so a value met again in a column
+    of `shared` (each with its dict of the values met so far) is replaced by the one met first: the rows of a million
+    items held a copy of each tag's phrase, actor and item id per row, gigabytes until the frames shared them."""
     compiled = query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": False})
     params = compiled.construct_params()
     if conn.dialect.name == "sqlite":  # SQLAlchemy stores dates there as ISO text; sqlite3's own adapter is deprecated
         params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
     positional = [params[name] for name in compiled.positiontup] if compiled.positional else params
+    shared = shared or {}
+    values: list[list] = [[] for _ in columns]
+    readers = [(itemgetter(i), shared.get(name)) for i, name in enumerate(columns)]
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute(str(compiled), positional)
-        return pd.DataFrame.from_records(cursor.fetchall(), columns=columns)
+        while rows := cursor.fetchmany(_FETCH):
+            for column, (get, memo) in zip(values, readers, strict=True):
+                chunk = list(map(get, rows))
+                column += chunk if memo is None else map(memo.setdefault, chunk, chunk)
     finally:
         cursor.close()
+    # object columns, as the driver gave them: load_versioned converts the numbers, dates and flags itself
+    return pd.DataFrame({name: np.array(column, dtype=object) for name, column in zip(columns, values, strict=True)})
 
 
 def load_frames(engine: Engine, start: date | None = None, end: date | None = None) -> Frames:
@@ -85,15 +100,29 @@ def load_versioned(
         # SQLite: the snapshot starts at the first read
         instance, n, token = conn.execute(select(*_VERSION).where(revision.c.id == 1)).one()
         story = func.coalesce(items.c.story, items.c.id)  # an item not grouped yet is a story of its own
+        # the columns whose values repeat: each distinct value is then one string, from the first read on
+        repeated = {name: {} for name in ("date", "source", "tone", "lead_actor", "lang", "added_at")}
         item_df = _read(
             conn,
             select(*(items.c[c] for c in item_cols), story, items.c.added_at).where(*where),
             [*item_cols, "story", "added_at"],
+            repeated,
         )
-        tag_df = _read(conn, of_items(tags, tag_cols), tag_cols)
+        ids = dict(zip(item_df["id"], item_df["id"]))  # a tag's item id becomes its item's own id string
+        actors: dict = {}
+        tag_df = _read(
+            conn, of_items(tags, tag_cols), tag_cols, {"item_id": ids, "actor": actors, "kind": {}, "phrase": {}}
+        )
         topic_cols = ["item_id", "topic", "confidence"]
-        topic_df = _read(conn, of_items(topics, topic_cols), topic_cols)
-        relation_df = _read(conn, of_items(relations, ["item_id", "source", "target"]), ["item_id", "source", "target"])
+        topic_df = _read(conn, of_items(topics, topic_cols), topic_cols, {"item_id": ids, "topic": {}})
+        relation_cols = ["item_id", "source", "target"]
+        relation_df = _read(
+            conn,
+            of_items(relations, relation_cols),
+            relation_cols,
+            {"item_id": ids, "source": actors, "target": actors},
+        )
+        del ids
     item_df["date"] = pd.to_datetime(item_df["date"]).dt.date
     # NaN where not known (items tagged before confidences, or by the lexicon's rules alone)
     item_df["confidence"] = pd.to_numeric(item_df["confidence"], errors="coerce").astype(float)
