@@ -131,23 +131,17 @@ def _kept(words: list[bytes]) -> list[bytes]:
     return list(filterfalse(_UNPAIRED.__contains__, words))
 
 
-def _terms(text: str) -> set[bytes]:
-    """What the learned layer looks up of a folded, lower-cased text: its distinct words (see _words) and each pair
-    of neighbouring kept words (see _kept: b"peace.talks")."""
-    words, pairs = _words_and_pairs(text)
-    return words | pairs
-
-
 def _words_and_pairs(text: str) -> tuple[set[bytes], set[bytes]]:
-    """A text's distinct words and its distinct pairs of neighbouring kept words (see _terms)."""
+    """What the learned layer looks up of a folded, lower-cased text: its distinct words (see _words), and each pair
+    of neighbouring kept words (see _kept: b"peace.talks")."""
     words = _words(text)
     return set(words), set(map(_PAIR_BYTE.join, pairwise(_kept(words))))
 
 
 def _frame_pairs(frame: str) -> set[bytes]:
-    """The pairs of neighbouring words of an item's frame (Features.frame, paired as _terms pairs words) that hold an
-    actor's place: b"xlead.summoned", b"summoned.xactor", b"xactor.ambassador". The country does not matter, the
-    role does."""
+    """The pairs of neighbouring words of an item's frame (Features.frame, paired as _words_and_pairs pairs words)
+    that hold an actor's place: b"xlead.summoned", b"summoned.xactor", b"xactor.ambassador". The country does not
+    matter, the role does."""
     kept = _kept(_words(frame))
     pairs = set()
     last = len(kept) - 1
@@ -170,7 +164,8 @@ def _find(words: list[bytes], word: bytes, start: int) -> int:
 
 
 def _item_terms(features: Features) -> set[bytes]:
-    """Every distinct term the learned layer looks up for an item: its words and pairs (_terms), its frame's pairs."""
+    """Every distinct term the learned layer looks up for an item: its words and pairs (_words_and_pairs), its frame's
+    pairs."""
     words, pairs = _item_words_and_pairs(features)
     return words | pairs
 
@@ -218,7 +213,7 @@ class _RowCache:
         self.index = index
         self.rows: dict[bytes, int] = {}
 
-    def of(self, words: set[bytes], pairs: set[bytes] = frozenset()) -> list[int]:
+    def of(self, words: set[bytes], pairs: set[bytes]) -> list[int]:
         """The rows of an item's distinct words and pairs that anything is known of, in ascending order."""
         rows = self.rows
         new = words.difference(rows)
