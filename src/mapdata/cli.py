@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import functools
 import gc
 import json
@@ -164,7 +163,7 @@ def _progress(done: int, total: int) -> None:
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from . import settings, store
-    from .ingest import NO_DATE, ingest_paths
+    from .ingest import NO_DATE, indexes_deferred, ingest_paths
     from .learning import tagger_for
     from .tagging import languages, pool
 
@@ -174,7 +173,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     languages.load_all()
     gc.freeze()  # as in `tag`: the tagger's tables are never garbage
     # the indexes a first load defers are built while the snapshot reads the rows (store.deferred_indexes)
-    with contextlib.nullcontext() if args.dry_run else store.deferred_indexes(engine) as indexes:
+    with indexes_deferred(engine, args.dry_run) as indexes:
         result = ingest_paths(
             engine,
             args.files,

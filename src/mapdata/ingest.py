@@ -59,6 +59,12 @@ def _tag_in_worker(
     return [store.rows_of(t) for t in _WORKER_TAGGER.tag_many(items)] if items else [], rejected
 
 
+def indexes_deferred(engine: Engine, dry_run: bool) -> contextlib.AbstractContextManager:
+    """A load's deferral of the store's indexes (store.deferred_indexes: into an empty store, built once the rows are
+    in), or nothing for a dry run, which stores nothing (it then yields None)."""
+    return contextlib.nullcontext() if dry_run else store.deferred_indexes(engine)
+
+
 def ingest_result(
     engine: Engine,
     read: ReadResult,
@@ -73,7 +79,7 @@ def ingest_result(
     """Tag and store what one feed yielded, recording the write as `account`'s; items without a date get `undated`
     when it is given, else they are rejected with their file and line (never given today's date behind the user's
     back). Into an empty store, the indexes are built once the items are in (store.deferred_indexes)."""
-    with contextlib.nullcontext() if dry_run else store.deferred_indexes(engine):
+    with indexes_deferred(engine, dry_run):
         return ingest_batches(
             engine,
             pool.batches(chain(read.rejected, read.items), store.BATCH),
@@ -215,7 +221,7 @@ def ingest_paths(
     (grouped into stories as a whole file's items are). Items without a date get `undated` when given."""
     result = IngestResult()
     # into an empty store, the indexes are built once the files are in (store.deferred_indexes)
-    with contextlib.nullcontext() if dry_run else store.deferred_indexes(engine):
+    with indexes_deferred(engine, dry_run):
         for path in paths:
             before = result.new
             try:
