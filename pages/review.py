@@ -9,10 +9,11 @@ import streamlit as st
 from mapdata import learning, store
 from mapdata.corrections import add_correction, retag
 from mapdata.errors import MapdataError
-from mapdata.markup import esc
+from mapdata.markup import ITEM_CSS, clip_at, esc, safe_link, tagged_text, who_acts
 from mapdata.models import TONES, TOPICS, UNSURE_BELOW, Correction
 
 QUEUE = 5  # items shown at once: the next ones move up as these are reviewed
+CLIP = 600  # characters of an article a card shows; the rest is one click away, under "The whole text"
 
 
 def section(engine, editor: str) -> None:
@@ -38,11 +39,18 @@ def _card(engine, editor: str, row) -> None:
     with st.container(border=True, key=f"review_{row.id}"):
         topic_text = ", ".join(f"{t} ({p:.2f})" if p is not None else t for t, p in row.topics) or "-"
         unsure = " · uncertain" if row.confidence < UNSURE_BELOW else ""
+        lead = row.lead_actor if isinstance(row.lead_actor, str) else None
+        end = clip_at(row.text, CLIP)
         st.html(
-            f'<div style="font-size:13px"><b>{esc(row.date)}</b> {esc(row.text)}<br>'
+            f'<style>{ITEM_CSS}</style><div style="font-size:13px"><b>{esc(row.date)}</b> · '
+            f"{who_acts(lead, [actor for _, _, actor, _ in row.tags])} {safe_link(row.url or '')}<br>"
+            f"{tagged_text(row.text, row.tags, end)}<br>"
             f'<span style="color:#555">tone: <i>{esc(row.tone)}</i> (p = {row.confidence:.2f}{esc(unsure)}) · '
             f"topics: {esc(topic_text)}</span></div>"
         )
+        if end < len(row.text):
+            with st.expander(f"The whole text ({len(row.text):,} characters)"):
+                st.html(f'<style>{ITEM_CSS}</style><div style="font-size:13px">{tagged_text(row.text, row.tags)}</div>')
         cols = st.columns([1.2, 1, 1, 1])
         cols[0].button(
             "Right as it is",

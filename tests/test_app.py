@@ -426,6 +426,35 @@ def test_data_page_review_queue_confirms_and_corrects_in_a_click(app, db_url):
     assert any("2 items corrected or confirmed" in m.value for m in at.markdown)
 
 
+def test_a_review_card_names_who_acts_on_whom_and_keeps_a_long_article_one_click_away(app, db_url, tmp_path):
+    from mapdata import store
+    from mapdata.ingest import ingest_paths
+
+    filler = " ".join(f"Paragraph {i} of the talks went on for hours without a <b>deal</b>." for i in range(30))
+    article = (
+        "Poland summoned Belarus's ambassador in Warsaw on Monday after a drone crossed the border. "
+        f"{filler} Late at night Lithuania said it would close two crossings."
+    )
+    feed = tmp_path / "article.jsonl"
+    feed.write_text(json.dumps({"id": "long-1", "date": "2025-11-03", "text": article}) + "\n", encoding="utf-8")
+    engine = store.open_engine(db_url)
+    ingest_paths(engine, [feed])
+    at = app.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    (card,) = [h.value for h in at.get("html") if "</mark> summoned" in h.value and "tone:" in h.value]
+    assert "<b>Poland (PL)</b> → Belarus (BY), Lithuania (LT)" in card  # the lead actor, then the others, in order
+    assert (
+        ">Poland</mark>" in card and "close two crossings" not in card
+    )  # the opening, its phrases marked; the end cut
+    assert "&lt;b&gt;deal&lt;/b&gt;" in card and "<b>deal</b>" not in card  # the news text escaped
+    assert card.count("…") == 1
+    (whole,) = [e for e in at.expander if e.label.startswith("The whole text")]
+    assert whole.label == f"The whole text ({len(article):,} characters)"
+    (rest,) = [h.value for h in whole.get("html")]
+    assert ">Lithuania</mark> said it would close" in rest and "…" not in rest
+
+
 def test_the_confidence_filter(app, db_url):
     from mapdata import store
 

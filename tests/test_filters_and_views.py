@@ -104,6 +104,24 @@ def test_links_only_for_http():
         assert markup.safe_link(bad) == ""
 
 
+def test_a_long_text_is_cut_where_a_reader_would_stop():
+    text = "First sentence here. Second one is longer than that. " + "word " * 40
+    assert markup.clip_at(text, 1000) == len(text)  # short enough: all of it
+    at = markup.clip_at(text, 80)
+    assert text[:at] == "First sentence here. Second one is longer than that."  # after the last sentence end
+    at = markup.clip_at("x" * 30 + " " + "y" * 60, 50)
+    assert at == 30  # no sentence end in reach: at the last space
+    assert markup.clip_at("z" * 120, 50) == 50  # one long word: where the limit falls
+    tags = [(0, 6, "PL", "country"), (61, 68, "BY", "country")]
+    marked = markup.tagged_text("Poland <i>x</i> " + "a" * 44 + " Belarus", tags, end=20)
+    assert marked.startswith('<mark title="PL · country">Poland</mark> &lt;i&gt;x')
+    assert "Belarus" not in marked and marked.endswith(" …")  # a phrase past the cut is left out with the rest
+    assert markup.who_acts("PL", ["PL", "BY", "org:UN", "BY"]) == (
+        "<b>Poland (PL)</b> → Belarus (BY), United Nations (UN, org.)"
+    )
+    assert markup.who_acts(None, []) == "no actor named"
+
+
 def test_a_click_on_the_map_names_its_actors():
     # streamlit-folium reports the clicked layer's GeoJSON feature; mapdata.js gives it the layer's key
     def click(key):

@@ -173,6 +173,36 @@ def item_html(frames: Frames, limit: int, more: str, box: str = "items", new_sin
     return f'<style>{ITEM_CSS}</style><div class="{esc(box)}">{"".join(parts)}</div>'
 
 
+def clip_at(text: str, limit: int) -> int:
+    """Where a card cuts a long text: after the last sentence end (else at the last space) before `limit`
+    characters; the text's length when it is within `limit`."""
+    if len(text) <= limit:
+        return len(text)
+    head = text[:limit]
+    cut = max(head.rfind(". "), head.rfind("? "), head.rfind("! "))
+    if cut > limit // 2:
+        return cut + 1
+    cut = head.rfind(" ")
+    return cut if cut > limit // 2 else limit
+
+
+def tagged_text(text: str, tags: Iterable[tuple[int, int, str, str]], end: int | None = None) -> str:
+    """A text, escaped, each actor's phrase marked (tags: (start, end, actor key, kind), as stored); with `end`,
+    only the text before it (see clip_at), marked " …" when that is not all."""
+    head = text if end is None else text[:end]
+    marked = highlight(head, [(s, e, f"{split_key(actor)[0]} · {kind}") for s, e, actor, kind in tags])
+    return marked + (" …" if len(head) < len(text) else "")
+
+
+def who_acts(lead: str | None, actors: Iterable[str]) -> str:
+    """'Belarus (BY) → Poland (PL), European Union (EU, org.)', escaped: the lead actor, then the other actors an
+    item names, in the order named; 'no actor named' when there is none."""
+    others = [esc(actor_name(key)) for key in dict.fromkeys(actors) if key != lead]
+    if lead is None:
+        return ", ".join(others) or "no actor named"
+    return f"<b>{esc(actor_name(lead))}</b>" + (f" → {', '.join(others)}" if others else "")
+
+
 def actor_name(key: str) -> str:
     """'Belarus (BY)' or 'African Union (AU, org.)'."""
     code, is_org = split_key(key)

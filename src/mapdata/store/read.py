@@ -207,11 +207,14 @@ REVIEWING = ("tone", "review")  # corrections after which an item's tone is an a
 
 
 def review_queue(engine: Engine, limit: int = 20) -> pd.DataFrame:
-    """The items whose tone is least certain, least first, that no analyst has set or confirmed: id, date, text,
-    tone, confidence, and topics (a list of (topic, p))."""
+    """The items whose tone is least certain, least first, that no analyst has set or confirmed: id, date, text, url,
+    tone, confidence, lead_actor, topics (a list of (topic, p), likeliest first) and tags (the actors named, as
+    (start, end, actor, kind), in the order of the text): what a reviewer needs to judge the tags."""
     checked = select(corrections.c.item_id).where(corrections.c.field.in_(REVIEWING))
     query = (
-        select(items.c.id, items.c.date, items.c.text, items.c.tone, items.c.confidence)
+        select(
+            items.c.id, items.c.date, items.c.text, items.c.url, items.c.tone, items.c.confidence, items.c.lead_actor
+        )
         .where(items.c.confidence.is_not(None), items.c.id.not_in(checked))
         .order_by(items.c.confidence, items.c.id)
         .limit(limit)
@@ -224,12 +227,27 @@ def review_queue(engine: Engine, limit: int = 20) -> pd.DataFrame:
             select(topics.c.item_id, topics.c.topic, topics.c.confidence).where(topics.c.item_id.in_(ids))
         ):
             found.setdefault(item_id, []).append((topic, p))
+        named: dict[str, list[tuple[int, int, str, str]]] = {}
+        for item_id, start, end, actor, kind in conn.execute(
+            select(tags.c.item_id, tags.c.start, tags.c.end, tags.c.actor, tags.c.kind).where(tags.c.item_id.in_(ids))
+        ):
+            named.setdefault(item_id, []).append((start, end, actor, kind))
     return pd.DataFrame(
         [
-            (r.id, r.date, r.text, r.tone, r.confidence, sorted(found.get(r.id, []), key=lambda tp: -(tp[1] or 0)))
+            (
+                r.id,
+                r.date,
+                r.text,
+                r.url,
+                r.tone,
+                r.confidence,
+                r.lead_actor,
+                sorted(found.get(r.id, []), key=lambda tp: -(tp[1] or 0)),
+                sorted(named.get(r.id, [])),
+            )
             for r in rows
         ],
-        columns=["id", "date", "text", "tone", "confidence", "topics"],
+        columns=["id", "date", "text", "url", "tone", "confidence", "lead_actor", "topics", "tags"],
     )
 
 
