@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from mapdata import accounts, gazetteer
+from mapdata.aggregate import least_sure_first
 from mapdata.corrections import add_correction
 from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
@@ -179,7 +180,14 @@ with paste_tab:
     if pasted.strip():  # pasted text is the seed format: read it as text, line by line (no file sniffing)
         preview(read_seed_text(split_lines(f"date {day.isoformat()}\n{pasted}"), "pasted.txt"), "paste")
 
-review.section(state.engine(current.url), editor)
+# with filters set, the queue holds the items they leave, every report of a story (each is tagged on its own)
+review.section(
+    state.engine(current.url),
+    editor,
+    least_sure_first(state.filtered(current.url, current.version, replace(current.filters, every_report=True)))
+    if current.filters.active
+    else None,
+)
 
 st.subheader("Correct an item's tags")
 if data.items.empty:

@@ -16,20 +16,29 @@ QUEUE = 5  # items shown at once: the next ones move up as these are reviewed
 CLIP = 600  # characters of an article a card shows; the rest is one click away, under "The whole text"
 
 
-def section(engine, editor: str) -> None:
-    """The review queue and the learn / re-tag buttons, for a signed-in editor (or the local user)."""
+def section(engine, editor: str, among: list[str] | None = None) -> None:
+    """The review queue and the learn / re-tag buttons, for a signed-in editor (or the local user). `among`: the
+    items of the sidebar's filters, least certain first (aggregate.least_sure_first), when any filter is set."""
     st.subheader("Review the least certain tags")
     st.caption(
         "The items whose tone the tagger is least sure of come first (in measurements, the least certain fifth "
         "holds more than twice its share of the wrong tones). Confirm an item as it is, give it the right tone, "
         "or fix its topics: each is kept apart from the automatic tags, survives re-tagging, and teaches the "
         "tagger when you learn from the corrections below."
+        + (
+            f" Only the {len(among):,} items of the sidebar's filters are queued (every report of a story)."
+            if among is not None
+            else " The sidebar's filters narrow the queue to the items you follow."
+        )
     )
     if message := st.session_state.pop("review_done", None):
         st.success(message)
-    queue = store.review_queue(engine, QUEUE)
+    queue = store.review_queue(engine, QUEUE, among)
     if queue.empty:
-        st.info("Nothing to review: every item's tone was set or confirmed by an analyst.")
+        st.info(
+            "Nothing to review: every item's tone was set or confirmed by an analyst"
+            + (" (of those the sidebar's filters leave)." if among is not None else ".")
+        )
     for row in queue.itertuples():
         _card(engine, editor, row)
     _learn(engine, editor)

@@ -455,6 +455,21 @@ def test_a_review_card_names_who_acts_on_whom_and_keeps_a_long_article_one_click
     assert ">Lithuania</mark> said it would close" in rest and "…" not in rest
 
 
+def test_the_review_queue_keeps_to_the_sidebars_filters(app, db_url):
+    from mapdata import store
+
+    at = with_filters(app, countries=["LT"])
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    shown = [b.key.removeprefix("ok_") for b in at.button if (b.key or "").startswith("ok_")]
+    frames = store.load_frames(store.open_engine(db_url))
+    lithuanian = set(frames.tags.loc[frames.tags["actor"] == "LT", "item_id"])
+    items = frames.items[frames.items["id"].isin(lithuanian)].sort_values(["confidence", "id"])
+    assert 1 < len(lithuanian) < 11  # the filter leaves some of the sample's items, not all
+    assert shown == items["id"].tolist()[:5]  # those, least certain first, and only those
+    assert any("Only the" in c.value and "sidebar's filters are queued" in c.value for c in at.caption)
+
+
 def test_the_confidence_filter(app, db_url):
     from mapdata import store
 

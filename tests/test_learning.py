@@ -101,6 +101,21 @@ def test_the_review_queue_puts_the_least_sure_first_and_drops_what_was_reviewed(
     assert topics.loc[(topics["item_id"] == first) & (topics["topic"] == "humanitarian"), "confidence"].item() == 1.0
 
 
+def test_the_review_queue_of_a_view_takes_its_items_in_order_chunk_by_chunk(seeded, monkeypatch):
+    from mapdata.aggregate import least_sure_first
+    from mapdata.store import read
+
+    monkeypatch.setattr(read, "_QUEUE_CHUNK", 2)  # so that the eleven items take several chunks
+    frames = store.load_frames(seeded)
+    order = least_sure_first(frames)
+    assert len(order) == 11 and order == store.review_queue(seeded, limit=20)["id"].tolist()
+    among = order[1::2]  # a view of five of them
+    add_correction(seeded, Correction(among[0], "review", "", "confirm"), default_tagger().tag, account="test")
+    queue = store.review_queue(seeded, limit=3, among=among)
+    assert queue["id"].tolist() == among[1:4]  # the view's least certain, the reviewed one left out
+    assert store.review_queue(seeded, limit=20, among=[]).empty
+
+
 def test_corrections_become_labelled_briefs(seeded):
     queue = store.review_queue(seeded, limit=20)
     tone_only, confirmed, topic_only = queue["id"].iloc[:3]

@@ -253,6 +253,16 @@ def newest_first(frames: Frames, limit: int | None = None) -> Frames:
     return Frames(order, frames.tags, frames.topics, frames.relations, frames.keys)
 
 
+def least_sure_first(frames: Frames) -> list[str]:
+    """The ids of the items whose tone confidence is known, least confident first (ties by id): the order of the
+    review queue (store.review_queue)."""
+    items = frames.items
+    if "confidence" not in items:
+        return []
+    known = items[items["confidence"].notna()]
+    return known.sort_values(["confidence", "id"], kind="stable")["id"].astype(str).tolist()
+
+
 def _joined(values: pd.DataFrame, column: str, by: str = "pos") -> pd.Series:
     """Per item position: the distinct values of one column, sorted and comma-separated."""
     if values.empty:

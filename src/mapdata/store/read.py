@@ -204,12 +204,14 @@ def corrections_of(conn, item_ids: Sequence[str]) -> dict[str, list[Correction]]
 
 
 REVIEWING = ("tone", "review")  # corrections after which an item's tone is an analyst's, not the tagger's
+_QUEUE_CHUNK = 500  # ids of a filtered view's review order asked for at once
 
 
-def review_queue(engine: Engine, limit: int = 20) -> pd.DataFrame:
+def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = None) -> pd.DataFrame:
     """The items whose tone is least certain, least first, that no analyst has set or confirmed: id, date, text, url,
     tone, confidence, lead_actor, topics (a list of (topic, p), likeliest first) and tags (the actors named, as
-    (start, end, actor, kind), in the order of the text): what a reviewer needs to judge the tags."""
+    (start, end, actor, kind), in the order of the text): what a reviewer needs to judge the tags. With `among`
+    (item ids, least certain first: aggregate.least_sure_first of a filtered view), only those items."""
     checked = select(corrections.c.item_id).where(corrections.c.field.in_(REVIEWING))
     query = (
         select(
@@ -217,10 +219,18 @@ def review_queue(engine: Engine, limit: int = 20) -> pd.DataFrame:
         )
         .where(items.c.confidence.is_not(None), items.c.id.not_in(checked))
         .order_by(items.c.confidence, items.c.id)
-        .limit(limit)
     )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        if among is None:
+            rows = conn.execute(query.limit(limit)).all()
+        else:
+            rows = []
+            # in chunks of the given order: a view of 100,000 items asks for its least certain few hundred
+            for start in range(0, len(among), _QUEUE_CHUNK):
+                rows += conn.execute(query.where(items.c.id.in_(among[start : start + _QUEUE_CHUNK]))).all()
+                if len(rows) >= limit:
+                    break
+            rows = sorted(rows, key=lambda r: (r.confidence, r.id))[:limit]
         ids = [r.id for r in rows]
         found: dict[str, list[tuple[str, float | None]]] = {}
         for item_id, topic, p in conn.execute(
