@@ -107,6 +107,52 @@ def test_upload_a_file_and_see_its_items_on_the_map(tmp_path, browser):
         server.stop()
 
 
+def test_a_marker_and_a_line_whose_tones_are_uncertain_are_hatched_and_dotted(tmp_path, browser):
+    from dataclasses import replace
+    from datetime import date
+
+    from mapdata import store
+    from mapdata.models import Confidence, Item
+    from mapdata.tagging import default_tagger
+    from support import gate
+
+    texts = [
+        "Chile and Peru signed a fisheries agreement in Lima.",
+        "Peru and Chile held talks on their maritime border.",
+        "Argentina and Brazil agreed to extend their trade pact.",
+    ]
+    tagged = default_tagger().tag_many([Item.create(t, date(2025, 11, 2)) for t in texts])
+    # the tagger unsure of the tone of both items naming Chile: that colour is a guess, the map says so
+    tagged = [replace(t, confidence=Confidence(0.3, ())) if "CL" in t.countries else t for t in tagged]
+    url = f"sqlite:///{tmp_path / 'unsure.sqlite'}"
+    store.add_items(store.open_engine(url), tagged)
+    server = AppServer(tmp_path, url)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.route("**/*", gate)
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        frame = open_map(page, server.url)
+        chile = frame.locator('path.mapdata-actor[data-key="CL"]')
+        expect(chile).to_have_attribute("fill", re.compile(r"^url\(#mapdata-hatch-"), timeout=WAIT)
+        pattern = chile.get_attribute("fill")[4:-1]  # "#mapdata-hatch-…"
+        assert frame.locator(f"pattern{pattern}").count() == 1  # defined in the page, so the fill is drawn
+        brazil = frame.locator('path.mapdata-actor[data-key="BR"]')
+        assert not brazil.get_attribute("fill").startswith("url(")
+        line = frame.locator('path.mapdata-relation[data-key="CL|PE"]')
+        # both share a land border (dashed): the uncertain one is dash-dotted, the other dashed as ever
+        expect(line).to_have_attribute("stroke-dasharray", "8 6 1 6", timeout=WAIT)
+        assert frame.locator('path.mapdata-relation[data-key="AR|BR"]').get_attribute("stroke-dasharray") == "8 6"
+        chile.hover()
+        expect(frame.locator(".leaflet-tooltip")).to_contain_text("tone uncertain for 2 of 2", timeout=WAIT)
+        assert errors == [], errors
+    finally:
+        context.close()
+        server.stop()
+
+
 def test_items_page_downloads_the_filtered_view(app_server, page):
     page.goto(app_server.url + "/?topics=military")
     sidebar = page.get_by_test_id("stSidebar")

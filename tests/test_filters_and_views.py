@@ -104,6 +104,31 @@ def test_links_only_for_http():
         assert markup.safe_link(bad) == ""
 
 
+def test_a_colour_that_rests_on_uncertain_tones_is_hatched_on_the_map(frames):
+    from dataclasses import replace
+
+    polish = set(frames.tags.loc[frames.tags["actor"] == "PL", "pos"])
+    assert len(polish) >= 2
+    sure = frames.items["confidence"].to_numpy(copy=True)
+    sure[frames.items.index.isin(polish)] = 0.3  # the tagger unsure of every item naming Poland
+    unsure = replace(frames, items=frames.items.assign(confidence=sure))
+    actor_rows, pair_rows = aggregate.view(unsure)
+    by_actor = actor_rows.set_index("actor")
+    assert by_actor.loc["PL", "unsure"] == by_actor.loc["PL", "items"]
+    assert 0 < by_actor.loc["BY", "unsure"] < by_actor.loc["BY", "items"] / 2  # Belarus's colour stands on the rest
+    pair = pair_rows[(pair_rows["a"] == "BY") & (pair_rows["b"] == "PL")].iloc[0]
+    assert pair["unsure"] == pair["items"]
+    assert aggregate.view(frames)[0]["unsure"].sum() < actor_rows["unsure"].sum()
+    page = mapview.build_map(unsure).get_root().render()
+    (lines,) = calls(page, "lines")
+    (actors,) = calls(page, "actors")
+    line = next(r for r in lines["rows"] if r[0] == "BY|PL")
+    assert line[8] is True and "tone uncertain for" in line[6]
+    marked = {r[0]: r[11] for r in actors["rows"]}
+    assert marked["PL"] is True and marked["BY"] is False
+    assert "colour uncertain" in mapview.legend_html()
+
+
 def test_a_long_text_is_cut_where_a_reader_would_stop():
     text = "First sentence here. Second one is longer than that. " + "word " * 40
     assert markup.clip_at(text, 1000) == len(text)  # short enough: all of it

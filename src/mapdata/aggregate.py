@@ -8,10 +8,12 @@ import numpy as np
 import pandas as pd
 
 from .frames import Frames, by_position, having, mask_of, restrict
-from .models import TONES, split_key
+from .models import TONES, UNSURE_BELOW, split_key
 
-ACTOR_COLUMNS = ["actor", "name", "is_organisation", "items", "tone", "lat", "lon"]
-PAIR_COLUMNS = ["a", "b", "items", "tone", "border", "km", "lead"]
+# "unsure": how many of the items counted have a tone the tagger is unsure of (below UNSURE_BELOW): where they are
+# most of them, the map marks the colour as uncertain (mapview)
+ACTOR_COLUMNS = ["actor", "name", "is_organisation", "items", "tone", "lat", "lon", "unsure"]
+PAIR_COLUMNS = ["a", "b", "items", "tone", "border", "km", "lead", "unsure"]
 
 
 def _dominant_codes(counts: np.ndarray) -> np.ndarray:
@@ -20,6 +22,19 @@ def _dominant_codes(counts: np.ndarray) -> np.ndarray:
     winners = (counts == top).sum(axis=1)
     best = np.asarray(TONES, dtype=object)[counts.argmax(axis=1)]
     return np.where(winners == 1, best, "neutral")
+
+
+def colour_unsure(unsure: int, items: int) -> bool:
+    """Whether the colour of a marker or a line rests on uncertain tones: those of most of its items are."""
+    return unsure * 2 > items
+
+
+def _unsure(frames: Frames) -> np.ndarray:
+    """Over the whole data set's positions: True for the view's items whose tone confidence is known and below
+    UNSURE_BELOW (an item of unknown confidence is not marked)."""
+    if "confidence" not in frames.items:
+        return np.zeros(frames.keys.size, dtype=bool)
+    return by_position(frames, "confidence").astype(float) < UNSURE_BELOW  # NaN: unknown, never below
 
 
 def _tone_counts(codes: np.ndarray, tones: np.ndarray, width: int) -> np.ndarray:
@@ -38,6 +53,7 @@ def actors(frames: Frames, min_items: int = 1) -> pd.DataFrame:
     pos, codes = frames.tags["pos"].to_numpy()[first], frames.tags["actor_c"].to_numpy()[first]
     counts = _tone_counts(codes, by_position(frames, "tone_c")[pos], len(keys.actors))
     totals = counts.sum(axis=1)
+    unsure = np.bincount(codes, weights=_unsure(frames)[pos], minlength=len(keys.actors))
     placeable, lat, lon, is_org, names = keys.spots
     chosen = np.flatnonzero((totals >= max(min_items, 1)) & placeable)
     out = pd.DataFrame(
@@ -49,6 +65,7 @@ def actors(frames: Frames, min_items: int = 1) -> pd.DataFrame:
             "tone": _dominant_codes(counts[chosen]),
             "lat": lat[chosen],
             "lon": lon[chosen],
+            "unsure": unsure[chosen].astype(int),
         },
         columns=ACTOR_COLUMNS,
     )
@@ -84,8 +101,10 @@ def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = Fals
         return pd.DataFrame(columns=PAIR_COLUMNS)
     width = len(keys.pair_a)
     codes = rel["pair_c"].to_numpy()[first]
-    counts = _tone_counts(codes, by_position(frames, "tone_c")[rel["pos"].to_numpy()[first]], width)
+    pos = rel["pos"].to_numpy()[first]
+    counts = _tone_counts(codes, by_position(frames, "tone_c")[pos], width)
     totals = counts.sum(axis=1)
+    unsure = np.bincount(codes, weights=_unsure(frames)[pos], minlength=width)
     forward = np.bincount(codes, weights=rel["forward"].to_numpy()[first], minlength=width)
     placeable = keys.spots.placeable
     chosen = totals > 0
@@ -107,6 +126,7 @@ def pairs(frames: Frames, keep: set[str] | None = None, border_only: bool = Fals
             "border": border[index],
             "km": np.round(keys.km[index], 1),
             "lead": np.where(forward[index] * 2 >= totals[index], a, b),
+            "unsure": unsure[index].astype(int),
         },
         columns=PAIR_COLUMNS,
     )

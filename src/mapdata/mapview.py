@@ -110,7 +110,12 @@ def legend_html() -> str:
         f"{swatch}<br>"
         '<svg width="46" height="10"><line x1="0" y1="5" x2="46" y2="5" stroke="#555" stroke-width="3"/></svg> relation '
         '<svg width="46" height="10"><line x1="0" y1="5" x2="46" y2="5" stroke="#555" stroke-width="3" stroke-dasharray="8 6"/></svg>'
-        " shared land border<br>&#x27A4; toward the actor acted on"
+        " shared land border<br>&#x27A4; toward the actor acted on<br>"
+        '<svg width="46" height="16"><defs><pattern id="legend-hatch" patternUnits="userSpaceOnUse" width="5" '
+        'height="5" patternTransform="rotate(45)"><rect width="5" height="5" fill="#999"/><rect width="2" height="5" '
+        'fill="#fff" fill-opacity="0.75"/></pattern></defs><circle cx="8" cy="8" r="6" fill="url(#legend-hatch)" '
+        'stroke="#222"/><line x1="22" y1="8" x2="46" y2="8" stroke="#555" stroke-width="3" stroke-dasharray="1 6" '
+        'stroke-linecap="round"/></svg> colour uncertain: the tagger is unsure of the tone of most of its items'
     )
 
 
@@ -298,11 +303,19 @@ def layers(
     busiest_line = int(pair_rows["items"].max()) if len(pair_rows) else 1
     busiest_actor = int(actor_rows["items"].max()) if len(actor_rows) else 1
     line_rows = []
-    for a, b, count, tone, border, lead in zip(
-        shown["a"], shown["b"], shown["items"], shown["tone"], shown["border"], shown["lead"], strict=True
+    for a, b, count, tone, border, lead, unsure in zip(
+        shown["a"],
+        shown["b"],
+        shown["items"],
+        shown["tone"],
+        shown["border"],
+        shown["lead"],
+        shown["unsure"],
+        strict=True,
     ):
         start, end = (a, b) if lead == a else (b, a)
-        label = esc(pair_label(a, b, count))
+        doubtful = aggregate.colour_unsure(unsure, count)
+        label = esc(pair_label(a, b, count, unsure if doubtful else 0))
         popup = pair_items.get((a, b), [])
         dimmed = focus is not None and focus not in (a, b)
         line_rows.append(
@@ -315,18 +328,21 @@ def layers(
                 bool(border),
                 label,
                 [label, popup, int(count) - len(popup)],
+                doubtful,
             ]
         )
     actor_list = []
-    for key, name, count, tone, is_org in zip(
+    for key, name, count, tone, is_org, unsure in zip(
         actor_rows["actor"],
         actor_rows["name"],
         actor_rows["items"],
         actor_rows["tone"],
         actor_rows["is_organisation"],
+        actor_rows["unsure"],
         strict=True,
     ):
-        label = esc(actor_label(key, count))
+        doubtful = aggregate.colour_unsure(unsure, count)
+        label = esc(actor_label(key, count, unsure if doubtful else 0))
         popup = actor_items.get(key, [])
         lat, lon = spots[key]
         dimmed = focus is not None and key != focus and key not in neighbours
@@ -344,6 +360,7 @@ def layers(
                 int(count),
                 dimmed,
                 short,
+                doubtful,
             ]
         )
     lines = folium.FeatureGroup(name="Relations")

@@ -214,11 +214,16 @@ def count_of(count: int) -> str:
     return f"{count:,} item{'s' if count != 1 else ''}"
 
 
-def actor_label(key: str, count: int) -> str:
-    """Tooltip text of an actor marker."""
-    return f"{actor_name(key)} · {count_of(count)}"
+def _unsure_note(unsure: int, count: int) -> str:
+    return f" · tone uncertain for {unsure:,} of {count:,}" if unsure else ""
 
 
-def pair_label(a: str, b: str, count: int) -> str:
-    """Tooltip text of a relation line."""
-    return f"{actor_name(a)} – {actor_name(b)} · {count_of(count)}"
+def actor_label(key: str, count: int, unsure: int = 0) -> str:
+    """Tooltip text of an actor marker (`unsure`: of its items, those whose tone is uncertain, when the map marks
+    its colour so)."""
+    return f"{actor_name(key)} · {count_of(count)}{_unsure_note(unsure, count)}"
+
+
+def pair_label(a: str, b: str, count: int, unsure: int = 0) -> str:
+    """Tooltip text of a relation line (`unsure`: as actor_label)."""
+    return f"{actor_name(a)} – {actor_name(b)} · {count_of(count)}{_unsure_note(unsure, count)}"

@@ -262,7 +262,8 @@ window.mapdata = (function () {
     return html;
   }
 
-  // rows: [key, [lat, lon, lat, lon, ...] along the great circle, colour, weight, opacity, dashed, tooltip, popup]
+  // rows: [key, [lat, lon, lat, lon, ...] along the great circle, colour, weight, opacity, dashed (a shared land
+  // border), tooltip, popup, uncertain (the tone of most of its items: dotted)]
   function reopen(key, layer) {
     if (key === M.openKey) { setTimeout(function () { if (layer._map && !layer.isPopupOpen()) { layer.openPopup(); } }, 0); }
   }
@@ -272,8 +273,9 @@ window.mapdata = (function () {
     options.rows.forEach(function (r) {
       var points = [];
       for (var i = 0; i < r[1].length; i += 2) { points.push([r[1][i], r[1][i + 1]]); }
-      var line = keyed(L.polyline(points, {color: r[2], weight: r[3], opacity: r[4], dashArray: r[5] ? '8 6' : null,
-        className: 'mapdata-relation', pane: 'mapdataLines'}), r[0])
+      var dashes = r[5] ? (r[8] ? '8 6 1 6' : '8 6') : (r[8] ? '1 6' : null);
+      var line = keyed(L.polyline(points, {color: r[2], weight: r[3], opacity: r[4], dashArray: dashes,
+        className: 'mapdata-relation' + (r[8] ? ' mapdata-unsure' : ''), pane: 'mapdataLines'}), r[0])
         .bindTooltip(r[6], {sticky: true})
         .bindPopup(popup(r[7]), POPUP)
         .addTo(group);
@@ -289,10 +291,38 @@ window.mapdata = (function () {
     applyTime();
   }
 
-  // rows: [key, lat, lon, radius, colour, is organisation, tooltip, popup, items, dimmed, label]
+  // rows: [key, lat, lon, radius, colour, is organisation, tooltip, popup, items, dimmed, label, uncertain (the
+  // tone of most of its items: a hatched fill, as the panels hatch an uncertain topic)]
   // options.fit: the points the first view (and every filter change, unless the map was moved) fits
   // options.fresh: the actors with items that arrived since the analyst's last visit (ringed); options.seen:
   // the arrival time of the newest item, kept in a cookie that the next visit's "new" marks start from
+  // A fill of the colour striped with white (an SVG pattern, defined once per colour in a hidden SVG of the page:
+  // a fill may name a pattern of another SVG of the same document)
+  function hatch(colour) {
+    var id = 'mapdata-hatch-' + colour.replace(/[^0-9a-zA-Z]/g, '');
+    if (!document.getElementById(id)) {
+      var ns = 'http://www.w3.org/2000/svg', defs = document.getElementById('mapdata-patterns');
+      if (!defs) {
+        var holder = document.createElementNS(ns, 'svg');
+        holder.setAttribute('width', '0'); holder.setAttribute('height', '0');
+        holder.setAttribute('style', 'position:absolute');
+        defs = document.createElementNS(ns, 'defs'); defs.id = 'mapdata-patterns';
+        holder.appendChild(defs); document.body.appendChild(holder);
+      }
+      var pattern = document.createElementNS(ns, 'pattern');
+      pattern.id = id;
+      pattern.setAttribute('patternUnits', 'userSpaceOnUse');
+      pattern.setAttribute('width', '5'); pattern.setAttribute('height', '5');
+      pattern.setAttribute('patternTransform', 'rotate(45)');
+      var ground = document.createElementNS(ns, 'rect'), stripe = document.createElementNS(ns, 'rect');
+      ground.setAttribute('width', '5'); ground.setAttribute('height', '5'); ground.setAttribute('fill', colour);
+      stripe.setAttribute('width', '2'); stripe.setAttribute('height', '5'); stripe.setAttribute('fill', '#ffffff');
+      stripe.setAttribute('fill-opacity', '0.75');
+      pattern.appendChild(ground); pattern.appendChild(stripe); defs.appendChild(pattern);
+    }
+    return 'url(#' + id + ')';
+  }
+
   function actors(group, options) {
     M.actors = [];
     M.markers = {};
@@ -302,17 +332,20 @@ window.mapdata = (function () {
       document.cookie = 'mapdata_seen=' + encodeURIComponent(options.seen) + '; path=/; max-age=31536000; SameSite=Lax';
     }
     options.rows.forEach(function (r) {
-      var layer, opacity = r[9] ? 0.25 : 0.85, mark = fresh[r[0]] ? ' mapdata-fresh' : '';
+      var layer, opacity = r[9] ? 0.25 : 0.85, mark = (fresh[r[0]] ? ' mapdata-fresh' : '') + (r[11] ? ' mapdata-unsure' : '');
       if (r[5]) {
         var size = Math.round(r[3] * 1.6);
         layer = L.marker([r[1], r[2]], {opacity: r[9] ? 0.35 : 1, icon: L.divIcon({
           html: '<div class="org-marker" style="width:' + size + 'px;height:' + size + 'px;background:' + r[4] +
-            ';border:2px solid #222;opacity:' + opacity + ';transform:rotate(45deg)"></div>',
+            ';border:2px solid #222;opacity:' + opacity + ';transform:rotate(45deg)' +
+            (r[11] ? ';background-image:repeating-linear-gradient(45deg,transparent 0 3px,rgba(255,255,255,.75) 3px 5px)' : '') +
+            '"></div>',
           iconSize: [size, size], iconAnchor: [Math.floor(size / 2), Math.floor(size / 2)],
           className: 'mapdata-actor mapdata-org' + mark})});
       } else {
         layer = L.circleMarker([r[1], r[2]], {radius: r[3], color: '#222222', weight: 1.5, opacity: r[9] ? 0.35 : 1,
-          fill: true, fillColor: r[4], fillOpacity: opacity, className: 'mapdata-actor' + mark});
+          fill: true, fillColor: r[11] ? hatch(r[4]) : r[4], fillOpacity: opacity,
+          className: 'mapdata-actor' + mark});
       }
       keyed(layer, r[0]).bindTooltip(r[6]).bindPopup(popup(r[7]), POPUP).addTo(group);
       reopen(r[0], layer);
