@@ -68,6 +68,8 @@ def test_layers_legend_and_fullscreen_controls(app_server, page):
     legend.get_by_role("button", name="Legend").click()
     expect(body).to_be_visible()
     expect(body).to_contain_text("shared land border")
+    expect(body).to_contain_text("colour uncertain")
+    assert "Legend" not in body.inner_text()  # the button names it once
     expect(frame.locator("a.mapdata-fullscreen")).to_be_visible()
     control = frame.locator(".leaflet-control-layers")
     control.hover()  # collapsed to an icon until pointed at

@@ -102,8 +102,7 @@ def legend_html() -> str:
     swatch = "".join(
         f'<span class="sw" style="background:{colour}"></span>{esc(tone)} ' for tone, colour in TONE_COLOURS.items()
     )
-    return (
-        "<b>Legend</b><br>"
+    return (  # under the "Legend" button that opens it (mapdata.js), so no heading of its own
         '<svg width="46" height="16"><circle cx="8" cy="8" r="4" fill="#999" stroke="#222"/>'
         '<circle cx="30" cy="8" r="7" fill="#999" stroke="#222"/></svg> country, size = items<br>'
         '<span class="dia"></span> organisation<br>'
