@@ -7,10 +7,10 @@ from __future__ import annotations
 import streamlit as st
 
 from mapdata import learning, store
-from mapdata.corrections import add_correction, retag
+from mapdata.corrections import retag, review_story
 from mapdata.errors import MapdataError
 from mapdata.markup import ITEM_CSS, clip_at, esc, safe_link, tagged_text, who_acts
-from mapdata.models import TONES, TOPICS, UNSURE_BELOW, Correction
+from mapdata.models import TONES, TOPICS, UNSURE_BELOW
 
 QUEUE = 5  # items shown at once: the next ones move up as these are reviewed
 CLIP = 600  # characters of an article a card shows; the rest is one click away, under "The whole text"
@@ -55,7 +55,9 @@ def _card(engine, editor: str, row) -> None:
             f"{who_acts(lead, [actor for _, _, actor, _ in row.tags])} {safe_link(row.url or '')}<br>"
             f"{tagged_text(row.text, row.tags, end)}<br>"
             f'<span style="color:#555">tone: <i>{esc(row.tone)}</i> (p = {row.confidence:.2f}{esc(unsure)}) · '
-            f"topics: {esc(topic_text)}</span></div>"
+            f"topics: {esc(topic_text)}"
+            + (f" · one of the {row.reports} reports of a story: the review is of them all" if row.reports > 1 else "")
+            + "</span></div>"
         )
         if end < len(row.text):
             with st.expander(f"The whole text ({len(row.text):,} characters)"):
@@ -90,23 +92,27 @@ def _card(engine, editor: str, row) -> None:
 
 
 def _store(engine, editor: str, item_id: str, changes: list[tuple[str, str, str]]) -> None:
-    """Store the corrections of one item (a button's callback: it runs before the rerun, so the queue moves on)."""
+    """Store the review of one item and its story's other reports (a button's callback: it runs before the rerun,
+    so the queue moves on)."""
     tagger = learning.tagger_for(engine)
     try:
-        for field, value, action in changes:
-            add_correction(engine, Correction(item_id, field, value, action), tagger.tag, account=editor)
+        reports = review_story(engine, item_id, changes, tagger.tag, account=editor)
     except (ValueError, MapdataError) as err:
         st.session_state["review_done"] = None
         st.error(f"Not stored: {err}")
         return
-    st.session_state["review_done"] = "Stored: it survives re-tagging and counts when the tagger learns."
+    st.session_state["review_done"] = (
+        "Stored"
+        + (f" for the {reports} reports of its story" if reports > 1 else "")
+        + ": it survives re-tagging and counts when the tagger learns."
+    )
 
 
 def _learn(engine, editor: str) -> None:
     reviewed = len(store.reviewed(engine))
     latest = store.latest_model(engine)
     st.markdown(
-        f"**{reviewed:,} items corrected or confirmed.** "
+        f"**{reviewed:,} {'story' if reviewed == 1 else 'stories'} corrected or confirmed.** "
         + (
             f"The tagger uses weights learned with corrections (model {latest[0]})."
             if latest

@@ -423,7 +423,7 @@ def test_data_page_review_queue_confirms_and_corrects_in_a_click(app, db_url):
     assert first not in set(after["id"]) and second not in set(after["id"])
     frames = store.load_frames(engine)
     assert frames.items.loc[frames.items["id"] == second, "tone"].item() == wrong
-    assert any("2 items corrected or confirmed" in m.value for m in at.markdown)
+    assert any("2 stories corrected or confirmed" in m.value for m in at.markdown)
 
 
 def test_a_review_card_names_who_acts_on_whom_and_keeps_a_long_article_one_click_away(app, db_url, tmp_path):
@@ -453,6 +453,35 @@ def test_a_review_card_names_who_acts_on_whom_and_keeps_a_long_article_one_click
     assert whole.label == f"The whole text ({len(article):,} characters)"
     (rest,) = [h.value for h in whole.get("html")]
     assert ">Lithuania</mark> said it would close" in rest and "…" not in rest
+
+
+def test_a_story_of_several_reports_is_reviewed_once_from_its_card(app, db_url, tmp_path):
+    from mapdata import store
+    from mapdata.ingest import ingest_paths
+
+    wire = (
+        "Poland summoned the Belarusian ambassador in Warsaw on Monday after a drone crossed the border near "
+        "Terespol and fell in a field, the foreign ministry said, calling it a deliberate provocation."
+    )
+    feed = tmp_path / "wire.jsonl"
+    feed.write_text(
+        "".join(
+            json.dumps({"date": "2025-11-03", "text": text, "source": source}) + "\n"
+            for text, source in ((wire, "Wire"), ("WARSAW (Daily) - " + wire, "Daily"))
+        ),
+        encoding="utf-8",
+    )
+    engine = store.open_engine(db_url)
+    ingest_paths(engine, [feed])
+    at = app.run()
+    at.switch_page("pages/data.py").run()
+    (card_id,) = [b.key.removeprefix("ok_") for b in at.button if (b.key or "").startswith("ok_")]
+    assert any("one of the 2 reports of a story" in h.value for h in at.get("html"))
+    at.button(key=f"ok_{card_id}").click().run()
+    assert not at.exception
+    assert any("for the 2 reports of its story" in m.value for m in at.success)
+    assert store.review_queue(engine, limit=20).empty
+    assert (store.load_frames(engine).items["confidence"] == 1.0).all()
 
 
 def test_the_review_queue_keeps_to_the_sidebars_filters(app, db_url):

@@ -17,7 +17,7 @@ from mapdata.classify import (
     fit_calibration,
 )
 from mapdata.corrections import add_correction, retag
-from mapdata.errors import InputError
+from mapdata.errors import InputError, StoreError
 from mapdata.evaluate import unsure_error_share
 from mapdata.ingest import ingest_paths
 from mapdata.models import TONES, TOPICS, Correction
@@ -114,6 +114,52 @@ def test_the_review_queue_of_a_view_takes_its_items_in_order_chunk_by_chunk(seed
     queue = store.review_queue(seeded, limit=3, among=among)
     assert queue["id"].tolist() == among[1:4]  # the view's least certain, the reviewed one left out
     assert store.review_queue(seeded, limit=20, among=[]).empty
+
+
+def test_a_review_is_of_every_report_of_its_story(engine, tmp_path):
+    import json
+
+    from mapdata.corrections import review_story
+
+    wire = (
+        "Poland summoned the Belarusian ambassador in Warsaw on Monday after a drone crossed the border near "
+        "Terespol and fell in a field, the foreign ministry said, calling it a deliberate provocation."
+    )
+    rows = [
+        {"date": "2025-11-03", "text": wire, "source": "Wire"},
+        {"date": "2025-11-03", "text": "WARSAW (Daily) - " + wire, "source": "Daily"},
+        {"date": "2025-11-04", "text": wire + " Minsk did not comment.", "source": "Weekly"},
+        {
+            "date": "2025-11-03",
+            "text": "Lithuania and Latvia agreed to link their power grids by 2027.",
+            "source": "Wire",
+        },
+    ]
+    feed = tmp_path / "wire.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ingest_paths(engine, [feed])
+    queue = store.review_queue(engine, limit=20)
+    assert sorted(queue["reports"]) == [1, 3]  # one card a story: the three reports of the wire text are one
+    card = queue[queue["reports"] == 3].iloc[0]
+    with engine.connect() as conn:
+        reports = store.story_reports(conn, card["id"])
+    assert len(reports) == 3 and card["id"] in reports
+    tone = next(t for t in TONES if t != card["tone"])
+    assert review_story(engine, card["id"], [("tone", tone, "set")], default_tagger().tag, "ana") == 3
+    items = store.load_frames(engine).items.set_index("id")
+    assert (items.loc[reports, "tone"] == tone).all() and (items.loc[reports, "confidence"] == 1.0).all()
+    assert store.review_queue(engine, limit=20)["reports"].tolist() == [1]  # the story is reviewed, all of it
+    assert len(store.reviewed(engine)) == 1  # and teaches the tagger once
+    # a confirmation with the topics changed: every report takes the reviewed one's topics
+    other = reports[-1] if reports[-1] != card["id"] else reports[0]
+    review_story(
+        engine, other, [("topic", "humanitarian", "add"), ("review", "", "confirm")], default_tagger().tag, "ana"
+    )
+    topics = store.load_frames(engine).topics
+    chosen = {r: set(topics.loc[topics["item_id"] == r, "topic"]) for r in reports}
+    assert all("humanitarian" in found for found in chosen.values()) and len(set(map(frozenset, chosen.values()))) == 1
+    with pytest.raises(StoreError):
+        review_story(engine, "no-such-item", [("tone", "neutral", "set")], default_tagger().tag, "ana")
 
 
 def test_corrections_become_labelled_briefs(seeded):

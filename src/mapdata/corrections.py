@@ -80,20 +80,73 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
 def add_correction(engine: Engine, correction: Correction, tag: Tagging, account: str) -> TaggedItem:
     """Store a manual correction, made by `account`, and rewrite the item's tags with every correction applied."""
     with store.writing(engine) as conn:
-        stored = store.stored_item(conn, correction.item_id)
-        if stored is None:
-            raise StoreError(f"no item with id {correction.item_id!r}")
-        store.record_correction(conn, correction, account)
-        accounts.record(
-            conn,
-            account,
-            "correction",
-            f"{correction.action} {correction.field} {correction.value} on item {correction.item_id}",
-            1,
-        )
-        fixed = apply(tag(stored.item), store.corrections_of(conn, [correction.item_id]).get(correction.item_id, []))
-        store.replace_tags(conn, fixed)
+        fixed = _correct(conn, correction.item_id, [correction], tag, account)
         store.bump(conn)
+    return fixed
+
+
+def review_story(
+    engine: Engine, item_id: str, changes: Sequence[tuple[str, str, str]], tag: Tagging, account: str
+) -> int:
+    """An analyst's review of an item, (field, value, action) changes as a Correction takes them, applied to it and
+    to every other report of its story, in one transaction; how many reports it changed. The reports of a story
+    are one text re-published: they take the reviewed report's tone (when the review set or confirmed it) and
+    topics (when it changed or confirmed them), so that a story is reviewed once, and the map, which counts a story
+    by its first report, shows the review whichever report was reviewed."""
+    fields = {field for field, _, _ in changes}
+    with store.writing(engine) as conn:
+        fixed = _correct(conn, item_id, [Correction(item_id, *change) for change in changes], tag, account)
+        others = [report for report in store.story_reports(conn, item_id) if report != item_id]
+        for other in others:
+            current = _current(conn, other, tag)
+            same: list[Correction] = []
+            if fields & {"tone", "review"}:
+                same.append(Correction(other, "tone", fixed.tone, "set"))
+            if fields & {"topic", "review"}:
+                same += [Correction(other, "topic", t, "add") for t in fixed.topics if t not in current.topics]
+                same += [Correction(other, "topic", t, "remove") for t in current.topics if t not in fixed.topics]
+            if "review" in fields:
+                same.append(Correction(other, "review", "", "confirm"))
+            _correct(conn, other, same, tag, account, record=False)
+        if others:
+            accounts.record(
+                conn, account, "correction", f"the review of item {item_id} on its story's other reports", len(others)
+            )
+        store.bump(conn)
+    return 1 + len(others)
+
+
+def _stored(conn, item_id: str) -> store.StoredItem:
+    stored = store.stored_item(conn, item_id)
+    if stored is None:
+        raise StoreError(f"no item with id {item_id!r}")
+    return stored
+
+
+def _current(conn, item_id: str, tag: Tagging, stored: store.StoredItem | None = None) -> TaggedItem:
+    """A stored item's tags as they stand: the tagger's, with its corrections applied."""
+    stored = stored or _stored(conn, item_id)
+    return apply(tag(stored.item), store.corrections_of(conn, [item_id]).get(item_id, []))
+
+
+def _correct(
+    conn, item_id: str, new: Sequence[Correction], tag: Tagging, account: str, record: bool = True
+) -> TaggedItem:
+    """Store corrections of one item (each in the account's changes, with `record`) and rewrite its tags with all
+    its corrections applied."""
+    stored = _stored(conn, item_id)  # before writing: an unknown item is an error of its own, not the database's
+    for correction in new:
+        store.record_correction(conn, correction, account)
+        if record:
+            accounts.record(
+                conn,
+                account,
+                "correction",
+                f"{correction.action} {correction.field} {correction.value} on item {correction.item_id}",
+                1,
+            )
+    fixed = _current(conn, item_id, tag, stored)
+    store.replace_tags(conn, fixed)
     return fixed
 
 

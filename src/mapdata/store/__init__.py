@@ -18,6 +18,7 @@ from .read import (
     stats,
     stored_item,
     stored_texts,
+    story_reports,
 )
 from .schema import (
     DEFERRABLE_INDEXES,
@@ -90,6 +91,7 @@ __all__ = [
     "stats",
     "stored_item",
     "stored_texts",
+    "story_reports",
     "tags",
     "topics",
     "users",

@@ -99,7 +99,7 @@ def load_versioned(
         conn.begin()
         # SQLite: the snapshot starts at the first read
         instance, n, token = conn.execute(select(*_VERSION).where(revision.c.id == 1)).one()
-        story = func.coalesce(items.c.story, items.c.id)  # an item not grouped yet is a story of its own
+        story = _story_of()
         # the columns whose values repeat: each distinct value is then one string, from the first read on
         repeated = {name: {} for name in ("date", "source", "tone", "lead_actor", "lang", "added_at")}
         item_df = _read(
@@ -207,31 +207,74 @@ REVIEWING = ("tone", "review")  # corrections after which an item's tone is an a
 _QUEUE_CHUNK = 500  # ids of a filtered view's review order asked for at once
 
 
+def _story_of():
+    """An item's story key: the first report's id, or its own while it is not grouped (a story of its own)."""
+    return func.coalesce(items.c.story, items.c.id)
+
+
+def story_reports(conn, item_id: str) -> list[str]:
+    """The ids of the reports of an item's story (itself included; itself alone while it is not grouped)."""
+    key = select(_story_of()).where(items.c.id == item_id).scalar_subquery()
+    return list(conn.execute(select(items.c.id).where(_story_of() == key).order_by(items.c.id)).scalars())
+
+
 def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = None) -> pd.DataFrame:
-    """The items whose tone is least certain, least first, that no analyst has set or confirmed: id, date, text, url,
-    tone, confidence, lead_actor, topics (a list of (topic, p), likeliest first) and tags (the actors named, as
-    (start, end, actor, kind), in the order of the text): what a reviewer needs to judge the tags. With `among`
-    (item ids, least certain first: aggregate.least_sure_first of a filtered view), only those items."""
+    """The stories whose tone is least certain, least first, that no analyst has set or confirmed, each by its least
+    certain report: id, date, text, url, tone, confidence, lead_actor, topics (a list of (topic, p), likeliest
+    first), tags (the actors named, as (start, end, actor, kind), in the order of the text) and reports (how many
+    its story has: a review is of them all, corrections.review_story): what a reviewer needs to judge the tags. With
+    `among` (item ids, least certain first: aggregate.least_sure_first of a filtered view), only those items."""
     checked = select(corrections.c.item_id).where(corrections.c.field.in_(REVIEWING))
     query = (
-        select(
-            items.c.id, items.c.date, items.c.text, items.c.url, items.c.tone, items.c.confidence, items.c.lead_actor
-        )
+        select(items.c.id, _story_of().label("story"), items.c.confidence)
         .where(items.c.confidence.is_not(None), items.c.id.not_in(checked))
         .order_by(items.c.confidence, items.c.id)
     )
     with engine.connect() as conn:
+        chosen: dict[str, tuple] = {}  # story -> (confidence, id) of its least certain report
         if among is None:
-            rows = conn.execute(query.limit(limit)).all()
+            # a page at a time: the reports of a syndicated story come together, each a row the queue skips
+            offset = 0
+            while len(chosen) < limit:
+                page = conn.execute(query.limit(_QUEUE_CHUNK).offset(offset)).all()
+                for row in page:
+                    chosen.setdefault(row.story, (row.confidence, row.id))
+                if len(page) < _QUEUE_CHUNK:
+                    break
+                offset += _QUEUE_CHUNK
         else:
-            rows = []
             # in chunks of the given order: a view of 100,000 items asks for its least certain few hundred
             for start in range(0, len(among), _QUEUE_CHUNK):
-                rows += conn.execute(query.where(items.c.id.in_(among[start : start + _QUEUE_CHUNK]))).all()
-                if len(rows) >= limit:
+                page = conn.execute(query.where(items.c.id.in_(among[start : start + _QUEUE_CHUNK]))).all()
+                for row in page:
+                    if row.story not in chosen or (row.confidence, row.id) < chosen[row.story]:
+                        chosen[row.story] = (row.confidence, row.id)
+                if len(chosen) >= limit:
                     break
-            rows = sorted(rows, key=lambda r: (r.confidence, r.id))[:limit]
-        ids = [r.id for r in rows]
+        picked = sorted(chosen.items(), key=lambda kv: kv[1])[:limit]
+        reports = dict(
+            conn.execute(
+                select(_story_of(), func.count())
+                .where(_story_of().in_([story for story, _ in picked]))
+                .group_by(_story_of())
+            ).all()
+        )
+        by_id = {
+            r.id: r
+            for r in conn.execute(
+                select(
+                    items.c.id,
+                    items.c.date,
+                    items.c.text,
+                    items.c.url,
+                    items.c.tone,
+                    items.c.confidence,
+                    items.c.lead_actor,
+                ).where(items.c.id.in_([item_id for _, (_, item_id) in picked]))
+            )
+        }
+        rows = [(by_id[item_id], reports.get(story, 1)) for story, (_, item_id) in picked]
+        ids = [r.id for r, _ in rows]
         found: dict[str, list[tuple[str, float | None]]] = {}
         for item_id, topic, p in conn.execute(
             select(topics.c.item_id, topics.c.topic, topics.c.confidence).where(topics.c.item_id.in_(ids))
@@ -254,21 +297,25 @@ def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = 
                 r.lead_actor,
                 sorted(found.get(r.id, []), key=lambda tp: -(tp[1] or 0)),
                 sorted(named.get(r.id, [])),
+                n,
             )
-            for r in rows
+            for r, n in rows
         ],
-        columns=["id", "date", "text", "url", "tone", "confidence", "lead_actor", "topics", "tags"],
+        columns=["id", "date", "text", "url", "tone", "confidence", "lead_actor", "topics", "tags", "reports"],
     )
 
 
 def reviewed(engine: Engine) -> list[tuple[StoredItem, int, frozenset[str] | None, str | None]]:
-    """Every item an analyst corrected or confirmed, as a labelled brief: (item, actors stored for it, its topics if
-    an analyst set or confirmed them else None, its tone if an analyst set or confirmed it else None)."""
+    """Every story an analyst corrected or confirmed, as a labelled brief: (item, actors stored for it, its topics if
+    an analyst set or confirmed them else None, its tone if an analyst set or confirmed it else None). A story's
+    reports are one text re-published, and a review is of them all (corrections.review_story): its first reviewed
+    report stands for them, so that a syndicated story teaches the tagger once, as the map counts it once."""
     with engine.connect() as conn:
         touched: dict[str, set[str]] = {}
         for item_id, field in conn.execute(select(corrections.c.item_id, corrections.c.field)):
             touched.setdefault(item_id, set()).add(field)
         out = []
+        stories: set[str] = set()
         ids = sorted(touched)
         for start in range(0, len(ids), BATCH):
             chunk = ids[start : start + BATCH]
@@ -278,7 +325,8 @@ def reviewed(engine: Engine) -> list[tuple[StoredItem, int, frozenset[str] | Non
                 fields = touched[row.id]
                 labelled_topics = frozenset(found.get(row.id, set())) if fields & {"topic", "review"} else None
                 tone = row.tone if fields & set(REVIEWING) else None
-                if labelled_topics is not None or tone is not None:
+                if (labelled_topics is not None or tone is not None) and (row.story or row.id) not in stories:
+                    stories.add(row.story or row.id)
                     out.append((_stored(row), len(actors.get(row.id, ())), labelled_topics, tone))
     return out
 
