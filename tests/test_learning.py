@@ -162,6 +162,41 @@ def test_a_review_is_of_every_report_of_its_story(engine, tmp_path):
         review_story(engine, "no-such-item", [("tone", "neutral", "set")], default_tagger().tag, "ana")
 
 
+def test_a_report_that_joins_a_reviewed_story_later_takes_its_review(engine, tmp_path):
+    import json
+
+    from mapdata.corrections import review_story
+
+    wire = (
+        "Poland summoned the Belarusian ambassador in Warsaw on Monday after a drone crossed the border near "
+        "Terespol and fell in a field, the foreign ministry said, calling it a deliberate provocation."
+    )
+    first, later = tmp_path / "first.jsonl", tmp_path / "later.jsonl"
+    first.write_text(json.dumps({"date": "2025-11-03", "text": wire, "source": "Wire"}) + "\n", encoding="utf-8")
+    ingest_paths(engine, [first])
+    (reviewed,) = store.review_queue(engine, limit=20)["id"]
+    tag = default_tagger().tag
+    add_correction(engine, Correction(reviewed, "actor", "LT", "add"), tag, account="ana")  # an actor: its own
+    review_story(engine, reviewed, [("topic", "humanitarian", "add"), ("tone", "neutral", "set")], tag, "ana")
+    later.write_text(
+        "".join(
+            json.dumps({"date": "2025-11-03", "text": text, "source": source}) + "\n"
+            for text, source in (("WARSAW (Daily) - " + wire, "Daily"), ("Chile and Peru signed a pact.", "Daily"))
+        ),
+        encoding="utf-8",
+    )
+    ingest_paths(engine, [later])
+    frames = store.load_frames(engine)
+    items = frames.items.set_index("id")
+    copy = next(i for i in items.index if i != reviewed and items.loc[i, "story"] == items.loc[reviewed, "story"])
+    assert items.loc[copy, "tone"] == "neutral" and items.loc[copy, "confidence"] == 1.0
+    assert "humanitarian" in set(frames.topics.loc[frames.topics["item_id"] == copy, "topic"])
+    assert "LT" not in set(frames.tags.loc[frames.tags["item_id"] == copy, "actor"])  # actors are each report's own
+    assert store.review_queue(engine, limit=20)["text"].tolist() == ["Chile and Peru signed a pact."]
+    with engine.connect() as conn:
+        assert store.unreviewed_reports(conn) == []  # nothing left to give: a second ingest gives nothing twice
+
+
 def test_corrections_become_labelled_briefs(seeded):
     queue = store.review_queue(seeded, limit=20)
     tone_only, confirmed, topic_only = queue["id"].iloc[:3]

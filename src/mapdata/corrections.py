@@ -98,22 +98,47 @@ def review_story(
         fixed = _correct(conn, item_id, [Correction(item_id, *change) for change in changes], tag, account)
         others = [report for report in store.story_reports(conn, item_id) if report != item_id]
         for other in others:
-            current = _current(conn, other, tag)
-            same: list[Correction] = []
-            if fields & {"tone", "review"}:
-                same.append(Correction(other, "tone", fixed.tone, "set"))
-            if fields & {"topic", "review"}:
-                same += [Correction(other, "topic", t, "add") for t in fixed.topics if t not in current.topics]
-                same += [Correction(other, "topic", t, "remove") for t in current.topics if t not in fixed.topics]
-            if "review" in fields:
-                same.append(Correction(other, "review", "", "confirm"))
-            _correct(conn, other, same, tag, account, record=False)
+            _follow(conn, other, fixed, fields, tag, account)
         if others:
             accounts.record(
                 conn, account, "correction", f"the review of item {item_id} on its story's other reports", len(others)
             )
         store.bump(conn)
     return 1 + len(others)
+
+
+def inherit_reviews(engine: Engine, tag: Tagging, account: str) -> int:
+    """The reports that joined a reviewed story after its review (a feed re-publishing a reviewed wire text) take
+    the review as review_story gives it, from the story's first reviewed report; how many. Run after grouping the
+    new items into stories: a live feed's copies of a reviewed story then neither come back to the review queue nor
+    show the tagger's guess where the analyst's stands."""
+    with store.writing(engine) as conn:
+        pending = store.unreviewed_reports(conn)
+        for other, model in pending:
+            fields = {c.field for c in store.corrections_of(conn, [model]).get(model, [])}
+            _follow(conn, other, _current(conn, model, tag), fields, tag, account)
+        if pending:
+            accounts.record(
+                conn, account, "correction", "reviews given to new reports of reviewed stories", len(pending)
+            )
+            store.bump(conn)
+    return len(pending)
+
+
+def _follow(conn, other: str, fixed: TaggedItem, fields: set[str], tag: Tagging, account: str) -> None:
+    """Give another report of a story the review of one (`fixed`: its tags as reviewed; `fields`: what the review
+    touched): the tone when it was set or confirmed, the topics when they were changed or confirmed."""
+    current = _current(conn, other, tag)
+    same: list[Correction] = []
+    if fields & {"tone", "review"}:
+        same.append(Correction(other, "tone", fixed.tone, "set"))
+    if fields & {"topic", "review"}:
+        same += [Correction(other, "topic", t, "add") for t in fixed.topics if t not in current.topics]
+        same += [Correction(other, "topic", t, "remove") for t in current.topics if t not in fixed.topics]
+    if "review" in fields:
+        same.append(Correction(other, "review", "", "confirm"))
+    if same:
+        _correct(conn, other, same, tag, account, record=False)
 
 
 def _stored(conn, item_id: str) -> store.StoredItem:

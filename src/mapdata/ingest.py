@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from . import accounts, settings, store, stories
+from . import accounts, corrections, settings, store, stories
 from .errors import InputError, WorkerError
 from .feeds import Lines, Read, ReadResult, Rejection, finished, iter_batches, parsed
 from .learning import tagger_for
@@ -136,7 +136,7 @@ def ingest_batches(
         # stories, as those of a whole file are (the error is the caller's to report, and stays the one raised: a
         # failure to settle is told with it, and the next ingest groups what this one could not)
         try:
-            _settle(engine, result.new - added, source, account, dry_run, workers)
+            _settle(engine, result.new - added, source, account, dry_run, tagger, workers)
         except Exception as settling:  # whatever it was, the file's own error must reach the user
             note = f" (and the items stored before it could not be recorded and grouped into stories: {settling})"
             if isinstance(err, InputError):
@@ -146,17 +146,21 @@ def ingest_batches(
         raise
     finally:
         _WORKER_TAGGER = None
-    _settle(engine, result.new - added, source, account, dry_run, workers)
+    _settle(engine, result.new - added, source, account, dry_run, tagger, workers)
     return result
 
 
-def _settle(engine: Engine, new: int, source: str, account: str, dry_run: bool, workers: int = 1) -> None:
-    """After storing `new` items of a source: record them as the account's change and group them into stories (on
-    up to two processes when `workers` allows)."""
+def _settle(
+    engine: Engine, new: int, source: str, account: str, dry_run: bool, tagger: Tagger, workers: int = 1
+) -> None:
+    """After storing `new` items of a source: record them as the account's change, group them into stories (on up
+    to two processes when `workers` allows), and give those that joined a reviewed story its review."""
     if new and not dry_run:
+        who = account or accounts.cli_account()
         with store.writing(engine) as conn:
-            accounts.record(conn, account or accounts.cli_account(), "ingest", f"{source}: {new} new", new)
+            accounts.record(conn, who, "ingest", f"{source}: {new} new", new)
         stories.assign(engine, workers)
+        corrections.inherit_reviews(engine, tagger.tag, who)
 
 
 def _rejection(source: str, item: Item, reason: str) -> Rejection:

@@ -19,6 +19,7 @@ from .read import (
     stored_item,
     stored_texts,
     story_reports,
+    unreviewed_reports,
 )
 from .schema import (
     DEFERRABLE_INDEXES,
@@ -94,6 +95,7 @@ __all__ = [
     "story_reports",
     "tags",
     "topics",
+    "unreviewed_reports",
     "users",
     "writing",
 ]

@@ -218,6 +218,28 @@ def story_reports(conn, item_id: str) -> list[str]:
     return list(conn.execute(select(items.c.id).where(_story_of() == key).order_by(items.c.id)).scalars())
 
 
+REVIEWED = (*REVIEWING, "topic")  # corrections that a story's other reports take (corrections.review_story)
+
+
+def unreviewed_reports(conn) -> list[tuple[str, str]]:
+    """(report, the first reviewed report of its story) for each report of a story that an analyst reviewed (tone,
+    topics or a confirmation) which has no review of its own: one that joined the story since."""
+    marked = select(corrections.c.item_id).where(corrections.c.field.in_(REVIEWED))
+    models_of = (
+        select(items.c.story, func.min(items.c.id).label("model"))
+        .where(items.c.id.in_(marked), items.c.story.is_not(None))
+        .group_by(items.c.story)
+        .subquery()
+    )
+    query = (
+        select(items.c.id, models_of.c.model)
+        .join(models_of, items.c.story == models_of.c.story)
+        .where(items.c.id.not_in(marked))
+        .order_by(items.c.id)
+    )
+    return [(row.id, row.model) for row in conn.execute(query)]
+
+
 def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = None) -> pd.DataFrame:
     """The stories whose tone is least certain, least first, that no analyst has set or confirmed, each by its least
     certain report: id, date, text, url, tone, confidence, lead_actor, topics (a list of (topic, p), likeliest
