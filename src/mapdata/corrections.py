@@ -112,6 +112,9 @@ def inherit_reviews(engine: Engine, tag: Tagging, account: str) -> int:
     the review as review_story gives it, from the story's first reviewed report; how many. Run after grouping the
     new items into stories: a live feed's copies of a reviewed story then neither come back to the review queue nor
     show the tagger's guess where the analyst's stands."""
+    with engine.connect() as conn:  # most ingests have none: no write lock for them
+        if not store.unreviewed_reports(conn):
+            return 0
     with store.writing(engine) as conn:
         pending = store.unreviewed_reports(conn)
         for other, model in pending:
