@@ -116,7 +116,8 @@ def test_the_review_queue_of_a_view_takes_its_items_in_order_chunk_by_chunk(seed
     assert store.review_queue(seeded, limit=20, among=[]).empty
 
 
-def test_a_review_is_of_every_report_of_its_story(engine, tmp_path):
+def test_a_review_is_of_every_report_of_its_story(any_engine, tmp_path):
+    engine = any_engine  # SQLite and PostgreSQL
     import json
 
     from mapdata.corrections import review_story
@@ -162,7 +163,8 @@ def test_a_review_is_of_every_report_of_its_story(engine, tmp_path):
         review_story(engine, "no-such-item", [("tone", "neutral", "set")], default_tagger().tag, "ana")
 
 
-def test_a_report_that_joins_a_reviewed_story_later_takes_its_review(engine, tmp_path):
+def test_a_report_that_joins_a_reviewed_story_later_takes_its_review(any_engine, tmp_path):
+    engine = any_engine  # SQLite and PostgreSQL
     import json
 
     from mapdata.corrections import review_story
