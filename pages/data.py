@@ -11,7 +11,7 @@ import streamlit as st
 
 from mapdata import accounts, gazetteer
 from mapdata.aggregate import least_sure_first
-from mapdata.corrections import add_correction
+from mapdata.corrections import add_correction, review_story
 from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
 from mapdata.frames import by_ids
@@ -219,18 +219,22 @@ st.caption(
 
 
 def correct(field: str, value: str, action: str) -> None:
-    """Store one correction and report it."""
+    """Store one correction and report it: a tone or a topic for every report of the item's story (as the review
+    queue does: the map counts a story by its first report), an actor for this report."""
+    engine, tag = state.engine(current.url), tagger_for(state.engine(current.url)).tag
+    reports = 1
     try:
-        add_correction(
-            state.engine(current.url),
-            Correction(item_id, field, value, action),
-            tagger_for(state.engine(current.url)).tag,
-            account=editor,
-        )
+        if field in ("tone", "topic"):
+            reports = review_story(engine, item_id, [(field, value, action)], tag, account=editor)
+        else:
+            add_correction(engine, Correction(item_id, field, value, action), tag, account=editor)
     except (ValueError, MapdataError) as err:
         st.error(f"Not stored: {err}")
         return
-    st.session_state["correction_done"] = f"{action} {field} {split_key(value)[0]}: stored; it survives re-tagging"
+    where = f" for the {reports} reports of its story" if reports > 1 else ""
+    st.session_state["correction_done"] = (
+        f"{action} {field} {split_key(value)[0]}: stored{where}; it survives re-tagging"
+    )
 
 
 left, right = st.columns(2)

@@ -482,6 +482,14 @@ def test_a_story_of_several_reports_is_reviewed_once_from_its_card(app, db_url, 
     assert any("for the 2 reports of its story" in m.value for m in at.success)
     assert store.review_queue(engine, limit=20).empty
     assert (store.load_frames(engine).items["confidence"] == 1.0).all()
+    # the item-by-item form sets a tone for the story too, here from its second report
+    at.text_input(key="correct_search").input("WARSAW (Daily)").run()
+    tone = next(t for t in ("cooperation", "conflict", "neutral") if t != at.selectbox(key="set_tone").value)
+    at.selectbox(key="set_tone").select(tone).run()
+    at.button(key="do_set_tone").click().run()
+    assert not at.exception
+    assert any("stored for the 2 reports of its story" in m.value for m in at.success)
+    assert set(store.load_frames(engine).items["tone"]) == {tone}
 
 
 def test_the_review_queue_keeps_to_the_sidebars_filters(app, db_url):
