@@ -10,7 +10,6 @@ import pandas as pd
 import streamlit as st
 
 from mapdata import accounts, gazetteer
-from mapdata.aggregate import least_sure_first
 from mapdata.corrections import add_correction, review_story
 from mapdata.errors import InputError, MapdataError
 from mapdata.feeds import ReadResult, Rejection, read_file, read_seed_text, split_lines
@@ -180,13 +179,11 @@ with paste_tab:
     if pasted.strip():  # pasted text is the seed format: read it as text, line by line (no file sniffing)
         preview(read_seed_text(split_lines(f"date {day.isoformat()}\n{pasted}"), "pasted.txt"), "paste")
 
-# with filters set, the queue holds the items they leave, every report of a story (each is tagged on its own)
+# with filters that narrow the items, the queue holds those they leave, every report of a story
 review.section(
     state.engine(current.url),
     editor,
-    least_sure_first(state.filtered(current.url, current.version, replace(current.filters, every_report=True)))
-    if current.filters.active
-    else None,
+    state.review_order(current.url, current.version, current.filters) if current.filters.active else None,
 )
 
 st.subheader("Correct an item's tags")
@@ -221,9 +218,10 @@ st.caption(
 def correct(field: str, value: str, action: str) -> None:
     """Store one correction and report it: a tone or a topic for every report of the item's story (as the review
     queue does: the map counts a story by its first report), an actor for this report."""
-    engine, tag = state.engine(current.url), tagger_for(state.engine(current.url)).tag
+    engine = state.engine(current.url)
     reports = 1
     try:
+        tag = tagger_for(engine).tag  # the database's newest weights: a model stored unreadable is reported too
         if field in ("tone", "topic"):
             reports = review_story(engine, item_id, [(field, value, action)], tag, account=editor)
         else:

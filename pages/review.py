@@ -52,7 +52,7 @@ def _card(engine, editor: str, row) -> None:
         end = clip_at(row.text, CLIP)
         st.html(
             f'<style>{ITEM_CSS}</style><div style="font-size:13px"><b>{esc(row.date)}</b> · '
-            f"{who_acts(lead, [actor for _, _, actor, _ in row.tags])} {safe_link(row.url or '')}<br>"
+            f"{who_acts(lead, [actor for _, _, actor, _ in row.tags], row.joined)} {safe_link(row.url or '')}<br>"
             f"{tagged_text(row.text, row.tags, end)}<br>"
             f'<span style="color:#555">tone: <i>{esc(row.tone)}</i> (p = {row.confidence:.2f}{esc(unsure)}) · '
             f"topics: {esc(topic_text)}"
@@ -94,9 +94,8 @@ def _card(engine, editor: str, row) -> None:
 def _store(engine, editor: str, item_id: str, changes: list[tuple[str, str, str]]) -> None:
     """Store the review of one item and its story's other reports (a button's callback: it runs before the rerun,
     so the queue moves on)."""
-    tagger = learning.tagger_for(engine)
     try:
-        reports = review_story(engine, item_id, changes, tagger.tag, account=editor)
+        reports = review_story(engine, item_id, changes, learning.tagger_for(engine).tag, account=editor)
     except (ValueError, MapdataError) as err:
         st.session_state["review_done"] = None
         st.error(f"Not stored: {err}")

@@ -7,7 +7,7 @@ and the views and map rows of the filters that sessions chose. `warm` fills what
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import pandas as pd
@@ -39,6 +39,15 @@ def frames(url: str, version: tuple) -> Frames:
 def filtered(url: str, version: tuple, filters: Filters) -> Frames:
     """The stored items narrowed by some filters, shared by the sessions that chose the same filters."""
     return filters.apply(frames(url, version))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def review_order(url: str, version: tuple, filters: Filters) -> list[str] | None:
+    """The items the filters leave, every report of a story, least certain first (the review queue's order), or
+    None when the filters leave every item."""
+    data = frames(url, version)
+    view = replace(filters, every_report=True).apply(data)
+    return aggregate.least_sure_first(view) if len(view.items) < len(data.items) else None
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

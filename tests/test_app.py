@@ -443,7 +443,8 @@ def test_a_review_card_names_who_acts_on_whom_and_keeps_a_long_article_one_click
     at.switch_page("pages/data.py").run()
     assert not at.exception
     (card,) = [h.value for h in at.get("html") if "</mark> summoned" in h.value and "tone:" in h.value]
-    assert "<b>Poland (PL)</b> → Belarus (BY), Lithuania (LT)" in card  # the lead actor, then the others, in order
+    # the lead actor, the actor its line joins, and one the article names at its end, not joined (the article rule)
+    assert "<b>Poland (PL)</b> → Belarus (BY) · also named: Lithuania (LT)" in card
     assert (
         ">Poland</mark>" in card and "close two crossings" not in card
     )  # the opening, its phrases marked; the end cut
@@ -505,6 +506,14 @@ def test_the_review_queue_keeps_to_the_sidebars_filters(app, db_url):
     assert 1 < len(lithuanian) < 11  # the filter leaves some of the sample's items, not all
     assert shown == items["id"].tolist()[:5]  # those, least certain first, and only those
     assert any("Only the" in c.value and "sidebar's filters are queued" in c.value for c in at.caption)
+
+
+def test_a_filter_that_narrows_no_item_leaves_the_queue_whole(app, db_url):
+    at = with_filters(app, min=3)  # markers with fewer items are hidden, but every item stays in the view
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    assert not any("Only the" in c.value for c in at.caption)
+    assert len([b for b in at.button if (b.key or "").startswith("ok_")]) == 5
 
 
 def test_the_confidence_filter(app, db_url):

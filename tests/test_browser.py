@@ -144,8 +144,11 @@ def test_a_marker_and_a_line_whose_tones_are_uncertain_are_hatched_and_dotted(tm
         brazil = frame.locator('path.mapdata-actor[data-key="BR"]')
         assert not brazil.get_attribute("fill").startswith("url(")
         line = frame.locator('path.mapdata-relation[data-key="CL|PE"]')
-        # both share a land border (dashed): the uncertain one is dash-dotted, the other dashed as ever
-        expect(line).to_have_attribute("stroke-dasharray", "8 6 1 6", timeout=WAIT)
+        # both share a land border (dashed): the uncertain one is dash-dotted, its dots apart by more than twice
+        # its width (round caps as wide as the line: nearer, a thick dotted line would look solid)
+        expect(line).to_have_attribute("stroke-dasharray", re.compile(r"^8 \d+ 1 \d+$"), timeout=WAIT)
+        width, gap = float(line.get_attribute("stroke-width")), int(line.get_attribute("stroke-dasharray").split()[1])
+        assert gap > 2 * width
         assert frame.locator('path.mapdata-relation[data-key="AR|BR"]').get_attribute("stroke-dasharray") == "8 6"
         chile.hover()
         expect(frame.locator(".leaflet-tooltip")).to_contain_text("tone uncertain for 2 of 2", timeout=WAIT)

@@ -145,6 +145,9 @@ def test_a_long_text_is_cut_where_a_reader_would_stop():
         "<b>Poland (PL)</b> → Belarus (BY), United Nations (UN, org.)"
     )
     assert markup.who_acts(None, []) == "no actor named"
+    assert markup.who_acts("PL", ["PL", "BY", "LT"], joined={"PL", "BY"}) == (
+        "<b>Poland (PL)</b> → Belarus (BY) · also named: Lithuania (LT)"
+    )
 
 
 def test_a_click_on_the_map_names_its_actors():

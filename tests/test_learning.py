@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sqlalchemy import func, select
 
 from mapdata import learning, store
 from mapdata.classify import (
@@ -16,7 +17,7 @@ from mapdata.classify import (
     expected_calibration_error,
     fit_calibration,
 )
-from mapdata.corrections import add_correction, retag
+from mapdata.corrections import add_correction, retag, review_story
 from mapdata.errors import InputError, StoreError
 from mapdata.evaluate import unsure_error_share
 from mapdata.ingest import ingest_paths
@@ -116,29 +117,35 @@ def test_the_review_queue_of_a_view_takes_its_items_in_order_chunk_by_chunk(seed
     assert store.review_queue(seeded, limit=20, among=[]).empty
 
 
-def test_a_review_is_of_every_report_of_its_story(any_engine, tmp_path):
-    engine = any_engine  # SQLite and PostgreSQL
+WIRE = (
+    "Poland summoned the Belarusian ambassador in Warsaw on Monday after a drone crossed the border near "
+    "Terespol and fell in a field, the foreign ministry said, calling it a deliberate provocation."
+)
+
+
+def ingest_rows(engine, path, rows: list[tuple[str, str, str]]) -> None:
+    """Ingest (date, text, source) rows as a JSON Lines file at `path`."""
     import json
 
-    from mapdata.corrections import review_story
+    lines = (json.dumps({"date": day, "text": text, "source": source}) + "\n" for day, text, source in rows)
+    path.write_text("".join(lines), encoding="utf-8")
+    ingest_paths(engine, [path])
 
-    wire = (
-        "Poland summoned the Belarusian ambassador in Warsaw on Monday after a drone crossed the border near "
-        "Terespol and fell in a field, the foreign ministry said, calling it a deliberate provocation."
-    )
-    rows = [
-        {"date": "2025-11-03", "text": wire, "source": "Wire"},
-        {"date": "2025-11-03", "text": "WARSAW (Daily) - " + wire, "source": "Daily"},
-        {"date": "2025-11-04", "text": wire + " Minsk did not comment.", "source": "Weekly"},
-        {
-            "date": "2025-11-03",
-            "text": "Lithuania and Latvia agreed to link their power grids by 2027.",
-            "source": "Wire",
-        },
+
+def corrections_stored(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(store.corrections)).scalar_one()
+
+
+def test_a_review_is_of_every_report_of_its_story(any_engine, tmp_path):
+    engine = any_engine  # SQLite and PostgreSQL
+    wire_copies = [
+        ("2025-11-03", WIRE, "Wire"),
+        ("2025-11-03", "WARSAW (Daily) - " + WIRE, "Daily"),
+        ("2025-11-04", WIRE + " Minsk did not comment.", "Weekly"),
     ]
-    feed = tmp_path / "wire.jsonl"
-    feed.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    ingest_paths(engine, [feed])
+    other = ("2025-11-03", "Lithuania and Latvia agreed to link their power grids by 2027.", "Wire")
+    ingest_rows(engine, tmp_path / "wire.jsonl", [*wire_copies, other])
     queue = store.review_queue(engine, limit=20)
     assert sorted(queue["reports"]) == [1, 3]  # one card a story: the three reports of the wire text are one
     card = queue[queue["reports"] == 3].iloc[0]
@@ -146,48 +153,83 @@ def test_a_review_is_of_every_report_of_its_story(any_engine, tmp_path):
         reports = store.story_reports(conn, card["id"])
     assert len(reports) == 3 and card["id"] in reports
     tone = next(t for t in TONES if t != card["tone"])
-    assert review_story(engine, card["id"], [("tone", tone, "set")], default_tagger().tag, "ana") == 3
+    tag = default_tagger().tag
+
+    # all or nothing: a failure on one report leaves every report as it was
+    def failing(item):
+        if item.id == next(r for r in reports if r != card["id"]):
+            raise RuntimeError("the tagger broke")
+        return tag(item)
+
+    before = corrections_stored(engine)
+    with pytest.raises(RuntimeError):
+        review_story(engine, card["id"], [("tone", tone, "set")], failing, "ana")
+    assert corrections_stored(engine) == before
+    assert store.review_queue(engine, limit=20)["id"].tolist() == queue["id"].tolist()
+
+    assert review_story(engine, card["id"], [("tone", tone, "set")], tag, "ana") == 3
     items = store.load_frames(engine).items.set_index("id")
     assert (items.loc[reports, "tone"] == tone).all() and (items.loc[reports, "confidence"] == 1.0).all()
     assert store.review_queue(engine, limit=20)["reports"].tolist() == [1]  # the story is reviewed, all of it
     assert len(store.reviewed(engine)) == 1  # and teaches the tagger once
     # a confirmation with the topics changed: every report takes the reviewed one's topics
-    other = reports[-1] if reports[-1] != card["id"] else reports[0]
-    review_story(
-        engine, other, [("topic", "humanitarian", "add"), ("review", "", "confirm")], default_tagger().tag, "ana"
-    )
+    last = reports[-1] if reports[-1] != card["id"] else reports[0]
+    review_story(engine, last, [("topic", "humanitarian", "add"), ("review", "", "confirm")], tag, "ana")
     topics = store.load_frames(engine).topics
     chosen = {r: set(topics.loc[topics["item_id"] == r, "topic"]) for r in reports}
     assert all("humanitarian" in found for found in chosen.values()) and len(set(map(frozenset, chosen.values()))) == 1
+    with engine.connect() as conn:
+        assert store.unreviewed_reports(conn) == []
     with pytest.raises(StoreError):
-        review_story(engine, "no-such-item", [("tone", "neutral", "set")], default_tagger().tag, "ana")
+        review_story(engine, "no-such-item", [("tone", "neutral", "set")], tag, "ana")
+
+
+def test_a_topic_alone_reviewed_marks_every_report_even_where_it_changes_nothing(engine, tmp_path):
+    ingest_rows(
+        engine, tmp_path / "wire.jsonl", [("2025-11-03", WIRE, "Wire"), ("2025-11-03", "WARSAW - " + WIRE, "AP")]
+    )
+    (card,) = store.review_queue(engine, limit=20)["id"]
+    topic = store.review_queue(engine, limit=20)["topics"][0][0][0]  # one the reports have already
+    review_story(engine, card, [("topic", topic, "add")], default_tagger().tag, "ana")
+    with engine.connect() as conn:
+        assert store.unreviewed_reports(conn) == []  # so no later poll gives it again, and again
+    before = corrections_stored(engine)
+    ingest_rows(engine, tmp_path / "more.jsonl", [("2025-11-05", "Chile and Peru signed a fisheries pact.", "AP")])
+    assert corrections_stored(engine) == before
+
+
+def test_a_story_reviewed_report_by_report_before_is_not_queued_and_its_reports_take_the_review(engine, tmp_path):
+    ingest_rows(
+        engine, tmp_path / "wire.jsonl", [("2025-11-03", WIRE, "Wire"), ("2025-11-03", "WARSAW - " + WIRE, "AP")]
+    )
+    (card,) = store.review_queue(engine, limit=20)["id"]
+    tag = default_tagger().tag
+    # as a review was stored before it went to the whole story: on one report only
+    add_correction(engine, Correction(card, "tone", "neutral", "set"), tag, account="ana")
+    assert store.review_queue(engine, limit=20).empty  # the story's other report does not come back to the queue
+    from mapdata.corrections import inherit_reviews
+
+    assert inherit_reviews(engine, tag) == 1
+    items = store.load_frames(engine).items
+    assert set(items["tone"]) == {"neutral"}
+    with engine.connect() as conn:
+        accounts = set(conn.execute(select(store.corrections.c.account)).scalars())
+    assert accounts == {"ana"}  # in the name of the analyst who reviewed it, not of whoever polled
+    assert inherit_reviews(engine, tag) == 0
 
 
 def test_a_report_that_joins_a_reviewed_story_later_takes_its_review(any_engine, tmp_path):
     engine = any_engine  # SQLite and PostgreSQL
-    import json
-
-    from mapdata.corrections import review_story
-
-    wire = (
-        "Poland summoned the Belarusian ambassador in Warsaw on Monday after a drone crossed the border near "
-        "Terespol and fell in a field, the foreign ministry said, calling it a deliberate provocation."
-    )
-    first, later = tmp_path / "first.jsonl", tmp_path / "later.jsonl"
-    first.write_text(json.dumps({"date": "2025-11-03", "text": wire, "source": "Wire"}) + "\n", encoding="utf-8")
-    ingest_paths(engine, [first])
+    ingest_rows(engine, tmp_path / "first.jsonl", [("2025-11-03", WIRE, "Wire")])
     (reviewed,) = store.review_queue(engine, limit=20)["id"]
     tag = default_tagger().tag
     add_correction(engine, Correction(reviewed, "actor", "LT", "add"), tag, account="ana")  # an actor: its own
     review_story(engine, reviewed, [("topic", "humanitarian", "add"), ("tone", "neutral", "set")], tag, "ana")
-    later.write_text(
-        "".join(
-            json.dumps({"date": "2025-11-03", "text": text, "source": source}) + "\n"
-            for text, source in (("WARSAW (Daily) - " + wire, "Daily"), ("Chile and Peru signed a pact.", "Daily"))
-        ),
-        encoding="utf-8",
-    )
-    ingest_paths(engine, [later])
+    later = [
+        ("2025-11-03", "WARSAW (Daily) - " + WIRE, "Daily"),
+        ("2025-11-03", "Chile and Peru signed a pact.", "Daily"),
+    ]
+    ingest_rows(engine, tmp_path / "later.jsonl", later)
     frames = store.load_frames(engine)
     items = frames.items.set_index("id")
     copy = next(i for i in items.index if i != reviewed and items.loc[i, "story"] == items.loc[reviewed, "story"])
@@ -195,8 +237,23 @@ def test_a_report_that_joins_a_reviewed_story_later_takes_its_review(any_engine,
     assert "humanitarian" in set(frames.topics.loc[frames.topics["item_id"] == copy, "topic"])
     assert "LT" not in set(frames.tags.loc[frames.tags["item_id"] == copy, "actor"])  # actors are each report's own
     assert store.review_queue(engine, limit=20)["text"].tolist() == ["Chile and Peru signed a pact."]
-    with engine.connect() as conn:
-        assert store.unreviewed_reports(conn) == []  # nothing left to give: a second ingest gives nothing twice
+    before = corrections_stored(engine)
+    ingest_rows(engine, tmp_path / "third.jsonl", [("2025-11-06", "Estonia and Finland opened a ferry line.", "AP")])
+    assert corrections_stored(engine) == before  # a later ingest gives nothing twice
+
+
+def test_a_filtered_queue_counts_a_story_once_across_chunks(engine, tmp_path, monkeypatch):
+    from mapdata.aggregate import least_sure_first
+    from mapdata.store import read
+
+    copies = [
+        ("2025-11-03", prefix + WIRE, source) for prefix, source in (("", "A"), ("WARSAW - ", "B"), ("POLAND: ", "C"))
+    ]
+    ingest_rows(engine, tmp_path / "wire.jsonl", copies)
+    monkeypatch.setattr(read, "_QUEUE_CHUNK", 1)
+    order = least_sure_first(store.load_frames(engine))
+    queue = store.review_queue(engine, limit=5, among=order)
+    assert queue["reports"].tolist() == [3] and queue["id"].tolist() == order[:1]
 
 
 def test_corrections_become_labelled_briefs(seeded):

@@ -7,13 +7,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from . import accounts, store
 from .errors import StoreError
 from .models import Confidence, Correction, Item, Tag, TaggedItem, actor_key, split_key
+from .store import REVIEWED
 
 Tagging = Callable[[Item], TaggedItem]
 
@@ -79,10 +81,16 @@ def apply(tagged: TaggedItem, corrections: Iterable[Correction]) -> TaggedItem:
 
 def add_correction(engine: Engine, correction: Correction, tag: Tagging, account: str) -> TaggedItem:
     """Store a manual correction, made by `account`, and rewrite the item's tags with every correction applied."""
-    with store.writing(engine) as conn:
-        fixed = _correct(conn, correction.item_id, [correction], tag, account)
-        store.bump(conn)
-    return fixed
+
+    def run() -> TaggedItem:
+        with store.writing(engine) as conn:
+            stored = _stored(conn, correction.item_id)
+            existing = store.corrections_of(conn, [correction.item_id]).get(correction.item_id, [])
+            fixed = _rewrite(conn, stored, existing, [correction], tag(stored.item), account)
+            store.bump(conn)
+        return fixed
+
+    return _written(run)
 
 
 def review_story(
@@ -92,77 +100,111 @@ def review_story(
     to every other report of its story, in one transaction; how many reports it changed. The reports of a story
     are one text re-published: they take the reviewed report's tone (when the review set or confirmed it) and
     topics (when it changed or confirmed them), so that a story is reviewed once, and the map, which counts a story
-    by its first report, shows the review whichever report was reviewed."""
-    fields = {field for field, _, _ in changes}
-    with store.writing(engine) as conn:
-        fixed = _correct(conn, item_id, [Correction(item_id, *change) for change in changes], tag, account)
-        others = [report for report in store.story_reports(conn, item_id) if report != item_id]
-        for other in others:
-            _follow(conn, other, fixed, fields, tag, account)
-        if others:
-            accounts.record(
-                conn, account, "correction", f"the review of item {item_id} on its story's other reports", len(others)
-            )
-        store.bump(conn)
-    return 1 + len(others)
+    by its first report, shows the review whichever report was reviewed. Actors stay each report's own."""
+    new = [Correction(item_id, *change) for change in changes]  # a bad change is refused before anything is written
+
+    def run() -> int:
+        with store.writing(engine) as conn:
+            stored = _stored(conn, item_id)
+            existing = store.corrections_of(conn, [item_id]).get(item_id, [])
+            tagged = tag(stored.item)
+            fixed = apply(tagged, [*existing, *new])
+            reports = store.story_reports(conn, item_id)
+            # every report in id order, the reviewed one among them: one order for every writer, so that two reviews
+            # of one story at once (or a review and a poll's inherit_reviews) wait for each other, never deadlock
+            for report in reports:
+                if report == item_id:
+                    _rewrite(conn, stored, existing, new, tagged, account)
+                else:
+                    _follow(conn, report, fixed, new, tag, account)
+            if len(reports) > 1:
+                what = f"the review of item {item_id} on its story's other reports"
+                accounts.record(conn, account, "correction", what, len(reports) - 1)
+            store.bump(conn)
+        return len(reports)
+
+    return _written(run)
 
 
-def inherit_reviews(engine: Engine, tag: Tagging, account: str) -> int:
-    """The reports that joined a reviewed story after its review (a feed re-publishing a reviewed wire text) take
-    the review as review_story gives it, from the story's first reviewed report; how many. Run after grouping the
-    new items into stories: a live feed's copies of a reviewed story then neither come back to the review queue nor
-    show the tagger's guess where the analyst's stands."""
+def inherit_reviews(engine: Engine, tag: Tagging) -> int:
+    """Give each report of a reviewed story that has no review of its own the story's review, as review_story gives
+    it, from the story's reviewed report with the smallest id, in the name of the analyst who made that review; how
+    many reports. Run after grouping new items into stories: a feed's copies of a reviewed story then neither come
+    back to the review queue nor show the tagger's guess where the analyst's stands. (In a store reviewed report by
+    report, before a review went to the whole story, the first run gives the stories' other reports their review.)"""
     with engine.connect() as conn:  # most ingests have none: no write lock for them
         if not store.unreviewed_reports(conn):
             return 0
-    with store.writing(engine) as conn:
-        pending = store.unreviewed_reports(conn)
-        for other, model in pending:
-            fields = {c.field for c in store.corrections_of(conn, [model]).get(model, [])}
-            _follow(conn, other, _current(conn, model, tag), fields, tag, account)
-        if pending:
-            accounts.record(
-                conn, account, "correction", "reviews given to new reports of reviewed stories", len(pending)
-            )
-            store.bump(conn)
-    return len(pending)
+
+    def run() -> int:
+        with store.writing(engine) as conn:
+            pending = store.unreviewed_reports(conn)
+            models: dict[str, tuple[TaggedItem, list[Correction], str]] = {}
+            given: Counter[str] = Counter()
+            for other, model in pending:  # in id order, as review_story writes
+                if model not in models:
+                    reviewed = [c for c in store.corrections_of(conn, [model]).get(model, []) if c.field in REVIEWED]
+                    models[model] = (_current(conn, model, tag), reviewed, store.reviewer_of(conn, model))
+                fixed, reviewed, reviewer = models[model]
+                _follow(conn, other, fixed, reviewed, tag, reviewer)
+                given[model] += 1
+            for model, count in given.items():
+                what = f"the review of item {model} given to {count} later reports of its story"
+                accounts.record(conn, models[model][2], "correction", what, count)
+            if pending:
+                store.bump(conn)
+        return len(pending)
+
+    return _written(run)
 
 
-def _follow(conn, other: str, fixed: TaggedItem, fields: set[str], tag: Tagging, account: str) -> None:
-    """Give another report of a story the review of one (`fixed`: its tags as reviewed; `fields`: what the review
-    touched): the tone when it was set or confirmed, the topics when they were changed or confirmed."""
-    current = _current(conn, other, tag)
+def _follow(conn, other: str, fixed: TaggedItem, review: Sequence[Correction], tag: Tagging, account: str) -> None:
+    """Give another report of a story the review of one (`fixed`: its tags as reviewed; `review`: the corrections
+    of that review): its tone when the review set or confirmed it; its topics when the review changed or confirmed
+    them (the review's own topic changes, then what else makes the two alike, so that the report is marked as
+    reviewed even when its topics were alike already); its confirmation."""
+    stored = _stored(conn, other)
+    existing = store.corrections_of(conn, [other]).get(other, [])
+    tagged = tag(stored.item)
+    fields = {c.field for c in review}
     same: list[Correction] = []
     if fields & {"tone", "review"}:
         same.append(Correction(other, "tone", fixed.tone, "set"))
     if fields & {"topic", "review"}:
-        same += [Correction(other, "topic", t, "add") for t in fixed.topics if t not in current.topics]
-        same += [Correction(other, "topic", t, "remove") for t in current.topics if t not in fixed.topics]
+        same += [Correction(other, "topic", c.value, c.action) for c in review if c.field == "topic"]
+        topics = apply(tagged, [*existing, *same]).topics
+        same += [Correction(other, "topic", t, "add") for t in fixed.topics if t not in topics]
+        same += [Correction(other, "topic", t, "remove") for t in topics if t not in fixed.topics]
     if "review" in fields:
         same.append(Correction(other, "review", "", "confirm"))
     if same:
-        _correct(conn, other, same, tag, account, record=False)
+        _rewrite(conn, stored, existing, same, tagged, account, record=False)
 
 
 def _stored(conn, item_id: str) -> store.StoredItem:
+    """A stored item, read before anything is written: an unknown item is an error of its own, not the database's."""
     stored = store.stored_item(conn, item_id)
     if stored is None:
         raise StoreError(f"no item with id {item_id!r}")
     return stored
 
 
-def _current(conn, item_id: str, tag: Tagging, stored: store.StoredItem | None = None) -> TaggedItem:
+def _current(conn, item_id: str, tag: Tagging) -> TaggedItem:
     """A stored item's tags as they stand: the tagger's, with its corrections applied."""
-    stored = stored or _stored(conn, item_id)
-    return apply(tag(stored.item), store.corrections_of(conn, [item_id]).get(item_id, []))
+    return apply(tag(_stored(conn, item_id).item), store.corrections_of(conn, [item_id]).get(item_id, []))
 
 
-def _correct(
-    conn, item_id: str, new: Sequence[Correction], tag: Tagging, account: str, record: bool = True
+def _rewrite(
+    conn,
+    stored: store.StoredItem,
+    existing: Sequence[Correction],
+    new: Sequence[Correction],
+    tagged: TaggedItem,
+    account: str,
+    record: bool = True,
 ) -> TaggedItem:
-    """Store corrections of one item (each in the account's changes, with `record`) and rewrite its tags with all
-    its corrections applied."""
-    stored = _stored(conn, item_id)  # before writing: an unknown item is an error of its own, not the database's
+    """Store an item's new corrections (each in the account's changes, with `record`) and rewrite its tags: the
+    tagger's (`tagged`) with its `existing` corrections and the new ones applied, in the order they are stored."""
     for correction in new:
         store.record_correction(conn, correction, account)
         if record:
@@ -173,9 +215,23 @@ def _correct(
                 f"{correction.action} {correction.field} {correction.value} on item {correction.item_id}",
                 1,
             )
-    fixed = _current(conn, item_id, tag, stored)
+    fixed = apply(tagged, [*existing, *new])
     store.replace_tags(conn, fixed)
     return fixed
+
+
+T = TypeVar("T")
+
+
+def _written(run: Callable[[], T]) -> T:
+    """`run()`, again while it fails only because another writer changed the same items at the same time (a duplicate
+    key, a deadlock); if it still fails, a StoreError that says so."""
+    try:
+        return store.retried(run, attempts=5)
+    except DBAPIError as err:
+        if not store.retryable(err):
+            raise
+        raise StoreError("not stored: other changes to the same items kept coming at the same time; try again") from err
 
 
 @dataclass

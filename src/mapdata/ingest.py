@@ -156,11 +156,10 @@ def _settle(
     """After storing `new` items of a source: record them as the account's change, group them into stories (on up
     to two processes when `workers` allows), and give those that joined a reviewed story its review."""
     if new and not dry_run:
-        who = account or accounts.cli_account()
         with store.writing(engine) as conn:
-            accounts.record(conn, who, "ingest", f"{source}: {new} new", new)
+            accounts.record(conn, account or accounts.cli_account(), "ingest", f"{source}: {new} new", new)
         stories.assign(engine, workers)
-        corrections.inherit_reviews(engine, tagger.tag, who)
+        corrections.inherit_reviews(engine, tagger.tag)
 
 
 def _rejection(source: str, item: Item, reason: str) -> Rejection:

@@ -113,7 +113,7 @@ def legend_html() -> str:
         '<svg width="46" height="16"><defs><pattern id="legend-hatch" patternUnits="userSpaceOnUse" width="5" '
         'height="5" patternTransform="rotate(45)"><rect width="5" height="5" fill="#999"/><rect width="2" height="5" '
         'fill="#fff" fill-opacity="0.75"/></pattern></defs><circle cx="8" cy="8" r="6" fill="url(#legend-hatch)" '
-        'stroke="#222"/><line x1="22" y1="8" x2="46" y2="8" stroke="#555" stroke-width="3" stroke-dasharray="1 6" '
+        'stroke="#222"/><line x1="22" y1="8" x2="46" y2="8" stroke="#555" stroke-width="3" stroke-dasharray="1 10" '
         'stroke-linecap="round"/></svg> colour uncertain: the tagger is unsure of the tone of most of its items'
     )
 

@@ -194,13 +194,18 @@ def tagged_text(text: str, tags: Iterable[tuple[int, int, str, str]], end: int |
     return marked + (" …" if len(head) < len(text) else "")
 
 
-def who_acts(lead: str | None, actors: Iterable[str]) -> str:
+def who_acts(lead: str | None, actors: Iterable[str], joined: Iterable[str] | None = None) -> str:
     """'Belarus (BY) → Poland (PL), European Union (EU, org.)', escaped: the lead actor, then the other actors an
-    item names, in the order named; 'no actor named' when there is none."""
-    others = [esc(actor_name(key)) for key in dict.fromkeys(actors) if key != lead]
+    item names, in the order given; with `joined` (the actors its relation lines join), those it names in passing
+    after '· also named:'. 'no actor named' when there is none."""
+    rest = [key for key in dict.fromkeys(actors) if key != lead]
+    linked = set(joined) if joined is not None and lead is not None else set(rest)
+    others = [esc(actor_name(key)) for key in rest if key in linked]
+    passing = [esc(actor_name(key)) for key in rest if key not in linked]
+    aside = f" · also named: {', '.join(passing)}" if passing else ""
     if lead is None:
-        return ", ".join(others) or "no actor named"
-    return f"<b>{esc(actor_name(lead))}</b>" + (f" → {', '.join(others)}" if others else "")
+        return (", ".join(others) or "no actor named") + aside
+    return f"<b>{esc(actor_name(lead))}</b>" + (f" → {', '.join(others)}" if others else "") + aside
 
 
 def actor_name(key: str) -> str:

@@ -273,7 +273,9 @@ window.mapdata = (function () {
     options.rows.forEach(function (r) {
       var points = [];
       for (var i = 0; i < r[1].length; i += 2) { points.push([r[1][i], r[1][i + 1]]); }
-      var dashes = r[5] ? (r[8] ? '8 6 1 6' : '8 6') : (r[8] ? '1 6' : null);
+      // dots: a round cap as wide as the line, so the gap grows with the weight, or a thick dotted line looks solid
+      var gap = Math.round(2 * r[3] + 4);
+      var dashes = r[5] ? (r[8] ? '8 ' + gap + ' 1 ' + gap : '8 6') : (r[8] ? '1 ' + gap : null);
       var line = keyed(L.polyline(points, {color: r[2], weight: r[3], opacity: r[4], dashArray: dashes,
         className: 'mapdata-relation' + (r[8] ? ' mapdata-unsure' : ''), pane: 'mapdataLines'}), r[0])
         .bindTooltip(r[6], {sticky: true})

@@ -1,8 +1,9 @@
 """The database (SQLite or PostgreSQL, through SQLAlchemy): the schema, opening and migrating it, writing tagged
 items, reading them back as frames. Re-tagging and corrections are a service over it (`mapdata.corrections`)."""
 
-from .engine import MIGRATIONS, migrate, open_engine, page_cache, redact, writing
+from .engine import MIGRATIONS, migrate, open_engine, page_cache, redact, retryable, writing
 from .read import (
+    REVIEWED,
     Stats,
     StoredItem,
     actors_and_topics,
@@ -15,6 +16,7 @@ from .read import (
     load_versioned,
     review_queue,
     reviewed,
+    reviewer_of,
     stats,
     stored_item,
     stored_texts,
@@ -45,6 +47,7 @@ from .write import (
     deferred_indexes,
     record_correction,
     replace_tags,
+    retried,
     rows_of,
     save_model,
     set_stories,
@@ -54,6 +57,7 @@ __all__ = [
     "BATCH",
     "DEFERRABLE_INDEXES",
     "MIGRATIONS",
+    "REVIEWED",
     "Rows",
     "Stats",
     "StoredItem",
@@ -81,8 +85,11 @@ __all__ = [
     "redact",
     "relations",
     "replace_tags",
+    "retried",
+    "retryable",
     "review_queue",
     "reviewed",
+    "reviewer_of",
     "revision",
     "rows_of",
     "save_model",

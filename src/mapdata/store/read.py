@@ -9,7 +9,7 @@ from operator import itemgetter
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, func, or_, select
 
 from ..frames import Frames, index
 from ..models import Correction, Item
@@ -213,17 +213,35 @@ def _story_of():
 
 
 def story_reports(conn, item_id: str) -> list[str]:
-    """The ids of the reports of an item's story (itself included; itself alone while it is not grouped)."""
-    key = select(_story_of()).where(items.c.id == item_id).scalar_subquery()
-    return list(conn.execute(select(items.c.id).where(_story_of() == key).order_by(items.c.id)).scalars())
+    """The ids of the reports of an item's story, in id order (itself included; itself alone while it is not
+    grouped; none for an unknown id)."""
+    key = conn.execute(select(_story_of()).where(items.c.id == item_id)).scalar_one_or_none()
+    if key is None:
+        return []
+    # the story's first report is the one whose id is its key: two conditions the indexes answer, not coalesce
+    query = select(items.c.id).where(or_(items.c.story == key, items.c.id == key)).order_by(items.c.id)
+    return list(conn.execute(query).scalars())
 
 
 REVIEWED = (*REVIEWING, "topic")  # corrections that a story's other reports take (corrections.review_story)
 
 
+def reviewer_of(conn, item_id: str) -> str:
+    """The account that last reviewed an item (set its tone or topics, or confirmed it); "" if none did."""
+    query = (
+        select(corrections.c.account)
+        .where(corrections.c.item_id == item_id, corrections.c.field.in_(REVIEWED))
+        .order_by(corrections.c.id.desc())
+        .limit(1)
+    )
+    return conn.execute(query).scalar_one_or_none() or ""
+
+
 def unreviewed_reports(conn) -> list[tuple[str, str]]:
-    """(report, the first reviewed report of its story) for each report of a story that an analyst reviewed (tone,
-    topics or a confirmation) which has no review of its own: one that joined the story since."""
+    """(report, its story's reviewed report with the smallest id), in report id order, for each report without a
+    review of its own (tone, topics or a confirmation) of a story that another report of was reviewed: one that
+    joined the story after the review, or one of a story reviewed report by report before reviews went to whole
+    stories."""
     marked = select(corrections.c.item_id).where(corrections.c.field.in_(REVIEWED))
     models_of = (
         select(items.c.story, func.min(items.c.id).label("model"))
@@ -243,13 +261,18 @@ def unreviewed_reports(conn) -> list[tuple[str, str]]:
 def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = None) -> pd.DataFrame:
     """The stories whose tone is least certain, least first, that no analyst has set or confirmed, each by its least
     certain report: id, date, text, url, tone, confidence, lead_actor, topics (a list of (topic, p), likeliest
-    first), tags (the actors named, as (start, end, actor, kind), in the order of the text) and reports (how many
-    its story has: a review is of them all, corrections.review_story): what a reviewer needs to judge the tags. With
+    first), tags (the actors named, as (start, end, actor, kind), in the order of the text), joined (the actors its
+    relation lines join) and reports (how many its story has: a review is of them all, corrections.review_story):
+    what a reviewer needs to judge the tags. With
     `among` (item ids, least certain first: aggregate.least_sure_first of a filtered view), only those items."""
     checked = select(corrections.c.item_id).where(corrections.c.field.in_(REVIEWING))
+    # a story one report of which was reviewed is reviewed (corrections.review_story): none of its reports is queued,
+    # not even one of a story reviewed report by report before reviews went to whole stories
+    other = items.alias("reviewed")
+    reviewed_stories = select(func.coalesce(other.c.story, other.c.id)).where(other.c.id.in_(checked))
     query = (
         select(items.c.id, _story_of().label("story"), items.c.confidence)
-        .where(items.c.confidence.is_not(None), items.c.id.not_in(checked))
+        .where(items.c.confidence.is_not(None), _story_of().not_in(reviewed_stories))
         .order_by(items.c.confidence, items.c.id)
     )
     with engine.connect() as conn:
@@ -274,10 +297,11 @@ def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = 
                 if len(chosen) >= limit:
                     break
         picked = sorted(chosen.items(), key=lambda kv: kv[1])[:limit]
+        keys = [story for story, _ in picked]
         reports = dict(
             conn.execute(
                 select(_story_of(), func.count())
-                .where(_story_of().in_([story for story, _ in picked]))
+                .where(or_(items.c.story.in_(keys), items.c.id.in_(keys)))  # as story_reports: the indexes answer
                 .group_by(_story_of())
             ).all()
         )
@@ -307,6 +331,11 @@ def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = 
             select(tags.c.item_id, tags.c.start, tags.c.end, tags.c.actor, tags.c.kind).where(tags.c.item_id.in_(ids))
         ):
             named.setdefault(item_id, []).append((start, end, actor, kind))
+        joined: dict[str, set[str]] = {}
+        for item_id, source, target in conn.execute(
+            select(relations.c.item_id, relations.c.source, relations.c.target).where(relations.c.item_id.in_(ids))
+        ):
+            joined.setdefault(item_id, set()).update((source, target))
     return pd.DataFrame(
         [
             (
@@ -319,11 +348,24 @@ def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = 
                 r.lead_actor,
                 sorted(found.get(r.id, []), key=lambda tp: -(tp[1] or 0)),
                 sorted(named.get(r.id, [])),
+                joined.get(r.id, set()),
                 n,
             )
             for r, n in rows
         ],
-        columns=["id", "date", "text", "url", "tone", "confidence", "lead_actor", "topics", "tags", "reports"],
+        columns=[
+            "id",
+            "date",
+            "text",
+            "url",
+            "tone",
+            "confidence",
+            "lead_actor",
+            "topics",
+            "tags",
+            "joined",
+            "reports",
+        ],
     )
 
 

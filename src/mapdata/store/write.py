@@ -153,10 +153,10 @@ def _build_indexes(engine: Engine) -> None:
             for index in DEFERRABLE_INDEXES:
                 index.create(conn, checkfirst=True)
 
-    _retried(build, attempts=5)
+    retried(build, attempts=5)
 
 
-def _retried(run: Callable[[], T], attempts: int) -> T:
+def retried(run: Callable[[], T], attempts: int) -> T:
     """`run()`, run again after a short randomized pause while it fails only because another transaction ran at the
     same time (engine.retryable), at most `attempts` times."""
     for attempt in range(attempts):
@@ -269,7 +269,7 @@ def _add_batch(engine: Engine, batch: Sequence[Rows], dry_run: bool = False, att
                 _write_rows(conn, stamped)
         return len(fresh), len(existing) + repeated
 
-    return _retried(add, attempts)
+    return retried(add, attempts)
 
 
 def replace_tags(conn, tagged: TaggedItem) -> None:
