@@ -242,6 +242,43 @@ def test_a_report_that_joins_a_reviewed_story_later_takes_its_review(any_engine,
     assert corrections_stored(engine) == before  # a later ingest gives nothing twice
 
 
+@pytest.mark.slow  # threads racing for seconds: the full suite's, with the other concurrency tests
+def test_two_analysts_review_one_story_at_once(any_engine, tmp_path):
+    """Two reviews of one story's reports at the same moment (a team on PostgreSQL, or two tabs on SQLite): both
+    are stored, one after the other, and the story ends with the later one; neither sees a database error."""
+    import threading
+
+    engine = any_engine
+    copies = [("2025-11-03", prefix + WIRE, source) for prefix, source in (("", "A"), ("WARSAW - ", "B"), ("X: ", "C"))]
+    ingest_rows(engine, tmp_path / "wire.jsonl", copies)
+    with engine.connect() as conn:
+        (card,) = store.review_queue(engine, limit=20)["id"]
+        reports = store.story_reports(conn, card)
+    tag = default_tagger().tag
+
+    def review(item_id: str, tone: str, start: threading.Barrier, failures: list[BaseException]) -> None:
+        start.wait()
+        try:
+            review_story(engine, item_id, [("tone", tone, "set")], tag, "ana")
+        except BaseException as err:  # reported below, with the round
+            failures.append(err)
+
+    for round_ in range(3):
+        start = threading.Barrier(2)
+        failures: list[BaseException] = []
+        threads = [
+            threading.Thread(target=review, args=(reports[0], "conflict", start, failures)),
+            threading.Thread(target=review, args=(reports[-1], "cooperation", start, failures)),
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert failures == [], (round_, failures)
+        tones = set(store.load_frames(engine).items["tone"])
+        assert len(tones) == 1 and tones <= {"conflict", "cooperation"}  # one review, for the whole story
+
+
 def test_a_filtered_queue_counts_a_story_once_across_chunks(engine, tmp_path, monkeypatch):
     from mapdata.aggregate import least_sure_first
     from mapdata.store import read
