@@ -231,7 +231,7 @@ def _written(run: Callable[[], T]) -> T:
     except DBAPIError as err:
         if not store.retryable(err):
             raise
-        raise StoreError("not stored: other changes to the same items kept coming at the same time; try again") from err
+        raise StoreError("other changes to the same items kept coming at the same time: try again") from err
 
 
 @dataclass
