@@ -19,6 +19,7 @@ from mapdata.language import label as language_label
 from mapdata.learning import tagger_for
 from mapdata.markup import actor_name, item_html
 from mapdata.models import TONES, TOPICS, Correction, split_key
+from mapdata.store import REVIEWED
 from pages import account, review, sources, state
 
 UPLOAD_TYPES = ["txt", "csv", "tsv", "jsonl", "ndjson", "json", "xml", "rss", "atom"]
@@ -222,7 +223,7 @@ def correct(field: str, value: str, action: str) -> None:
     reports = 1
     try:
         tag = tagger_for(engine).tag  # the database's newest weights: a model stored unreadable is reported too
-        if field in ("tone", "topic"):
+        if field in REVIEWED:  # what a story's reports share (an actor stays each report's own)
             reports = review_story(engine, item_id, [(field, value, action)], tag, account=editor)
         else:
             add_correction(engine, Correction(item_id, field, value, action), tag, account=editor)

@@ -55,6 +55,11 @@ def safe_link(url: str, label: str = "source") -> str:
     return f'<a href="{esc(href)}" target="_blank" rel="noopener noreferrer">{esc(label)}</a>'
 
 
+def _span_label(actor: str, kind: str) -> str:
+    """What a marked phrase says on hover: 'BY · capital', 'UN · organisation'."""
+    return f"{split_key(actor)[0]} · {kind}"
+
+
 def highlight(text: str, spans: list[tuple[int, int, str]]) -> str:
     """The item text, escaped, with each tagged phrase wrapped in <mark> titled by its actor and kind."""
     out, cursor = [], 0
@@ -98,7 +103,7 @@ def snippets(frames: Frames, positions: Iterable[int], new_since: pd.Timestamp |
         passing = actor != lead[pos] and actor not in joined.get(pos, ())
         if passing:
             mentioned.setdefault(pos, {})[actor] = None
-        label = f"{split_key(actor)[0]} · {kind}" + (" · mentioned" if passing else "")
+        label = _span_label(actor, kind) + (" · mentioned" if passing else "")
         spans.setdefault(pos, []).append((int(start), int(end), label))
     out = {}
     several = rows["links"].to_numpy() if "links" in rows else [None] * len(rows)
@@ -190,7 +195,7 @@ def tagged_text(text: str, tags: Iterable[tuple[int, int, str, str]], end: int |
     """A text, escaped, each actor's phrase marked (tags: (start, end, actor key, kind), as stored); with `end`,
     only the text before it (see clip_at), marked " …" when that is not all."""
     head = text if end is None else text[:end]
-    marked = highlight(head, [(s, e, f"{split_key(actor)[0]} · {kind}") for s, e, actor, kind in tags])
+    marked = highlight(head, [(s, e, _span_label(actor, kind)) for s, e, actor, kind in tags])
     return marked + (" …" if len(head) < len(text) else "")
 
 

@@ -207,9 +207,15 @@ REVIEWING = ("tone", "review")  # corrections after which an item's tone is an a
 _QUEUE_CHUNK = 500  # ids of a filtered view's review order asked for at once
 
 
-def _story_of():
+def _story_of(table=items):
     """An item's story key: the first report's id, or its own while it is not grouped (a story of its own)."""
-    return func.coalesce(items.c.story, items.c.id)
+    return func.coalesce(table.c.story, table.c.id)
+
+
+def _of_stories(keys: Sequence[str]):
+    """The condition that an item is a report of one of these stories (keys as _story_of gives them): the story's
+    first report is the one whose id is its key, so two conditions the indexes answer, where coalesce is a scan."""
+    return or_(items.c.story.in_(keys), items.c.id.in_(keys))
 
 
 def story_reports(conn, item_id: str) -> list[str]:
@@ -218,8 +224,7 @@ def story_reports(conn, item_id: str) -> list[str]:
     key = conn.execute(select(_story_of()).where(items.c.id == item_id)).scalar_one_or_none()
     if key is None:
         return []
-    # the story's first report is the one whose id is its key: two conditions the indexes answer, not coalesce
-    query = select(items.c.id).where(or_(items.c.story == key, items.c.id == key)).order_by(items.c.id)
+    query = select(items.c.id).where(_of_stories([key])).order_by(items.c.id)
     return list(conn.execute(query).scalars())
 
 
@@ -269,7 +274,7 @@ def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = 
     # a story one report of which was reviewed is reviewed (corrections.review_story): none of its reports is queued,
     # not even one of a story reviewed report by report before reviews went to whole stories
     other = items.alias("reviewed")
-    reviewed_stories = select(func.coalesce(other.c.story, other.c.id)).where(other.c.id.in_(checked))
+    reviewed_stories = select(_story_of(other)).where(other.c.id.in_(checked))
     query = (
         select(items.c.id, _story_of().label("story"), items.c.confidence)
         .where(items.c.confidence.is_not(None), _story_of().not_in(reviewed_stories))
@@ -299,11 +304,7 @@ def review_queue(engine: Engine, limit: int = 20, among: Sequence[str] | None = 
         picked = sorted(chosen.items(), key=lambda kv: kv[1])[:limit]
         keys = [story for story, _ in picked]
         reports = dict(
-            conn.execute(
-                select(_story_of(), func.count())
-                .where(or_(items.c.story.in_(keys), items.c.id.in_(keys)))  # as story_reports: the indexes answer
-                .group_by(_story_of())
-            ).all()
+            conn.execute(select(_story_of(), func.count()).where(_of_stories(keys)).group_by(_story_of())).all()
         )
         by_id = {
             r.id: r
