@@ -56,3 +56,31 @@ def test_the_gazetteer_reads_no_file_its_key_does_not_hash():
         gazetteer.read_lines("lexicon.csv")
     with pytest.raises(ValueError, match="SOURCES"):
         list(gazetteer.read_csv("learned_weights.csv", ("feature",)))
+
+
+def test_a_surname_a_given_name_and_a_dateline_abbreviation_are_rows_of_data(tmp_path, monkeypatch):
+    """A person teaches the tagger a surname, a given name or a state's abbreviation by adding a line to data/."""
+    from mapdata.tagging.matcher import ActorTagger
+
+    data = tmp_path / "data"
+    shutil.copytree(settings.data_dir(), data)
+    monkeypatch.setenv("MAPDATA_DATA_DIR", str(data))
+    monkeypatch.setenv("MAPDATA_CACHE_DIR", str(tmp_path / "cache"))
+    texts = ("Moses Kampala spoke to reporters.", "Zebulon Kennedy spoke.", "Police in Athens, Cal. said.")
+
+    def countries() -> list[list[str]]:
+        gazetteer.load.cache_clear()
+        matcher = ActorTagger(gazetteer.load())
+        return [sorted({tag.actor for tag in matcher.tag(text)}) for text in texts]
+
+    try:
+        assert countries() == [["UG"], ["CO"], ["GR"]]
+        with (data / "surnames.txt").open("a", encoding="utf-8") as handle:
+            handle.write("Kampala\n")
+        with (data / "given_names.txt").open("a", encoding="utf-8") as handle:
+            handle.write("Zebulon\n")
+        with (data / "region_abbreviations.csv").open("a", encoding="utf-8") as handle:
+            handle.write("Cal.,US,California,an older style\n")
+        assert countries() == [[], [], ["US"]]
+    finally:
+        gazetteer.load.cache_clear()

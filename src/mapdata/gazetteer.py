@@ -104,6 +104,14 @@ class Entry(NamedTuple):
     exact: str | None = None  # match only this exact spelling ("Støre", not the word "Store")
 
 
+class Region(NamedTuple):
+    """A state, province or region as a dateline writes it after a city's name."""
+
+    country: str
+    state: str | None = None  # a US state's postal code
+    abbreviation: bool = False  # the AP's or the Canadian Press's short form ("Ky.", "Ont."): it places any city
+
+
 @dataclass(frozen=True, slots=True)
 class Organisation:
     """An international organisation and its seat."""
@@ -135,6 +143,16 @@ class Gazetteer:
     organisations: dict[str, Organisation] = field(default_factory=dict)
     lookalikes: dict[str, Lookalike] = field(default_factory=dict)
     first_names: frozenset[str] = frozenset()
+    #: given names (none that the gazetteer reads as a place): a place's name after one may be a surname
+    given_names: frozenset[str] = frozenset()
+    #: place names that are also surnames: after a given name or a title they name a person ("Jim Kennedy")
+    surnames: frozenset[str] = frozenset()
+    #: states, provinces and regions by phrase: a city written "Athens, Ga." or "London, Ontario" is the one there
+    regions: dict[str, Region] = field(default_factory=dict)
+    #: a capital's namesakes: the other countries that have a city of its name ("Athens": US)
+    twins: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: the US states that have a city of a name ("Athens": GA, OH, AL), from GeoNames' cities
+    us_towns: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def add(self, phrase: str, entry: Entry) -> None:
         """Register a phrase (folded); the first registration of a phrase wins."""
@@ -208,6 +226,9 @@ SOURCES = (
     "first_names.txt",
     "weak_names.txt",
     "strong_names.txt",
+    "given_names.txt",
+    "surnames.txt",
+    "region_abbreviations.csv",
 )
 
 
@@ -326,6 +347,10 @@ def build() -> Gazetteer:
         gaz.add(row["phrase"], Entry(sovereign(row["country"]), "leader"))
     for _, row in read_csv("places.csv", ("phrase", "country")):
         gaz.add(row["phrase"], Entry(sovereign(row["country"]), "place"))
+    states = {state["name"]: code for code, state in cache.get_us_states().items()}
+    for _, row in read_csv("region_abbreviations.csv", ("phrase", "country", "region")):
+        gaz.add(row["phrase"], Entry(sovereign(row["country"]), "place"))
+        gaz.regions[row["phrase"]] = Region(sovereign(row["country"]), states.get(row["region"]), abbreviation=True)
     for _, row in read_csv("lookalikes.csv", ("phrase", "default", "alternative", "cues")):
         look = Lookalike(
             row["phrase"],
@@ -364,13 +389,16 @@ def build() -> Gazetteer:
     for code, country in countries.items():
         if country.get("capital"):
             gaz.add(country["capital"], Entry(sovereign(code), "capital"))
-    for state in cache.get_us_states().values():
-        gaz.add(state["name"], Entry("US", "place"))
+    for name, code in states.items():
+        gaz.add(name, Entry("US", "place"))
+        _add_region(gaz, fold(name), Region("US", code))
     for county in cache.get_us_counties():
         gaz.add(county["name"], Entry("US", "place"))
     for phrase, country in _first_level_regions(set(gaz.country_names)).items():
         gaz.add(phrase, Entry(country, "place"))
+        _add_region(gaz, fold(phrase), Region(country))
     by_name: dict[str, list[tuple[str, int]]] = {}
+    towns: dict[str, set[str]] = {}
     for city in cache.get_cities().values():
         # one entry per folded name: "Los Angeles" (US) and "Los Ángeles" (CL) are the same phrase in news
         name, place = fold(city["name"]), (sovereign(city["countrycode"]), int(city["population"]))
@@ -379,9 +407,17 @@ def build() -> Gazetteer:
         plain = _SOFT_SIGN.sub("", name)
         if plain != name:
             by_name.setdefault(plain, []).append(place)
+        if city["countrycode"] == "US":
+            towns.setdefault(name, set()).add(city["admin1code"])
+    gaz.us_towns = {name: frozenset(codes) for name, codes in towns.items()}
     for name, places in by_name.items():
         if len(name) < 3:
             continue
+        known = gaz.entries.get(name)
+        if known is not None and known.kind == "capital":
+            others = frozenset(country for country, _ in places) - {known.actor}
+            if others:
+                gaz.twins[name] = others
         places.sort(key=lambda p: -p[1])
         best: dict[str, int] = {}
         for country, population in places:
@@ -396,7 +432,20 @@ def build() -> Gazetteer:
                 weak=name in weak or (name not in strong and is_common_word(name)),
             ),
         )
+    gaz.surnames = frozenset(fold(n) for n in read_lines("surnames.txt"))
+    # a name that is also a place is left out: "India China Border Talks", "Israel Jordan and Egypt met"
+    gaz.given_names = frozenset(key for n in read_lines("given_names.txt") if (key := fold(n)) not in gaz.entries)
     return gaz
+
+
+def _add_region(gaz: Gazetteer, key: str, region: Region) -> None:
+    """Register a state's or a region's name as one a city may be written with, unless it is first a country's
+    name ("Taiwan" is a province of China in ISO 3166-2). "Georgia" is both: it is kept, and a city written with it
+    is the state's only where that city has a namesake in the state ("Athens, Georgia"; "TBILISI, Georgia")."""
+    entry = gaz.entries.get(key)
+    if entry is not None and entry.kind == "name" and key not in gaz.lookalikes:
+        return
+    gaz.regions.setdefault(key, region)
 
 
 _SOFT_SIGN = re.compile(r"'(?=[b-df-hj-np-tv-xzB-DF-HJ-NP-TV-XZ]|$)")
