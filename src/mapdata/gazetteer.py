@@ -350,7 +350,7 @@ def build() -> Gazetteer:
     states = {state["name"]: code for code, state in cache.get_us_states().items()}
     for _, row in read_csv("region_abbreviations.csv", ("phrase", "country", "region")):
         gaz.add(row["phrase"], Entry(sovereign(row["country"]), "place"))
-        gaz.regions[row["phrase"]] = Region(sovereign(row["country"]), states.get(row["region"]), abbreviation=True)
+        _add_region(gaz, fold(row["phrase"]), Region(sovereign(row["country"]), states.get(row["region"]), True))
     for _, row in read_csv("lookalikes.csv", ("phrase", "default", "alternative", "cues")):
         look = Lookalike(
             row["phrase"],
